@@ -1,0 +1,84 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import {
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import { registerIdentityRoutes } from './modules/identity/identity.routes.ts';
+import type { Config } from './platform/config/config.ts';
+import type { Db } from './platform/db/database.ts';
+import type { MigrationFile } from './platform/db/migrations.ts';
+import { registerHealthRoutes } from './platform/health/health.routes.ts';
+import { checkSchemaCurrent } from './platform/health/platform-checks.ts';
+import type { ReadinessCheck } from './platform/health/readiness.ts';
+import { registerOpenApi } from './platform/http/openapi.ts';
+import { registerProblemHandler } from './platform/http/problem-handler.ts';
+import { generateRequestId } from './platform/http/request-id.ts';
+import { registerRequestLogging } from './platform/http/request-logging.ts';
+import { registerSchemaGate } from './platform/http/schema-gate.ts';
+import { registerSecurity } from './platform/http/security.ts';
+import { registerWebApp } from './platform/http/web-app.ts';
+import type { Services } from './services.ts';
+import { PEYTONIX_VERSION } from './version.ts';
+
+export interface AppDeps {
+  logger: Logger;
+  db: Db;
+  services: Services;
+  migrationFiles: MigrationFile[];
+  readinessChecks: readonly ReadinessCheck[];
+  /** Directory of the built web app; omitted in API-only tests. */
+  webRoot?: string;
+  /** Route registrations; defaults to every module's routes. */
+  routeModules?: readonly RouteModule[];
+}
+
+/** Registers one module's routes against its services. */
+export type RouteModule = (app: FastifyInstance, services: Services) => void;
+
+export const ROUTE_MODULES: readonly RouteModule[] = [
+  (app, services) => registerIdentityRoutes(app, services.identity),
+];
+
+/**
+ * Build the HTTP application without listening, so tests can drive it with
+ * `inject` and the CLI can call `listen`.
+ */
+export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    // Fastify's own request lines are off; registerRequestLogging writes one per response.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
+    genReqId: generateRequestId,
+    bodyLimit: config.http.bodyLimitBytes,
+    trustProxy: config.http.trustProxy,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  registerProblemHandler(app);
+  registerRequestLogging(app);
+  await registerSecurity(app, config);
+  await registerOpenApi(app, PEYTONIX_VERSION);
+  registerSchemaGate(app, () => checkSchemaCurrent(deps.db, deps.migrationFiles));
+
+  registerHealthRoutes(app, deps.readinessChecks);
+  for (const registerRoutes of deps.routeModules ?? ROUTE_MODULES) {
+    registerRoutes(app, deps.services);
+  }
+
+  if (deps.webRoot) {
+    await registerWebApp(app, deps.webRoot);
+  }
+
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,114 @@
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import { buildApp } from '../../app.ts';
+import type { Config } from '../../platform/config/config.ts';
+import {
+  databaseCheck,
+  jobsCheck,
+  migrationsCheck,
+} from '../../platform/health/platform-checks.ts';
+import type { JobQueue } from '../../platform/jobs/job-queue.ts';
+import { openRuntime, type Runtime, startJobQueue } from '../../runtime.ts';
+import { prepareCommand } from '../cli-context.ts';
+import type { CliIo } from '../cli-io.ts';
+
+export const WEB_ROOT = fileURLToPath(new URL('../../../../web/dist/', import.meta.url));
+
+interface StartOptions {
+  port?: string;
+  host?: string;
+  dataDir?: string;
+}
+
+/**
+ * Stop in dependency order: stop taking requests and let in-flight ones
+ * finish, stop the workers, close the pool, then stop the embedded
+ * database. A watchdog exits with 1 if that takes longer than allowed.
+ */
+function installShutdown(
+  config: Config,
+  logger: Logger,
+  close: () => Promise<void>,
+  done: (code: number) => void,
+) {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+
+    const watchdog = setTimeout(() => {
+      logger.error({ timeoutMs: config.http.shutdownTimeoutMs }, 'shutdown timed out');
+      done(1);
+    }, config.http.shutdownTimeoutMs + 5_000);
+    watchdog.unref();
+
+    close().then(
+      () => {
+        logger.info('stopped');
+        done(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        done(1);
+      },
+    );
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+}
+
+export async function runStart(io: CliIo, options: StartOptions): Promise<number> {
+  const { config, logger } = prepareCommand(io, options, true);
+  const startedAt = performance.now();
+
+  const runtime: Runtime = await openRuntime(config, logger, {
+    command: 'start',
+    exclusive: true,
+    migrate: config.migrateOnStart,
+  });
+  let jobs: JobQueue | undefined;
+  try {
+    jobs = await startJobQueue(runtime, logger, config.workers.enabled);
+    const app = await buildApp(config, {
+      logger,
+      db: runtime.database.db,
+      services: runtime.services,
+      migrationFiles: runtime.migrationFiles,
+      readinessChecks: [
+        databaseCheck(runtime.database.db),
+        migrationsCheck(runtime.database.db, runtime.migrationFiles),
+        jobsCheck(jobs),
+      ],
+      webRoot: WEB_ROOT,
+    });
+    const address = await app.listen({ host: config.http.host, port: config.http.port });
+    logger.info(
+      {
+        address,
+        database: runtime.target.source,
+        workers: config.workers.enabled,
+        startupMs: Math.round(performance.now() - startedAt),
+      },
+      'peytonix started',
+    );
+
+    const startedJobs = jobs;
+    return await new Promise<number>((resolve) => {
+      installShutdown(
+        config,
+        logger,
+        async () => {
+          await app.close();
+          await startedJobs.stop(config.http.shutdownTimeoutMs);
+          await runtime.close();
+        },
+        resolve,
+      );
+    });
+  } catch (error) {
+    await jobs?.stop(0);
+    await runtime.close();
+    throw error;
+  }
+}

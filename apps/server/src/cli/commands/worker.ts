@@ -1,0 +1,41 @@
+import { JOB_DEFINITIONS } from '../../jobs.ts';
+import { openRuntime, startJobQueue } from '../../runtime.ts';
+import { prepareCommand } from '../cli-context.ts';
+import type { CliIo } from '../cli-io.ts';
+
+/** Run workers without the HTTP server, for scaling job processing out. */
+export async function runWorker(io: CliIo, options: { dataDir?: string }): Promise<number> {
+  const { config, logger } = prepareCommand(io, options, true);
+  const runtime = await openRuntime(config, logger, {
+    command: 'worker',
+    exclusive: false,
+    migrate: false,
+  });
+  const jobs = await startJobQueue(runtime, logger, true);
+  if (!jobs.status().ready) {
+    await runtime.close();
+    return 1;
+  }
+  logger.info(
+    { queues: JOB_DEFINITIONS.length, database: runtime.target.source },
+    'worker running',
+  );
+
+  return await new Promise<number>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      logger.info({ signal }, 'worker shutting down');
+      jobs
+        .stop(config.http.shutdownTimeoutMs)
+        .then(() => runtime.close())
+        .then(
+          () => resolve(0),
+          (error: unknown) => {
+            logger.error({ err: error }, 'worker shutdown failed');
+            resolve(1);
+          },
+        );
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+}

@@ -1,0 +1,173 @@
+import { Command, CommanderError, Option } from 'commander';
+import { ConfigError } from '../platform/config/config-error.ts';
+import { DataDirInUseError } from '../platform/db/database-target.ts';
+import { EmbeddedClusterError } from '../platform/db/embedded/embedded-cluster.ts';
+import { MigrationError } from '../platform/db/migrations.ts';
+import { isAppError } from '../platform/http/app-error.ts';
+import { type CliIo, CommandFailure, EXIT } from './cli-io.ts';
+import { runAdminCreate } from './commands/admin-create.ts';
+import { runEntitiesCreate, runEntitiesList } from './commands/entities.ts';
+import { runMigrate } from './commands/migrate.ts';
+import { runStart } from './commands/start.ts';
+import { runVersion } from './commands/version.ts';
+import { runWorker } from './commands/worker.ts';
+
+const dataDirOption = () =>
+  new Option('--data-dir <dir>', 'data directory of the embedded PostgreSQL (PEYTONIX_DATA_DIR)');
+const jsonOption = () => new Option('--json', 'print the result as JSON');
+const asOption = () =>
+  new Option('--as <email>', 'act as this user, with their grants (PEYTONIX_AS)');
+
+/** Build the command tree; each action stores its exit code in `result`. */
+function buildProgram(io: CliIo, result: { code: number }): Command {
+  const program = new Command('peytonix')
+    .description('Peytonix internal-audit and controls-testing platform')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+    })
+    .showHelpAfterError();
+
+  program
+    .command('start')
+    .description('serve the API and the web app, and run background workers')
+    .option('--port <port>', 'TCP port to listen on (PEYTONIX_PORT)')
+    .option('--host <host>', 'address to listen on (PEYTONIX_HOST)')
+    .addOption(dataDirOption())
+    .action(async (options) => {
+      result.code = await runStart(io, options);
+    });
+
+  program
+    .command('worker')
+    .description('run background job workers without the HTTP server')
+    .addOption(dataDirOption())
+    .action(async (options) => {
+      result.code = await runWorker(io, options);
+    });
+
+  program
+    .command('migrate')
+    .description('apply pending database migrations as the owner role')
+    .option('--check', 'only report pending or edited migrations; exit 1 if there are any')
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .action(async (options) => {
+      result.code = await runMigrate(io, options);
+    });
+
+  const admin = program.command('admin').description('administration commands');
+  admin
+    .command('create')
+    .description('create the first administrator and print a one-time setup secret')
+    .requiredOption('--email <email>', 'email address of the administrator')
+    .option('--name <name>', 'display name (default: the email address)')
+    .option(
+      '--organization <name>',
+      'name of the organization root, if none exists',
+      'Organization',
+    )
+    .option('--organization-code <code>', 'code of the organization root, if none exists', 'ORG')
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .action(async (options) => {
+      result.code = await runAdminCreate(io, options);
+    });
+
+  const entities = program.command('entities').description('the entity tree');
+  entities
+    .command('list')
+    .description("list the entities in the acting user's scope")
+    .addOption(asOption())
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .action(async (options) => {
+      result.code = await runEntitiesList(io, options);
+    });
+  entities
+    .command('create')
+    .description('add a business unit, subsidiary or engagement below an existing entity')
+    .requiredOption('--parent <code>', 'code of the parent entity')
+    .addOption(
+      new Option('--type <type>', 'entity type')
+        .choices(['business_unit', 'subsidiary', 'engagement'])
+        .makeOptionMandatory(),
+    )
+    .requiredOption('--code <code>', 'unique code, such as BU-EMEA')
+    .requiredOption('--name <name>', 'display name')
+    .addOption(asOption())
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .action(async (options) => {
+      result.code = await runEntitiesCreate(io, options);
+    });
+
+  program
+    .command('version')
+    .description('print the version')
+    .addOption(jsonOption())
+    .action((options) => {
+      result.code = runVersion(io, options);
+    });
+
+  return program;
+}
+
+function failureCode(error: unknown): { code: string; exit: number } {
+  if (error instanceof ConfigError) return { code: 'CONFIG_INVALID', exit: EXIT.usage };
+  if (isAppError(error)) {
+    return {
+      code: error.code,
+      exit: error.code === 'VALIDATION_FAILED' ? EXIT.usage : EXIT.failed,
+    };
+  }
+  if (error instanceof CommandFailure) return { code: error.code, exit: EXIT.failed };
+  if (error instanceof DataDirInUseError) return { code: 'DATA_DIR_IN_USE', exit: EXIT.failed };
+  if (error instanceof MigrationError) return { code: 'MIGRATION_REFUSED', exit: EXIT.failed };
+  if (error instanceof EmbeddedClusterError)
+    return { code: 'EMBEDDED_DATABASE_FAILED', exit: EXIT.failed };
+  return { code: 'COMMAND_FAILED', exit: EXIT.failed };
+}
+
+/**
+ * Run one command line and return its exit code: 0 ok, 1 the check or
+ * operation failed, 2 usage or configuration error.
+ */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const result = { code: EXIT.ok as number };
+  const program = buildProgram(io, result);
+  const json = argv.includes('--json');
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return result.code;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      const helpShown =
+        error.code === 'commander.helpDisplayed' ||
+        error.code === 'commander.help' ||
+        error.code === 'commander.version';
+      return helpShown ? EXIT.ok : EXIT.usage;
+    }
+
+    const { code, exit } = failureCode(error);
+    const message = isAppError(error)
+      ? error.detail
+      : error instanceof Error
+        ? error.message
+        : String(error);
+    io.stderr.write(`peytonix: ${message}\n`);
+    if (json) {
+      io.stdout.write(`${JSON.stringify({ ok: false, error: { code, message } }, null, 2)}\n`);
+    }
+    if (
+      code === 'COMMAND_FAILED' &&
+      io.env.PEYTONIX_LOG_LEVEL === 'debug' &&
+      error instanceof Error
+    ) {
+      io.stderr.write(`${error.stack ?? ''}\n`);
+    }
+    return exit;
+  }
+}

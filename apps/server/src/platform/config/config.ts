@@ -1,0 +1,37 @@
+/** The validated configuration that every other part of the server receives. */
+export interface Config {
+  mode: 'development' | 'production';
+  dataDir: string;
+  http: {
+    host: string;
+    port: number;
+    bodyLimitBytes: number;
+    trustProxy: boolean;
+    rateLimit: { max: number; windowMs: number };
+    shutdownTimeoutMs: number;
+  };
+  database: DatabaseConfig;
+  migrateOnStart: boolean;
+  workers: { enabled: boolean };
+  storage: { kind: 'local' };
+  keys: { kind: 'local' };
+  log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
+}
+
+/**
+ * Where the database is. `external` carries two connections: the owner that
+ * runs migrations and the application role used at run time. `embedded`
+ * connections are only known once the embedded cluster has started.
+ */
+export type DatabaseConfig =
+  | {
+      kind: 'external';
+      ownerUrl: string;
+      appUrl: string;
+      poolMax: number;
+      statementTimeoutMs: number;
+    }
+  | { kind: 'embedded'; poolMax: number; statementTimeoutMs: number };
+
+/** Name of the application role that migrations grant privileges to. */
+export const APP_ROLE = 'peytonix_app';

@@ -1,0 +1,192 @@
+import { z } from 'zod';
+
+const booleanText = z
+  .enum(['true', 'false', '1', '0'], { error: 'expected true or false' })
+  .transform((value) => value === 'true' || value === '1');
+
+const integerText = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, { error: `expected a whole number from ${min} to ${max}` })
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .min(min, { error: `expected a whole number from ${min} to ${max}` })
+        .max(max, { error: `expected a whole number from ${min} to ${max}` }),
+    );
+
+const postgresUrl = z.string().refine(
+  (value) => {
+    try {
+      const url = new URL(value);
+      return url.protocol === 'postgres:' || url.protocol === 'postgresql:';
+    } catch {
+      return false;
+    }
+  },
+  { error: 'expected a postgres:// or postgresql:// URL' },
+);
+
+/**
+ * One configuration variable: its schema, its default and the fix that an
+ * error message prints when the value is missing or invalid.
+ */
+export interface VariableSpec {
+  schema: z.ZodType<unknown, string>;
+  defaultValue?: string;
+  description: string;
+  fix: string;
+}
+
+/**
+ * The catalogue of configuration variables. `docs/configuration.md` is written
+ * from this table, and every message about a bad value quotes its `fix`.
+ */
+export const VARIABLES = {
+  PEYTONIX_MODE: {
+    schema: z.enum(['development', 'production'], { error: 'expected development or production' }),
+    defaultValue: 'development',
+    description:
+      'Run mode. production refuses the embedded database, local storage and local keys unless each is opted into.',
+    fix: 'set PEYTONIX_MODE to development or production',
+  },
+  PEYTONIX_DATA_DIR: {
+    schema: z
+      .string()
+      .min(1, { error: 'expected a directory path' })
+      .regex(/^[^\x00-\x1f]+$/, { error: 'expected a directory path without control characters' }),
+    defaultValue: './.peytonix',
+    description:
+      'Directory for the embedded PostgreSQL cluster, its lock file, local keys and local evidence.',
+    fix: 'set PEYTONIX_DATA_DIR (or pass --data-dir) to a writable directory',
+  },
+  PEYTONIX_HOST: {
+    schema: z
+      .string()
+      .regex(/^[A-Za-z0-9.:-]{1,253}$/, { error: 'expected a host name or IP address' }),
+    defaultValue: '127.0.0.1',
+    description: 'Address the HTTP server listens on.',
+    fix: 'set PEYTONIX_HOST to an address such as 127.0.0.1 or 0.0.0.0',
+  },
+  PEYTONIX_PORT: {
+    schema: integerText(0, 65535),
+    defaultValue: '3000',
+    description: 'TCP port the HTTP server listens on; 0 picks a free port.',
+    fix: 'set PEYTONIX_PORT to a port number such as 3000',
+  },
+  DATABASE_URL: {
+    schema: postgresUrl,
+    description:
+      'PostgreSQL (15 or later) connection for the owner role that runs migrations. Unset: the embedded PostgreSQL in the data directory.',
+    fix: 'set DATABASE_URL to a URL such as postgres://peytonix_owner@db.internal:5432/peytonix, or unset it to use the embedded PostgreSQL',
+  },
+  PEYTONIX_APP_DATABASE_URL: {
+    schema: postgresUrl,
+    description:
+      'PostgreSQL connection for the application role (peytonix_app) that the server uses at run time. Defaults to DATABASE_URL with the user replaced by peytonix_app, outside production.',
+    fix: 'set PEYTONIX_APP_DATABASE_URL to a URL whose user is peytonix_app or a member of it',
+  },
+  PEYTONIX_DATABASE_POOL_MAX: {
+    schema: integerText(1, 500),
+    defaultValue: '10',
+    description: 'Maximum connections in the application pool of each process.',
+    fix: 'set PEYTONIX_DATABASE_POOL_MAX to a number such as 10',
+  },
+  PEYTONIX_DATABASE_STATEMENT_TIMEOUT_MS: {
+    schema: integerText(100, 3_600_000),
+    defaultValue: '30000',
+    description: 'statement_timeout for application queries, in milliseconds.',
+    fix: 'set PEYTONIX_DATABASE_STATEMENT_TIMEOUT_MS to milliseconds such as 30000',
+  },
+  PEYTONIX_MIGRATE_ON_START: {
+    schema: booleanText,
+    description:
+      'Apply pending migrations when the server starts. Default: true in development, false in production.',
+    fix: 'set PEYTONIX_MIGRATE_ON_START to true or false',
+  },
+  PEYTONIX_WORKERS: {
+    schema: booleanText,
+    defaultValue: 'true',
+    description:
+      'Run background job workers in the server process. Set false when separate `peytonix worker` processes run them.',
+    fix: 'set PEYTONIX_WORKERS to true or false',
+  },
+  PEYTONIX_LOG_LEVEL: {
+    schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      error: 'expected fatal, error, warn, info, debug, trace or silent',
+    }),
+    defaultValue: 'info',
+    description: 'Minimum level of log lines written to standard output.',
+    fix: 'set PEYTONIX_LOG_LEVEL to one of fatal, error, warn, info, debug, trace, silent',
+  },
+  PEYTONIX_BODY_LIMIT_BYTES: {
+    schema: integerText(1024, 100 * 1024 * 1024),
+    defaultValue: String(1024 * 1024),
+    description:
+      'Largest request body accepted, in bytes. Evidence files never pass through the API, so this stays small.',
+    fix: 'set PEYTONIX_BODY_LIMIT_BYTES to a byte count such as 1048576',
+  },
+  PEYTONIX_RATE_LIMIT_MAX: {
+    schema: integerText(1, 1_000_000),
+    defaultValue: '600',
+    description: 'Requests allowed per client address in each rate-limit window.',
+    fix: 'set PEYTONIX_RATE_LIMIT_MAX to a number such as 600',
+  },
+  PEYTONIX_RATE_LIMIT_WINDOW_MS: {
+    schema: integerText(1000, 3_600_000),
+    defaultValue: '60000',
+    description: 'Length of the rate-limit window, in milliseconds.',
+    fix: 'set PEYTONIX_RATE_LIMIT_WINDOW_MS to milliseconds such as 60000',
+  },
+  PEYTONIX_TRUST_PROXY: {
+    schema: booleanText,
+    defaultValue: 'false',
+    description:
+      'Trust X-Forwarded-For from the load balancer when reading the client address. Enable only behind a proxy that sets it.',
+    fix: 'set PEYTONIX_TRUST_PROXY to true or false',
+  },
+  PEYTONIX_SHUTDOWN_TIMEOUT_MS: {
+    schema: integerText(100, 600_000),
+    defaultValue: '10000',
+    description:
+      'Time allowed for in-flight requests and jobs to finish on SIGTERM before the process exits, in milliseconds.',
+    fix: 'set PEYTONIX_SHUTDOWN_TIMEOUT_MS to milliseconds such as 10000',
+  },
+  PEYTONIX_STORAGE: {
+    schema: z.enum(['local'], { error: 'expected local' }),
+    defaultValue: 'local',
+    description:
+      'Evidence storage adapter. local keeps files under the data directory. NOTE: the s3 adapter is not built yet.',
+    fix: 'set PEYTONIX_STORAGE to local',
+  },
+  PEYTONIX_KEYS: {
+    schema: z.enum(['local'], { error: 'expected local' }),
+    defaultValue: 'local',
+    description:
+      'Key provider. local keeps a master-key file under the data directory. NOTE: the kms provider is not built yet.',
+    fix: 'set PEYTONIX_KEYS to local',
+  },
+  PEYTONIX_ALLOW_EMBEDDED_DATABASE: {
+    schema: booleanText,
+    defaultValue: 'false',
+    description: 'In production mode, allow the embedded PostgreSQL.',
+    fix: 'set DATABASE_URL to a managed PostgreSQL, or set PEYTONIX_ALLOW_EMBEDDED_DATABASE=true to accept the embedded one',
+  },
+  PEYTONIX_ALLOW_LOCAL_STORAGE: {
+    schema: booleanText,
+    defaultValue: 'false',
+    description: 'In production mode, allow evidence storage on the local disk.',
+    fix: 'set PEYTONIX_ALLOW_LOCAL_STORAGE=true to accept evidence on the local disk',
+  },
+  PEYTONIX_ALLOW_LOCAL_KEYS: {
+    schema: booleanText,
+    defaultValue: 'false',
+    description: 'In production mode, allow a local master-key file.',
+    fix: 'set PEYTONIX_ALLOW_LOCAL_KEYS=true to accept a local master-key file',
+  },
+} satisfies Record<string, VariableSpec>;
+
+export type VariableName = keyof typeof VARIABLES;
+
+export const CONFIG_FILE_VARIABLE = 'PEYTONIX_CONFIG_FILE';

@@ -1,0 +1,24 @@
+/**
+ * The catalogue of stable error codes. Clients and tests match on `code`;
+ * the wording of `detail` may change between releases.
+ */
+export const ERROR_CODES = {
+  VALIDATION_FAILED: { status: 400, title: 'Request validation failed' },
+  MALFORMED_BODY: { status: 400, title: 'Malformed request body' },
+  UNAUTHENTICATED: { status: 401, title: 'Authentication required' },
+  FORBIDDEN: { status: 403, title: 'Forbidden' },
+  ROUTE_NOT_FOUND: { status: 404, title: 'Route not found' },
+  RESOURCE_NOT_FOUND: { status: 404, title: 'Resource not found' },
+  METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
+  CONFLICT: { status: 409, title: 'Conflict' },
+  BODY_TOO_LARGE: { status: 413, title: 'Request body too large' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
+  BUSINESS_RULE_VIOLATED: { status: 422, title: 'Business rule violated' },
+  RATE_LIMITED: { status: 429, title: 'Too many requests' },
+  INTERNAL_ERROR: { status: 500, title: 'Internal server error' },
+  DATABASE_UNAVAILABLE: { status: 503, title: 'Database unavailable' },
+  SCHEMA_NOT_CURRENT: { status: 503, title: 'Database schema not current' },
+  SERVICE_UNAVAILABLE: { status: 503, title: 'Service unavailable' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,0 +1,27 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance } from 'fastify';
+
+/**
+ * Serve the built single-page app from `root`. Paths under /api and /health
+ * keep their problem+json 404; any other GET for HTML gets index.html, so
+ * client-side routes survive a reload.
+ */
+export async function registerWebApp(app: FastifyInstance, root: string): Promise<boolean> {
+  if (!existsSync(path.join(root, 'index.html'))) {
+    app.log.warn({ root }, 'web app is not built; run npm run build -w @peytonix/web');
+    return false;
+  }
+
+  await app.register(fastifyStatic, { root, wildcard: false, index: ['index.html'] });
+  app.get('/*', (request, reply) => {
+    const isApi = request.url.startsWith('/api/') || request.url.startsWith('/health/');
+    const acceptsHtml = (request.headers.accept ?? '').includes('text/html');
+    if (isApi || !acceptsHtml) {
+      return reply.callNotFound();
+    }
+    return reply.sendFile('index.html');
+  });
+  return true;
+}

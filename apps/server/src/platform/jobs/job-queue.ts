@@ -1,0 +1,139 @@
+import { PgBoss } from 'pg-boss';
+import type { Logger } from 'pino';
+import { APP_ROLE } from '../config/config.ts';
+
+export const JOB_SCHEMA = 'pgboss';
+
+/** A queue and the handler that processes its jobs. Modules declare these. */
+export interface JobDefinition<Data extends object = object> {
+  queue: string;
+  /** Parses the stored payload; a job that fails to parse fails, it is not retried blindly. */
+  parse: (data: unknown) => Data;
+  handle: (data: Data, context: { jobId: string; logger: Logger }) => Promise<void>;
+  retryLimit?: number;
+  expireInSeconds?: number;
+}
+
+const GRANT_APP_ROLE = `
+  GRANT USAGE ON SCHEMA ${JOB_SCHEMA} TO ${APP_ROLE};
+  GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${JOB_SCHEMA} TO ${APP_ROLE};
+  GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA ${JOB_SCHEMA} TO ${APP_ROLE};
+  GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA ${JOB_SCHEMA} TO ${APP_ROLE};
+`;
+
+/**
+ * Install or upgrade pg-boss's schema as the owner role, create the queues
+ * the modules declare, and grant the application role DML on the result.
+ * Queues are created here, so the application role never needs DDL.
+ */
+export async function installJobSchema(
+  ownerUrl: string,
+  definitions: readonly JobDefinition[],
+  logger: Logger,
+) {
+  const boss = new PgBoss({
+    connectionString: ownerUrl,
+    schema: JOB_SCHEMA,
+    migrate: true,
+    createSchema: true,
+    supervise: false,
+    schedule: false,
+    application_name: 'peytonix-migrate',
+  });
+  boss.on('error', (error) => logger.error({ err: error }, 'job schema installation failed'));
+  await boss.start();
+  try {
+    for (const definition of definitions) {
+      await boss.createQueue(definition.queue, {
+        retryLimit: definition.retryLimit ?? 3,
+        expireInSeconds: definition.expireInSeconds ?? 15 * 60,
+      });
+    }
+    await boss.getDb().executeSql(GRANT_APP_ROLE);
+  } finally {
+    await boss.stop({ graceful: false, close: true });
+  }
+}
+
+export interface JobQueueStatus {
+  ready: boolean;
+  reason?: string;
+}
+
+/**
+ * pg-boss as the application role: sends jobs from any process, and runs
+ * the workers when `workers` is true. It never migrates the schema.
+ */
+export class JobQueue {
+  private readonly boss: PgBoss;
+  private readonly logger: Logger;
+  private started = false;
+  private lastError: Error | undefined;
+
+  constructor(appUrl: string, logger: Logger) {
+    this.logger = logger.child({ component: 'jobs' });
+    this.boss = new PgBoss({
+      connectionString: appUrl,
+      schema: JOB_SCHEMA,
+      migrate: false,
+      createSchema: false,
+      application_name: 'peytonix-jobs',
+      max: 4,
+    });
+    this.boss.on('error', (error) => {
+      this.lastError = error;
+      this.logger.error({ err: error }, 'job queue error');
+    });
+  }
+
+  async start(definitions: readonly JobDefinition[], runWorkers: boolean) {
+    await this.boss.start();
+    this.started = true;
+    if (!runWorkers) return;
+
+    for (const definition of definitions) {
+      await this.boss.work(definition.queue, async (jobs) => {
+        for (const job of jobs) {
+          const jobLogger = this.logger.child({ queue: definition.queue, jobId: job.id });
+          const data = definition.parse(job.data);
+          await definition.handle(data, { jobId: job.id, logger: jobLogger });
+          jobLogger.info('job completed');
+        }
+      });
+    }
+    this.logger.info(
+      { queues: definitions.map((definition) => definition.queue) },
+      'workers started',
+    );
+  }
+
+  async send(queue: string, data: object): Promise<string> {
+    const id = await this.boss.send(queue, data);
+    if (id === null) {
+      throw new Error(`queue ${queue} did not accept the job`);
+    }
+    return id;
+  }
+
+  async findJob(queue: string, id: string) {
+    const [job] = await this.boss.findJobs(queue, { id });
+    return job;
+  }
+
+  /** Ready when pg-boss has started; a schema older than this pg-boss makes start fail. */
+  status(): JobQueueStatus {
+    if (!this.started) return { ready: false, reason: 'job queue not started' };
+    return { ready: true };
+  }
+
+  get recentError(): Error | undefined {
+    return this.lastError;
+  }
+
+  /** Stop taking jobs and wait up to `timeoutMs` for running ones. */
+  async stop(timeoutMs: number) {
+    if (!this.started) return;
+    this.started = false;
+    await this.boss.stop({ graceful: true, timeout: timeoutMs, close: true });
+  }
+}

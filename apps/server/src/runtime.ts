@@ -1,0 +1,107 @@
+import pg from 'pg';
+import type { Logger } from 'pino';
+import { JOB_DEFINITIONS } from './jobs.ts';
+import type { Config } from './platform/config/config.ts';
+import { type DatabaseHandle, openDatabase } from './platform/db/database.ts';
+import { type DatabaseTarget, openDatabaseTarget } from './platform/db/database-target.ts';
+import {
+  applyMigrations,
+  describeMismatch,
+  MigrationError,
+  type MigrationFile,
+  readMigrationFiles,
+  readMigrationStatus,
+} from './platform/db/migrations.ts';
+import { installJobSchema, type JobDefinition, JobQueue } from './platform/jobs/job-queue.ts';
+import { createServices, type Services } from './services.ts';
+
+/** Everything a command needs once the database is open. */
+export interface Runtime {
+  target: DatabaseTarget;
+  database: DatabaseHandle;
+  services: Services;
+  migrationFiles: MigrationFile[];
+  close(): Promise<void>;
+}
+
+/** Apply SQL migrations and the job schema as the owner role. */
+export async function migrateDatabase(
+  ownerUrl: string,
+  logger: Logger,
+  definitions: readonly JobDefinition[] = JOB_DEFINITIONS,
+): Promise<MigrationFile[]> {
+  const applied = await applyMigrations(ownerUrl, logger);
+  await installJobSchema(ownerUrl, definitions, logger);
+  return applied;
+}
+
+/** Refuse to run against a database whose applied migrations were edited. */
+export async function assertNoEditedMigrations(url: string, files: MigrationFile[]) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const status = await readMigrationStatus(client, files);
+    if (status.mismatched.length > 0) {
+      throw new MigrationError(`Refusing to start: ${describeMismatch(status)}.`);
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Open the database for a command: resolve or start the cluster, migrate
+ * when asked, then open the application-role pool. Closing releases all of
+ * it in reverse order.
+ */
+export async function openRuntime(
+  config: Config,
+  logger: Logger,
+  options: { command: string; exclusive: boolean; migrate: boolean },
+): Promise<Runtime> {
+  const target = await openDatabaseTarget(config, logger, options);
+  try {
+    const migrationFiles = readMigrationFiles();
+    if (options.migrate) {
+      await migrateDatabase(target.ownerUrl, logger);
+    } else {
+      await assertNoEditedMigrations(target.ownerUrl, migrationFiles);
+    }
+
+    const database = openDatabase({
+      url: target.appUrl,
+      poolMax: config.database.poolMax,
+      statementTimeoutMs: config.database.statementTimeoutMs,
+      applicationName: `peytonix-${options.command}`,
+      logger,
+    });
+    return {
+      target,
+      database,
+      services: createServices({ db: database.db }),
+      migrationFiles,
+      async close() {
+        await database.close();
+        await target.release();
+      },
+    };
+  } catch (error) {
+    await target.release();
+    throw error;
+  }
+}
+
+/** Start pg-boss as the application role; a failure leaves readiness failing, not the process dead. */
+export async function startJobQueue(
+  runtime: Runtime,
+  logger: Logger,
+  runWorkers: boolean,
+): Promise<JobQueue> {
+  const jobs = new JobQueue(runtime.target.appUrl, logger);
+  try {
+    await jobs.start(JOB_DEFINITIONS, runWorkers);
+  } catch (error) {
+    logger.error({ err: error }, 'job queue did not start; readiness will fail until it does');
+  }
+  return jobs;
+}

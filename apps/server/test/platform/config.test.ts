@@ -1,0 +1,162 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/platform/config/config-error.ts';
+import { loadConfig } from '../../src/platform/config/load-config.ts';
+import { VARIABLES } from '../../src/platform/config/variables.ts';
+import { runCliCaptured } from '../support/cli.ts';
+
+const INVALID_VALUES: Record<string, string> = {
+  PEYTONIX_MODE: 'staging',
+  PEYTONIX_DATA_DIR: 'data\ndir',
+  PEYTONIX_HOST: 'http://0.0.0.0/',
+  PEYTONIX_PORT: '70000',
+  DATABASE_URL: 'mysql://db.internal/peytonix',
+  PEYTONIX_APP_DATABASE_URL: 'not a url',
+  PEYTONIX_DATABASE_POOL_MAX: '0',
+  PEYTONIX_DATABASE_STATEMENT_TIMEOUT_MS: '-5',
+  PEYTONIX_MIGRATE_ON_START: 'maybe',
+  PEYTONIX_WORKERS: 'yes',
+  PEYTONIX_LOG_LEVEL: 'loud',
+  PEYTONIX_BODY_LIMIT_BYTES: '12kb',
+  PEYTONIX_RATE_LIMIT_MAX: '1.5',
+  PEYTONIX_RATE_LIMIT_WINDOW_MS: 'ten',
+  PEYTONIX_TRUST_PROXY: 'on',
+  PEYTONIX_SHUTDOWN_TIMEOUT_MS: '1',
+  PEYTONIX_STORAGE: 's4',
+  PEYTONIX_KEYS: 'vault',
+  PEYTONIX_ALLOW_EMBEDDED_DATABASE: 'sure',
+  PEYTONIX_ALLOW_LOCAL_STORAGE: 'y',
+  PEYTONIX_ALLOW_LOCAL_KEYS: 'n',
+};
+
+const PRODUCTION_READY = {
+  PEYTONIX_MODE: 'production',
+  DATABASE_URL: 'postgres://owner@db.internal/peytonix',
+  PEYTONIX_APP_DATABASE_URL: 'postgres://peytonix_app@db.internal/peytonix',
+  PEYTONIX_ALLOW_LOCAL_STORAGE: 'true',
+  PEYTONIX_ALLOW_LOCAL_KEYS: 'true',
+};
+
+function problemsOf(env: Record<string, string>) {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('loadConfig accepted the configuration');
+}
+
+describe('configuration', () => {
+  it('covers every variable with an invalid example', () => {
+    expect(Object.keys(INVALID_VALUES).sort()).toEqual(Object.keys(VARIABLES).sort());
+  });
+
+  it('builds the embedded development defaults from an empty environment', () => {
+    const config = loadConfig({});
+
+    expect(config.mode).toBe('development');
+    expect(config.database.kind).toBe('embedded');
+    expect(config.http.port).toBe(3000);
+    expect(config.migrateOnStart).toBe(true);
+    expect(config.dataDir).toBe(path.resolve('.peytonix'));
+  });
+
+  it('derives the application URL from DATABASE_URL in development', () => {
+    const config = loadConfig({ DATABASE_URL: 'postgres://owner:pw@db.internal:5433/peytonix' });
+
+    expect(config.database).toMatchObject({
+      kind: 'external',
+      appUrl: 'postgres://peytonix_app@db.internal:5433/peytonix',
+    });
+  });
+
+  for (const [name, value] of Object.entries(INVALID_VALUES)) {
+    it(`rejects invalid ${name}`, async () => {
+      const env = { ...PRODUCTION_READY, PEYTONIX_MODE: 'development', [name]: value };
+      const error = problemsOf(env);
+
+      expect(error.problems.map((problem) => problem.variable)).toContain(name);
+      const problem = error.problems.find((item) => item.variable === name);
+      expect(problem?.fix).toBe(VARIABLES[name as keyof typeof VARIABLES].fix);
+      expect(error.message).toContain(`${name}=`);
+      expect(error.message).toContain('Fix:');
+
+      const result = await runCliCaptured(['migrate', '--check'], env);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(name);
+    });
+  }
+
+  const requiredInProduction: [string, string][] = [
+    ['DATABASE_URL', 'refuses the embedded PostgreSQL'],
+    ['PEYTONIX_APP_DATABASE_URL', 'explicit application-role connection'],
+    ['PEYTONIX_ALLOW_LOCAL_STORAGE', 'refuses local evidence storage'],
+    ['PEYTONIX_ALLOW_LOCAL_KEYS', 'refuses a local master-key file'],
+  ];
+  for (const [name, problem] of requiredInProduction) {
+    it(`requires ${name} in production`, async () => {
+      const env: Record<string, string> = { ...PRODUCTION_READY };
+      delete env[name];
+      if (name === 'DATABASE_URL') delete env.PEYTONIX_APP_DATABASE_URL;
+
+      const error = problemsOf(env);
+      expect(error.problems.find((item) => item.variable === name)?.problem).toContain(problem);
+
+      const result = await runCliCaptured(['migrate', '--check'], env);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(name);
+    });
+  }
+
+  it('accepts production with every opt-in given', () => {
+    expect(loadConfig(PRODUCTION_READY).mode).toBe('production');
+    expect(loadConfig(PRODUCTION_READY).migrateOnStart).toBe(false);
+  });
+
+  it('accepts the embedded database in production only when opted in', () => {
+    const env = {
+      PEYTONIX_MODE: 'production',
+      PEYTONIX_ALLOW_EMBEDDED_DATABASE: 'true',
+      PEYTONIX_ALLOW_LOCAL_STORAGE: 'true',
+      PEYTONIX_ALLOW_LOCAL_KEYS: 'true',
+    };
+    expect(loadConfig(env).database.kind).toBe('embedded');
+  });
+
+  it('never prints a database password', () => {
+    const error = problemsOf({ DATABASE_URL: 'postgres://owner:hunter2@db/x', PEYTONIX_PORT: 'x' });
+    expect(error.message).not.toContain('hunter2');
+
+    const badAppUrl = problemsOf({
+      DATABASE_URL: 'postgres://owner@db/x',
+      PEYTONIX_APP_DATABASE_URL: 'mysql://app:s3cret@db/x',
+    });
+    expect(badAppUrl.message).not.toContain('s3cret');
+    expect(badAppUrl.message).toContain('***');
+  });
+
+  it('reads a JSON file and lets the environment override it', () => {
+    const directory = mkdtempSync(path.join(os.tmpdir(), 'peytonix-config-'));
+    const file = path.join(directory, 'peytonix.json');
+    writeFileSync(file, JSON.stringify({ PEYTONIX_PORT: 4100, PEYTONIX_WORKERS: false }));
+
+    const config = loadConfig({ PEYTONIX_CONFIG_FILE: file, PEYTONIX_PORT: '4200' });
+    expect(config.http.port).toBe(4200);
+    expect(config.workers.enabled).toBe(false);
+  });
+
+  it('rejects unknown keys and unreadable files', () => {
+    const directory = mkdtempSync(path.join(os.tmpdir(), 'peytonix-config-'));
+    const file = path.join(directory, 'peytonix.json');
+    writeFileSync(file, JSON.stringify({ PEYTONIX_PROT: 4100 }));
+    expect(problemsOf({ PEYTONIX_CONFIG_FILE: file }).problems[0]?.variable).toBe('PEYTONIX_PROT');
+
+    writeFileSync(file, '{ not json');
+    expect(problemsOf({ PEYTONIX_CONFIG_FILE: file }).problems[0]?.variable).toBe(
+      'PEYTONIX_CONFIG_FILE',
+    );
+  });
+});

@@ -1,0 +1,3 @@
+export * from './entities.ts';
+export * from './problem.ts';
+export * from './setup.ts';

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -189,6 +189,11 @@ export async function startEmbeddedCluster(options: {
   const user = process.getuid?.() === 0 ? await ensurePostgresOsUser() : undefined;
 
   if (user) {
+    // The data directory is Peytonix's own: let the postgres user pass
+    // through it (execute only, no listing) to reach its cluster.
+    const mode = statSync(dataDir).mode & 0o777;
+    if ((mode & 0o001) === 0) chmodSync(dataDir, mode | 0o011);
+
     const blocked = findUntraversableAncestor(clusterDir, user);
     if (blocked) {
       throw new EmbeddedClusterError(

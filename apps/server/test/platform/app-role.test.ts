@@ -1,0 +1,77 @@
+import pg from 'pg';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrateDatabase } from '../../src/runtime.ts';
+import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
+
+async function query(url: string, text: string) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
+describe('application role', () => {
+  let database: TestDatabase;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    await migrateDatabase(database.ownerUrl, pino({ level: 'silent' }));
+  });
+  afterAll(async () => {
+    await database.drop();
+  });
+
+  const ddl: [string, string][] = [
+    ['create a table', 'CREATE TABLE intruder (id int)'],
+    ['create a table in the job schema', 'CREATE TABLE pgboss.intruder (id int)'],
+    ['create a temporary table', 'CREATE TEMP TABLE intruder (id int)'],
+    ['create a schema', 'CREATE SCHEMA intruder'],
+    ['create a function', 'CREATE FUNCTION intruder() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$'],
+    ['alter a table', 'ALTER TABLE entities ADD COLUMN intruder int'],
+    ['disable a trigger', 'ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update_delete'],
+    ['drop a table', 'DROP TABLE entities'],
+    ['drop the job table', 'DROP TABLE pgboss.job'],
+    ['truncate a table', 'TRUNCATE entities'],
+    ['write the closure table', "INSERT INTO entity_closure VALUES (gen_random_uuid(), gen_random_uuid(), 0)"],
+    ['delete entities', 'DELETE FROM entities'],
+  ];
+  for (const [action, statement] of ddl) {
+    it(`cannot ${action}`, async () => {
+      await expect(query(database.appUrl, statement)).rejects.toMatchObject({
+        code: expect.stringMatching(/^(42501|42P01)$/),
+      });
+    });
+  }
+
+  it('can read and write the tables it needs', async () => {
+    const result = await query(
+      database.appUrl,
+      "INSERT INTO entities (type, code, name) VALUES ('organization', 'ORG', 'Org') RETURNING id",
+    );
+    expect(result.rowCount).toBe(1);
+    const closure = await query(database.appUrl, 'SELECT count(*)::int AS n FROM entity_closure');
+    expect(closure.rows[0]).toEqual({ n: 1 });
+  });
+
+  for (const [who, url] of [
+    ['application role', () => database.appUrl],
+    ['owner', () => database.ownerUrl],
+  ] as const) {
+    it(`audit events reject UPDATE, DELETE and TRUNCATE for the ${who}`, async () => {
+      await query(
+        database.ownerUrl,
+        "INSERT INTO audit_events (seq, actor_type, channel, action, outcome) VALUES ((SELECT coalesce(max(seq), 0) + 1 FROM audit_events), 'system', 'cli', 'user.created', 'success')",
+      );
+
+      await expect(query(url(), "UPDATE audit_events SET outcome = 'failure'")).rejects.toMatchObject({
+        code: '42501',
+      });
+      await expect(query(url(), 'DELETE FROM audit_events')).rejects.toMatchObject({ code: '42501' });
+      await expect(query(url(), 'TRUNCATE audit_events')).rejects.toMatchObject({ code: '42501' });
+    });
+  }
+});

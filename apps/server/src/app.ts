@@ -49,7 +49,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     // Fastify's own request lines are off; registerRequestLogging writes one per response.
-    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
+    logController: new LogController({
+      disableRequestLogging: true,
+      requestIdLogLabel: 'requestId',
+    }),
     genReqId: generateRequestId,
     bodyLimit: config.http.bodyLimitBytes,
     trustProxy: config.http.trustProxy,

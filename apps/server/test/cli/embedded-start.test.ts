@@ -108,7 +108,7 @@ describe('peytonix start on the embedded database', () => {
       );
       expect(dump.rows[0].text).not.toContain(created.setupSecret);
       const audit = await client.query(
-        "SELECT action, channel, details::text FROM audit_events ORDER BY seq",
+        'SELECT action, channel, details::text FROM audit_events ORDER BY seq',
       );
       expect(audit.rows.map((row) => row.action)).toEqual([
         'entity.created',
@@ -132,20 +132,42 @@ describe('peytonix start on the embedded database', () => {
 
   it('acts as the --as user, audited on the cli channel', async () => {
     const created = await runBin(
-      ['entities', 'create', '--parent', 'ORG', '--type', 'engagement', '--code', 'FY26-SOX', '--name', 'FY26 SOX', '--as', 'ana@example.com', '--json'],
+      [
+        'entities',
+        'create',
+        '--parent',
+        'ORG',
+        '--type',
+        'engagement',
+        '--code',
+        'FY26-SOX',
+        '--name',
+        'FY26 SOX',
+        '--as',
+        'ana@example.com',
+        '--json',
+      ],
       env,
     );
     expect(created.code).toBe(0);
-    expect(JSON.parse(created.stdout).entity).toMatchObject({ code: 'FY26-SOX', type: 'engagement' });
+    expect(JSON.parse(created.stdout).entity).toMatchObject({
+      code: 'FY26-SOX',
+      type: 'engagement',
+    });
 
-    const listed = await runBin(['entities', 'list', '--json'], { ...env, PEYTONIX_AS: 'ana@example.com' });
+    const listed = await runBin(['entities', 'list', '--json'], {
+      ...env,
+      PEYTONIX_AS: 'ana@example.com',
+    });
     expect(listed.code).toBe(0);
-    expect(JSON.parse(listed.stdout).entities.map((entity: { code: string }) => entity.code)).toEqual([
-      'ORG',
-      'FY26-SOX',
-    ]);
+    expect(
+      JSON.parse(listed.stdout).entities.map((entity: { code: string }) => entity.code),
+    ).toEqual(['ORG', 'FY26-SOX']);
 
-    const stranger = await runBin(['entities', 'list', '--as', 'nobody@example.com', '--json'], env);
+    const stranger = await runBin(
+      ['entities', 'list', '--as', 'nobody@example.com', '--json'],
+      env,
+    );
     expect(stranger.code).toBe(1);
     expect(JSON.parse(stranger.stdout).error.code).toBe('UNAUTHENTICATED');
   });
@@ -157,7 +179,11 @@ describe('peytonix start on the embedded database', () => {
     expect(existsSync(path.join(dataDir, 'peytonix.lock'))).toBe(false);
     expect(serverOutput).toContain('embedded PostgreSQL stopped');
 
-    const client = new pg.Client({ host: '127.0.0.1', port: lock.port, connectionTimeoutMillis: 1_000 });
+    const client = new pg.Client({
+      host: '127.0.0.1',
+      port: lock.port,
+      connectionTimeoutMillis: 1_000,
+    });
     await expect(client.connect()).rejects.toThrow();
 
     const check = await runBin(['migrate', '--check', '--json'], env);
@@ -181,7 +207,20 @@ describe('peytonix usage errors', () => {
 
   it('exit 2 for an invalid entity code', async () => {
     const result = await runBin(
-      ['entities', 'create', '--parent', 'ORG', '--type', 'engagement', '--code', 'bad code!', '--name', 'X', '--as', 'a@b.c'],
+      [
+        'entities',
+        'create',
+        '--parent',
+        'ORG',
+        '--type',
+        'engagement',
+        '--code',
+        'bad code!',
+        '--name',
+        'X',
+        '--as',
+        'a@b.c',
+      ],
       env,
     );
     expect(result.code).toBe(2);

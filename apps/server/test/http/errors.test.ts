@@ -1,6 +1,6 @@
-import { z } from 'zod';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import type { RouteModule } from '../../src/app.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
@@ -74,7 +74,10 @@ describe('error responses', () => {
     });
     const body = expectProblem(response, 400, 'VALIDATION_FAILED');
     expect(body.errors).toEqual(
-      expect.arrayContaining([expect.objectContaining({ path: '/name' }), expect.objectContaining({ path: '/count' })]),
+      expect.arrayContaining([
+        expect.objectContaining({ path: '/name' }),
+        expect.objectContaining({ path: '/count' }),
+      ]),
     );
   });
 

@@ -36,7 +36,10 @@ describe('application role', () => {
     ['drop a table', 'DROP TABLE entities'],
     ['drop the job table', 'DROP TABLE pgboss.job'],
     ['truncate a table', 'TRUNCATE entities'],
-    ['write the closure table', "INSERT INTO entity_closure VALUES (gen_random_uuid(), gen_random_uuid(), 0)"],
+    [
+      'write the closure table',
+      'INSERT INTO entity_closure VALUES (gen_random_uuid(), gen_random_uuid(), 0)',
+    ],
     ['delete entities', 'DELETE FROM entities'],
   ];
   for (const [action, statement] of ddl) {
@@ -67,10 +70,14 @@ describe('application role', () => {
         "INSERT INTO audit_events (seq, actor_type, channel, action, outcome) VALUES ((SELECT coalesce(max(seq), 0) + 1 FROM audit_events), 'system', 'cli', 'user.created', 'success')",
       );
 
-      await expect(query(url(), "UPDATE audit_events SET outcome = 'failure'")).rejects.toMatchObject({
+      await expect(
+        query(url(), "UPDATE audit_events SET outcome = 'failure'"),
+      ).rejects.toMatchObject({
         code: '42501',
       });
-      await expect(query(url(), 'DELETE FROM audit_events')).rejects.toMatchObject({ code: '42501' });
+      await expect(query(url(), 'DELETE FROM audit_events')).rejects.toMatchObject({
+        code: '42501',
+      });
       await expect(query(url(), 'TRUNCATE audit_events')).rejects.toMatchObject({ code: '42501' });
     });
   }

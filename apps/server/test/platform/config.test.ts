@@ -1,8 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/platform/config/config-error.ts';
+import { renderConfigurationDoc } from '../../src/platform/config/configuration-doc.ts';
 import { loadConfig } from '../../src/platform/config/load-config.ts';
 import { VARIABLES } from '../../src/platform/config/variables.ts';
 import { runCliCaptured } from '../support/cli.ts';
@@ -158,5 +159,15 @@ describe('configuration', () => {
     expect(problemsOf({ PEYTONIX_CONFIG_FILE: file }).problems[0]?.variable).toBe(
       'PEYTONIX_CONFIG_FILE',
     );
+  });
+});
+
+describe('configuration reference', () => {
+  it('matches the variable catalogue', () => {
+    const written = readFileSync(
+      new URL('../../../../docs/configuration.md', import.meta.url),
+      'utf8',
+    );
+    expect(written).toBe(renderConfigurationDoc());
   });
 });

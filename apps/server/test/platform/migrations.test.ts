@@ -44,7 +44,13 @@ describe('migrations', () => {
     const first = await applyMigrations(database.ownerUrl, logger);
     expect(first.map((file) => file.version)).toEqual(files.map((file) => file.version));
     expect(await tableNames(database.ownerUrl)).toEqual(
-      expect.arrayContaining(['entities', 'entity_closure', 'users', 'audit_events', 'peytonix_migrations']),
+      expect.arrayContaining([
+        'entities',
+        'entity_closure',
+        'users',
+        'audit_events',
+        'peytonix_migrations',
+      ]),
     );
 
     const second = await applyMigrations(database.ownerUrl, logger);

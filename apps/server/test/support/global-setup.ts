@@ -5,8 +5,8 @@ import path from 'node:path';
 import pg from 'pg';
 import pino from 'pino';
 import type { TestProject } from 'vitest/node';
-import { startEmbeddedCluster } from '../../src/platform/db/embedded/embedded-cluster.ts';
 import { embeddedUrl } from '../../src/platform/db/embedded/bootstrap.ts';
+import { startEmbeddedCluster } from '../../src/platform/db/embedded/embedded-cluster.ts';
 
 /** Password the tests give peytonix_app; trust authentication ignores it. */
 export const TEST_APP_PASSWORD = 'peytonix-app-test';

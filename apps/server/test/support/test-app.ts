@@ -1,10 +1,14 @@
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { buildApp, type RouteModule, ROUTE_MODULES } from '../../src/app.ts';
+import { buildApp, ROUTE_MODULES, type RouteModule } from '../../src/app.ts';
 import { loadConfig } from '../../src/platform/config/load-config.ts';
 import { type DatabaseHandle, openDatabase } from '../../src/platform/db/database.ts';
 import { readMigrationFiles } from '../../src/platform/db/migrations.ts';
-import { databaseCheck, jobsCheck, migrationsCheck } from '../../src/platform/health/platform-checks.ts';
+import {
+  databaseCheck,
+  jobsCheck,
+  migrationsCheck,
+} from '../../src/platform/health/platform-checks.ts';
 import { JobQueue } from '../../src/platform/jobs/job-queue.ts';
 import { createLogger } from '../../src/platform/logging/logger.ts';
 import { migrateDatabase } from '../../src/runtime.ts';

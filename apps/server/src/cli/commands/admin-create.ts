@@ -33,7 +33,7 @@ export async function runAdminCreate(io: CliIo, options: AdminCreateOptions): Pr
     printResult(io, options.json === true, created, [
       `Created administrator ${created.email} (user ${created.userId}).`,
       '',
-      'One-time setup secret (shown once, expires ' + `${created.setupSecretExpiresAt}):`,
+      `One-time setup secret (shown once, expires ${created.setupSecretExpiresAt}):`,
       `  ${created.setupSecret}`,
       '',
       'Give it to the administrator over a trusted channel. It cannot be shown again.',

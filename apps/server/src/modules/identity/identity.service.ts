@@ -133,7 +133,7 @@ export function createIdentityService(deps: { db: Db; now?: () => Date }): Ident
 
     async resolveCliActor(email) {
       const user = await findUserByEmail(db, email);
-      if (!user || user.status !== 'active') {
+      if (user?.status !== 'active') {
         throw new AppError('UNAUTHENTICATED', {
           detail: `No active user has the email ${JSON.stringify(email)}. Check --as or PEYTONIX_AS.`,
         });

@@ -55,7 +55,9 @@ export const VARIABLES = {
     schema: z
       .string()
       .min(1, { error: 'expected a directory path' })
-      .regex(/^[^\x00-\x1f]+$/, { error: 'expected a directory path without control characters' }),
+      .refine((value) => ![...value].some((character) => character.charCodeAt(0) < 0x20), {
+        error: 'expected a directory path without control characters',
+      }),
     defaultValue: './.peytonix',
     description:
       'Directory for the embedded PostgreSQL cluster, its lock file, local keys and local evidence.',

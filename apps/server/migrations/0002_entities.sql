@@ -63,6 +63,10 @@ BEGIN
     RETURN NULL;
   END IF;
 
+  -- Serialize moves, so two concurrent moves (A under B, B under A) cannot
+  -- both pass the cycle check against a closure the other is changing.
+  PERFORM pg_advisory_xact_lock(hashtext('peytonix.entity_closure.move'));
+
   IF EXISTS (
     SELECT 1 FROM entity_closure
     WHERE ancestor_id = NEW.id AND descendant_id = NEW.parent_id

@@ -13,6 +13,22 @@ CREATE TABLE audit_chain_head (
 );
 INSERT INTO audit_chain_head (singleton, last_seq) VALUES (true, 0);
 
+-- The application role may only advance the head by one.
+CREATE FUNCTION audit_chain_head_advance_only() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.last_seq <> OLD.last_seq + 1 THEN
+    RAISE EXCEPTION 'audit_chain_head.last_seq may only advance by 1 (from % to %)', OLD.last_seq, NEW.last_seq
+      USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  RETURN NEW;
+END
+$$;
+
+CREATE TRIGGER audit_chain_head_advance_only
+BEFORE UPDATE ON audit_chain_head
+FOR EACH ROW EXECUTE FUNCTION audit_chain_head_advance_only();
+
 CREATE TABLE audit_events (
   seq bigint PRIMARY KEY CHECK (seq > 0),
   occurred_at timestamptz NOT NULL DEFAULT clock_timestamp(),
@@ -41,7 +57,7 @@ CREATE INDEX audit_events_actor_idx ON audit_events (actor_id, seq);
 CREATE FUNCTION audit_events_reject_change() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-  RAISE EXCEPTION 'audit_events is append-only: % is not allowed', TG_OP
+  RAISE EXCEPTION '% is append-only: % is not allowed', TG_TABLE_NAME, TG_OP
     USING ERRCODE = 'insufficient_privilege';
 END
 $$;
@@ -52,6 +68,10 @@ FOR EACH ROW EXECUTE FUNCTION audit_events_reject_change();
 
 CREATE TRIGGER audit_events_no_truncate
 BEFORE TRUNCATE ON audit_events
+FOR EACH STATEMENT EXECUTE FUNCTION audit_events_reject_change();
+
+CREATE TRIGGER audit_chain_head_no_delete
+BEFORE DELETE OR TRUNCATE ON audit_chain_head
 FOR EACH STATEMENT EXECUTE FUNCTION audit_events_reject_change();
 
 GRANT SELECT, INSERT ON audit_events TO peytonix_app;

@@ -101,7 +101,8 @@ export async function startJobQueue(
   try {
     await jobs.start(JOB_DEFINITIONS, runWorkers);
   } catch (error) {
-    logger.error({ err: error }, 'job queue did not start; readiness will fail until it does');
+    // NOTE: nothing retries the start; readiness fails until the process restarts.
+    logger.error({ err: error }, 'job queue did not start; run peytonix migrate, then restart');
   }
   return jobs;
 }

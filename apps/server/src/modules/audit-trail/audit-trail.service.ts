@@ -15,16 +15,25 @@ export interface AuditEventInput {
 }
 
 const SECRET_KEY_PATTERN = /(password|secret|token|key|authorization|cookie)/i;
+// A key such as setupSecretId or api_key_id names the id of a record that
+// contains a secret, not the secret itself, so its value is kept.
+const IDENTIFIER_KEY_PATTERN = /(Id|_id)s?$/;
+
+function isSecretKey(key: string): boolean {
+  return SECRET_KEY_PATTERN.test(key) && !IDENTIFIER_KEY_PATTERN.test(key);
+}
 
 /** Replace values under secret-looking keys, at any depth. */
 export function redactDetails(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(redactDetails);
+  // A Date has no own properties, so the walk below would store it as {}.
+  if (value instanceof Date) return value.toJSON();
   if (value === null || typeof value !== 'object') return value;
 
   return Object.fromEntries(
     Object.entries(value).map(([key, inner]) => [
       key,
-      SECRET_KEY_PATTERN.test(key) ? '[REDACTED]' : redactDetails(inner),
+      isSecretKey(key) ? '[REDACTED]' : redactDetails(inner),
     ]),
   );
 }

@@ -9,7 +9,9 @@ export interface JobDefinition<Data extends object = object> {
   queue: string;
   /** Parses the stored payload; a job that fails to parse fails, it is not retried blindly. */
   parse: (data: unknown) => Data;
-  handle: (data: Data, context: { jobId: string; logger: Logger }) => Promise<void>;
+  // A method, not a function property, so its parameter is bivariant and a
+  // JobDefinition<ReportData> fits the JobDefinition[] that start() takes.
+  handle(data: Data, context: { jobId: string; logger: Logger }): Promise<void>;
   retryLimit?: number;
   expireInSeconds?: number;
 }
@@ -68,7 +70,6 @@ export class JobQueue {
   private readonly boss: PgBoss;
   private readonly logger: Logger;
   private started = false;
-  private lastError: Error | undefined;
 
   constructor(appUrl: string, logger: Logger) {
     this.logger = logger.child({ component: 'jobs' });
@@ -81,7 +82,6 @@ export class JobQueue {
       max: 4,
     });
     this.boss.on('error', (error) => {
-      this.lastError = error;
       this.logger.error({ err: error }, 'job queue error');
     });
   }
@@ -126,13 +126,11 @@ export class JobQueue {
     return { ready: true };
   }
 
-  get recentError(): Error | undefined {
-    return this.lastError;
-  }
-
-  /** Stop taking jobs and wait up to `timeoutMs` for running ones. */
+  /**
+   * Stop taking jobs and wait up to `timeoutMs` for running ones. Also
+   * needed after a failed start(), which leaves pg-boss's pool open.
+   */
   async stop(timeoutMs: number) {
-    if (!this.started) return;
     this.started = false;
     await this.boss.stop({ graceful: true, timeout: timeoutMs, close: true });
   }

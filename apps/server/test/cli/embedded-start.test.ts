@@ -172,6 +172,27 @@ describe('peytonix start on the embedded database', () => {
     expect(JSON.parse(stranger.stdout).error.code).toBe('UNAUTHENTICATED');
   });
 
+  it('runs a separate worker on the same database', async () => {
+    const worker = spawn(process.execPath, [BIN, 'worker'], { env });
+    let output = '';
+    worker.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const deadline = Date.now() + 30_000;
+    while (
+      !output.includes('worker running') &&
+      worker.exitCode === null &&
+      Date.now() < deadline
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(output).toContain('"database":"embedded-shared"');
+
+    worker.kill('SIGTERM');
+    expect(await waitForExit(worker)).toBe(0);
+    expect((await fetch(`http://127.0.0.1:${port}/health/ready`)).status).toBe(200);
+  });
+
   it('stops cleanly on SIGTERM and releases the directory', async () => {
     const lock = JSON.parse(readFileSync(path.join(dataDir, 'peytonix.lock'), 'utf8'));
     server.kill('SIGTERM');

@@ -7,8 +7,8 @@ import type { CliIo } from './cli-io.ts';
 
 /**
  * Configuration and logger for one command. Commands other than `start`
- * and `worker` log to standard error at warn unless PEYTONIX_LOG_LEVEL says
- * otherwise, so their standard output stays parseable.
+ * and `worker` log to standard error at warn unless PEYTONIX_LOG_LEVEL sets
+ * another level, so their standard output stays parseable.
  */
 export function prepareCommand(
   io: CliIo,
@@ -16,7 +16,8 @@ export function prepareCommand(
   service: boolean,
 ): { config: Config; logger: Logger } {
   const config = loadConfig(io.env, overrides);
-  const level = io.env.PEYTONIX_LOG_LEVEL ? config.log.level : service ? config.log.level : 'warn';
+  const levelChosen = io.env.PEYTONIX_LOG_LEVEL !== undefined || service;
+  const level = levelChosen ? config.log.level : 'warn';
   const destination = service ? pino.destination(1) : pino.destination(2);
   return { config, logger: createLogger(level, destination) };
 }

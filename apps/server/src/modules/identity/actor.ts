@@ -2,9 +2,9 @@
 export type Channel = 'api' | 'cli' | 'worker' | 'scim' | 'sso';
 
 /**
- * Who is acting. A user acts for themselves; `ai` always acts on behalf of
- * a user and may only propose changes; `system` and `scim` are service
- * principals.
+ * The principal behind an action. A user acts for themselves, and `ai`
+ * always acts on behalf of a user and may only propose changes. `system`
+ * and `scim` are service principals.
  */
 export type Actor =
   | { type: 'user'; userId: string; email: string; channel: Channel }

@@ -19,7 +19,7 @@ export interface Config {
 }
 
 /**
- * Where the database is. `external` carries two connections: the owner that
+ * Database location. `external` carries two connections: the owner that
  * runs migrations and the application role used at run time. `embedded`
  * connections are only known once the embedded cluster has started.
  */

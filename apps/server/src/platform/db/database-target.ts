@@ -20,13 +20,13 @@ import { startEmbeddedCluster } from './embedded/embedded-cluster.ts';
 export interface DatabaseTarget {
   ownerUrl: string;
   appUrl: string;
-  /** How the connections were obtained, for logs and `--json` output. */
+  /** Origin of the connections, for logs and `--json` output. */
   source: 'external' | 'embedded-started' | 'embedded-shared';
   /** Stop the embedded cluster and release the lock, if this process started it. */
   release(): Promise<void>;
 }
 
-/** Raised when another live process holds the data directory. */
+/** Raised when another live process has locked the data directory. */
 export class DataDirInUseError extends Error {
   readonly holder: LockRecord;
 

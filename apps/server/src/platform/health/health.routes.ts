@@ -12,7 +12,7 @@ const checkResultSchema = z.object({
 });
 
 /**
- * Liveness says the process runs; readiness says it can serve data. A
+ * Liveness reports that the process runs, and readiness that it can serve data. A
  * failing readiness check returns 503 problem+json naming the check, so a
  * load balancer stops routing traffic here.
  */

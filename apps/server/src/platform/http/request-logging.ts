@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 
 /**
- * One log line per response, at a level chosen by outcome: 5xx error,
+ * Log one line per response, at a level chosen by outcome: 5xx error,
  * 4xx warn, otherwise info. Health probes log at debug, because load
  * balancers call them every few seconds.
  */

@@ -5,7 +5,7 @@ import { AppError } from './app-error.ts';
 const CURRENT_FOR_MS = 5_000;
 
 /**
- * Refuse every /api/v1 request with 503 unless the database answers and its
+ * Refuse every /api/v1 request with 503 unless the database responds and its
  * schema is the one this build expects. A success is remembered for a few
  * seconds, so the check costs one query per interval, not per request.
  */

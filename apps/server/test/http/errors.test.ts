@@ -5,7 +5,7 @@ import type { RouteModule } from '../../src/app.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
 
-/** A route with a zod body, and one that fails unexpectedly, to drive the error pipeline. */
+/** Register a route with a zod body and routes that fail, to drive the error pipeline. */
 const probeRoutes: RouteModule = (app) => {
   const typed = app.withTypeProvider<ZodTypeProvider>();
   typed.post(

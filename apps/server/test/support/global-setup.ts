@@ -41,7 +41,7 @@ async function ensureAppRole(adminUrl: string) {
 
 /**
  * Pick the PostgreSQL server for the whole run: the machine's server on
- * 127.0.0.1:5432 when it answers (or TEST_DATABASE_URL), else one embedded
+ * 127.0.0.1:5432 when it accepts connections (or TEST_DATABASE_URL), else one embedded
  * cluster in a temporary directory. Each test file then creates its own
  * database on it.
  */

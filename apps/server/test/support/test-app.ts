@@ -24,7 +24,7 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** A logger whose JSON lines land in `lines`, so tests can inspect them. */
+/** Create a logger that parses its JSON lines into `lines`, so tests can inspect them. */
 export function captureLogger(lines: Record<string, unknown>[], level = 'debug') {
   const stream = new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -37,7 +37,7 @@ export function captureLogger(lines: Record<string, unknown>[], level = 'debug')
   return createLogger(level, stream);
 }
 
-/** Build the real app in-process against a test database, migrated unless told not to. */
+/** Build the real app in-process against a test database, migrated unless `migrate` is false. */
 export async function startTestApp(
   urls: { ownerUrl: string; appUrl: string },
   options: {

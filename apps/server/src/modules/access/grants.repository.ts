@@ -44,7 +44,7 @@ export async function insertGrant(
     .executeTakeFirstOrThrow();
 }
 
-/** True when some active user holds the administrator role anywhere. */
+/** Return true when some active user has the administrator role anywhere. */
 export async function activeAdministratorExists(db: Db | Tx): Promise<boolean> {
   const row = await db
     .selectFrom('role_grants')

@@ -33,7 +33,7 @@ export async function findRootEntity(db: Db | Tx) {
 }
 
 /**
- * Entities in every subtree where the user holds a grant, each once, with
+ * Entities in every subtree where the user has a grant, each once, with
  * its depth below the root. One join over the closure table's primary key.
  */
 export async function listEntitiesInUserScope(db: Db | Tx, userId: string) {

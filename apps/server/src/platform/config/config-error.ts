@@ -26,10 +26,10 @@ function formatValue(problem: ConfigProblem): string {
     return `${problem.variable} is missing`;
   }
 
-  const shown = SECRET_VARIABLES.has(problem.variable)
+  const printableValue = SECRET_VARIABLES.has(problem.variable)
     ? redactUrlPassword(problem.value)
     : problem.value;
-  return `${problem.variable}=${JSON.stringify(shown)} is invalid`;
+  return `${problem.variable}=${JSON.stringify(printableValue)} is invalid`;
 }
 
 /**

@@ -59,9 +59,10 @@ async function waitForPublishedPort(dataDir: string, holder: LockRecord): Promis
 
 /**
  * Resolve the database for this process. With DATABASE_URL set, that is the
- * configured server. Otherwise the embedded cluster in the data directory:
- * started here when no other process holds the directory, or shared with the
- * process that does, unless `exclusive` asks for sole ownership (`start`).
+ * configured server. Otherwise it is the embedded cluster in the data
+ * directory. This process starts it when no other process has locked the
+ * directory, and shares the other process's cluster when one has, unless
+ * `exclusive` requests sole ownership (as `start` does).
  */
 export async function openDatabaseTarget(
   config: Config,

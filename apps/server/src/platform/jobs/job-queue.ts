@@ -7,7 +7,7 @@ export const JOB_SCHEMA = 'pgboss';
 /** A queue and the handler that processes its jobs. Modules declare these. */
 export interface JobDefinition<Data extends object = object> {
   queue: string;
-  /** Parses the stored payload; a job that fails to parse fails, it is not retried blindly. */
+  /** Parser and validator of the stored payload. A throw fails the job like any handler error. */
   parse: (data: unknown) => Data;
   // A method, not a function property, so its parameter is bivariant and a
   // JobDefinition<ReportData> fits the JobDefinition[] that start() takes.

@@ -72,8 +72,8 @@ export class DataDirLock {
 }
 
 /**
- * Take the data directory's lock, or report the live process that holds it.
- * A lock left by a dead process is moved aside and taken over; the rename is
+ * Take the data directory's lock, or report the live process that has it.
+ * A lock left by a dead process is moved aside and taken over. The rename is
  * atomic, so two processes racing for a stale lock cannot both win.
  */
 export function acquireDataDirLock(dataDir: string, command: string): LockResult {

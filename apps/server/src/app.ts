@@ -5,6 +5,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
+import { registerAuditTrailRoutes } from './modules/audit-trail/audit-trail.routes.ts';
 import { registerIdentityRoutes } from './modules/identity/identity.routes.ts';
 import type { Config } from './platform/config/config.ts';
 import type { Db } from './platform/db/database.ts';
@@ -12,6 +13,11 @@ import type { MigrationFile } from './platform/db/migrations.ts';
 import { registerHealthRoutes } from './platform/health/health.routes.ts';
 import { checkSchemaCurrent } from './platform/health/platform-checks.ts';
 import type { ReadinessCheck } from './platform/health/readiness.ts';
+import {
+  type Authenticator,
+  noSessions,
+  registerAuthentication,
+} from './platform/http/authentication.ts';
 import { registerOpenApi } from './platform/http/openapi.ts';
 import { registerProblemHandler } from './platform/http/problem-handler.ts';
 import { generateRequestId } from './platform/http/request-id.ts';
@@ -32,6 +38,8 @@ export interface AppDeps {
   webRoot?: string;
   /** Route registrations; defaults to every module's routes. */
   routeModules?: readonly RouteModule[];
+  /** Resolves request actors; defaults to noSessions, which authenticates nobody. */
+  authenticate?: Authenticator;
 }
 
 /** Registers one module's routes against its services. */
@@ -39,6 +47,7 @@ export type RouteModule = (app: FastifyInstance, services: Services) => void;
 
 export const ROUTE_MODULES: readonly RouteModule[] = [
   (app, services) => registerIdentityRoutes(app, services.identity),
+  (app, services) => registerAuditTrailRoutes(app, services.auditTrail),
 ];
 
 /**
@@ -73,6 +82,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await registerOpenApi(app, PEYTONIX_VERSION);
   registerSchemaGate(app, () => checkSchemaCurrent(deps.db, deps.migrationFiles));
 
+  registerAuthentication(app, deps.authenticate ?? noSessions);
   registerHealthRoutes(app, deps.readinessChecks);
   for (const registerRoutes of deps.routeModules ?? ROUTE_MODULES) {
     registerRoutes(app, deps.services);

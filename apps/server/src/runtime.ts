@@ -13,6 +13,7 @@ import {
   readMigrationStatus,
 } from './platform/db/migrations.ts';
 import { installJobSchema, type JobDefinition, JobQueue } from './platform/jobs/job-queue.ts';
+import { memoizeKey, openCheckpointKey } from './platform/keys/key-provider.ts';
 import { createServices, type Services } from './services.ts';
 
 /** Everything a command needs once the database is open. */
@@ -75,12 +76,20 @@ export async function openRuntime(
       applicationName: `peytonix-${options.command}`,
       logger,
     });
+    const services = createServices({
+      db: database.db,
+      logger,
+      checkpointKey: memoizeKey(() =>
+        openCheckpointKey(config, { create: false, db: database.db }),
+      ),
+    });
     return {
       target,
       database,
-      services: createServices({ db: database.db }),
+      services,
       migrationFiles,
       async close() {
+        await services.close();
         await database.close();
         await target.release();
       },

@@ -1,3 +1,4 @@
+export * from './audit.ts';
 export * from './entities.ts';
 export * from './problem.ts';
 export * from './setup.ts';

@@ -1,22 +1,21 @@
 import { Command, CommanderError, Option } from 'commander';
+import { AuditChainDamagedError } from '../modules/audit-trail/checkpoints/create-checkpoint.ts';
 import { ConfigError } from '../platform/config/config-error.ts';
 import { DataDirInUseError } from '../platform/db/database-target.ts';
 import { EmbeddedClusterError } from '../platform/db/embedded/embedded-cluster.ts';
 import { MigrationError } from '../platform/db/migrations.ts';
 import { isAppError } from '../platform/http/app-error.ts';
+import { KeyProviderError } from '../platform/keys/key-provider-error.ts';
+import { KeyFileError } from '../platform/keys/local-signing-key.ts';
 import { type CliIo, CommandFailure, EXIT } from './cli-io.ts';
+import { asOption, dataDirOption, jsonOption } from './cli-options.ts';
 import { runAdminCreate } from './commands/admin-create.ts';
+import { registerAuditCommands } from './commands/audit/register.ts';
 import { runEntitiesCreate, runEntitiesList } from './commands/entities.ts';
 import { runMigrate } from './commands/migrate.ts';
 import { runStart } from './commands/start.ts';
 import { runVersion } from './commands/version.ts';
 import { runWorker } from './commands/worker.ts';
-
-const dataDirOption = () =>
-  new Option('--data-dir <dir>', 'data directory of the embedded PostgreSQL (PEYTONIX_DATA_DIR)');
-const jsonOption = () => new Option('--json', 'print the result as JSON');
-const asOption = () =>
-  new Option('--as <email>', 'act as this user, with their grants (PEYTONIX_AS)');
 
 /** Build the command tree; each action stores its exit code in `result`. */
 function buildProgram(io: CliIo, result: { code: number }): Command {
@@ -103,6 +102,8 @@ function buildProgram(io: CliIo, result: { code: number }): Command {
       result.code = await runEntitiesCreate(io, options);
     });
 
+  registerAuditCommands(program, io, result);
+
   program
     .command('version')
     .description('print the version')
@@ -125,6 +126,10 @@ function failureCode(error: unknown): { code: string; exit: number } {
   if (error instanceof CommandFailure) return { code: error.code, exit: EXIT.failed };
   if (error instanceof DataDirInUseError) return { code: 'DATA_DIR_IN_USE', exit: EXIT.failed };
   if (error instanceof MigrationError) return { code: 'MIGRATION_REFUSED', exit: EXIT.failed };
+  if (error instanceof KeyFileError) return { code: 'KEY_FILE_INVALID', exit: EXIT.failed };
+  if (error instanceof KeyProviderError) return { code: 'KEY_PROVIDER_FAILED', exit: EXIT.failed };
+  if (error instanceof AuditChainDamagedError)
+    return { code: 'AUDIT_CHAIN_DAMAGED', exit: EXIT.failed };
   if (error instanceof EmbeddedClusterError)
     return { code: 'EMBEDDED_DATABASE_FAILED', exit: EXIT.failed };
   return { code: 'COMMAND_FAILED', exit: EXIT.failed };

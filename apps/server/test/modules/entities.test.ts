@@ -6,7 +6,8 @@ import type { FirstAdministrator } from '../../src/modules/identity/identity.ser
 import { type DatabaseHandle, openDatabase } from '../../src/platform/db/database.ts';
 import { AppError } from '../../src/platform/http/app-error.ts';
 import { migrateDatabase } from '../../src/runtime.ts';
-import { createServices, type Services } from '../../src/services.ts';
+import type { Services } from '../../src/services.ts';
+import { createTestServices } from '../support/test-app.ts';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
 
 const logger = pino({ level: 'silent' });
@@ -245,7 +246,7 @@ describe('entities service', () => {
       logger,
     });
     owner = await connect(database.ownerUrl);
-    services = createServices({ db: handle.db });
+    services = createTestServices(handle.db);
 
     first = await services.identity.createFirstAdministrator({
       email: 'ada@example.com',
@@ -280,6 +281,7 @@ describe('entities service', () => {
     reader = { type: 'user', userId: readerId, email: 'rita@example.com', channel: 'api' };
   });
   afterAll(async () => {
+    await services?.close();
     await owner?.end();
     await handle?.close();
     await database?.drop();

@@ -41,6 +41,12 @@ describe('application role', () => {
       'INSERT INTO entity_closure VALUES (gen_random_uuid(), gen_random_uuid(), 0)',
     ],
     ['delete entities', 'DELETE FROM entities'],
+    ['rewrite a checkpoint', "UPDATE audit_checkpoints SET key_id = 'forged'"],
+    ['delete checkpoints', 'DELETE FROM audit_checkpoints'],
+    ['truncate checkpoints', 'TRUNCATE audit_checkpoints'],
+    ['replace a wrapped key', "UPDATE wrapped_keys SET public_key_pem = 'forged'"],
+    ['delete wrapped keys', 'DELETE FROM wrapped_keys'],
+    ['rewind the chain head', 'UPDATE audit_chain_head SET last_seq = 0, last_hash = last_hash'],
   ];
   for (const [action, statement] of ddl) {
     it(`cannot ${action}`, async () => {
@@ -67,7 +73,7 @@ describe('application role', () => {
     it(`audit events reject UPDATE, DELETE and TRUNCATE for the ${who}`, async () => {
       await query(
         database.ownerUrl,
-        "INSERT INTO audit_events (seq, actor_type, channel, action, outcome) VALUES ((SELECT coalesce(max(seq), 0) + 1 FROM audit_events), 'system', 'cli', 'user.created', 'success')",
+        "INSERT INTO audit_events (seq, occurred_at, actor_type, channel, action, outcome, prev_hash, hash) VALUES ((SELECT coalesce(max(seq), 0) + 1 FROM audit_events), now(), 'system', 'cli', 'user.created', 'success', sha256(''), sha256(gen_random_uuid()::text::bytea))",
       );
 
       await expect(

@@ -10,6 +10,10 @@ import { runCliCaptured } from '../support/cli.ts';
 
 const INVALID_VALUES: Record<string, string> = {
   PEYTONIX_MODE: 'staging',
+  PEYTONIX_AUDIT_CHECKPOINT_EVENTS: '0',
+  PEYTONIX_KMS_KEY_ID: 'my key',
+  PEYTONIX_AWS_REGION: 'Europe',
+  PEYTONIX_AUDIT_CHECKPOINT_SECONDS: '1.5',
   PEYTONIX_DATA_DIR: 'data\ndir',
   PEYTONIX_HOST: 'http://0.0.0.0/',
   PEYTONIX_PORT: '70000',
@@ -95,7 +99,7 @@ describe('configuration', () => {
     ['DATABASE_URL', 'refuses the embedded PostgreSQL'],
     ['PEYTONIX_APP_DATABASE_URL', 'explicit application-role connection'],
     ['PEYTONIX_ALLOW_LOCAL_STORAGE', 'refuses local evidence storage'],
-    ['PEYTONIX_ALLOW_LOCAL_KEYS', 'refuses a local master-key file'],
+    ['PEYTONIX_ALLOW_LOCAL_KEYS', 'refuses local key files'],
   ];
   for (const [name, problem] of requiredInProduction) {
     it(`requires ${name} in production`, async () => {
@@ -111,6 +115,31 @@ describe('configuration', () => {
       expect(result.stderr).toContain(name);
     });
   }
+
+  it('requires a KMS key id and region with PEYTONIX_KEYS=kms', () => {
+    const error = problemsOf({ PEYTONIX_KEYS: 'kms' });
+
+    expect(error.problems.map((problem) => problem.variable).sort()).toEqual([
+      'PEYTONIX_AWS_REGION',
+      'PEYTONIX_KMS_KEY_ID',
+    ]);
+  });
+
+  it('accepts production with KMS keys and no local-keys opt-in', () => {
+    const env: Record<string, string> = {
+      ...PRODUCTION_READY,
+      PEYTONIX_KEYS: 'kms',
+      PEYTONIX_KMS_KEY_ID: 'alias/peytonix',
+      PEYTONIX_AWS_REGION: 'eu-west-1',
+    };
+    delete env.PEYTONIX_ALLOW_LOCAL_KEYS;
+
+    expect(loadConfig(env).keys).toEqual({
+      kind: 'kms',
+      keyId: 'alias/peytonix',
+      region: 'eu-west-1',
+    });
+  });
 
   it('accepts production with every opt-in given', () => {
     expect(loadConfig(PRODUCTION_READY).mode).toBe('production');

@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, ROUTE_MODULES, type RouteModule } from '../../src/app.ts';
@@ -9,7 +12,11 @@ import {
   jobsCheck,
   migrationsCheck,
 } from '../../src/platform/health/platform-checks.ts';
+import type { Authenticator } from '../../src/platform/http/authentication.ts';
 import { JobQueue } from '../../src/platform/jobs/job-queue.ts';
+import { CHECKPOINT_KEY_FILE, openCheckpointKey } from '../../src/platform/keys/key-provider.ts';
+import { openLocalSigningKey } from '../../src/platform/keys/local-signing-key.ts';
+import type { SigningKey } from '../../src/platform/keys/signing-key.ts';
 import { createLogger } from '../../src/platform/logging/logger.ts';
 import { migrateDatabase } from '../../src/runtime.ts';
 import { createServices, type Services } from '../../src/services.ts';
@@ -19,6 +26,8 @@ export interface TestApp {
   database: DatabaseHandle;
   services: Services;
   jobs: JobQueue;
+  /** The key the app signs checkpoints with. */
+  checkpointKey(): Promise<SigningKey>;
   /** Every log line the app wrote, parsed. */
   logLines: Record<string, unknown>[];
   close(): Promise<void>;
@@ -44,11 +53,14 @@ export async function startTestApp(
     env?: Record<string, string>;
     migrate?: boolean;
     routeModules?: readonly RouteModule[];
+    /** Authenticate requests by the x-test-user header; see testUserAuthenticator. */
+    testUserHeader?: boolean;
   } = {},
 ): Promise<TestApp> {
   const config = loadConfig({
     DATABASE_URL: urls.ownerUrl,
     PEYTONIX_APP_DATABASE_URL: urls.appUrl,
+    PEYTONIX_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'peytonix-app-')),
     ...options.env,
   });
   const logLines: Record<string, unknown>[] = [];
@@ -69,7 +81,8 @@ export async function startTestApp(
     await jobs.start([], false);
   }
   const migrationFiles = readMigrationFiles();
-  const services = createServices({ db: database.db });
+  const checkpointKey = () => openCheckpointKey(config, { create: true });
+  const services = createServices({ db: database.db, logger, checkpointKey });
   const app = await buildApp(config, {
     logger,
     db: database.db,
@@ -81,6 +94,7 @@ export async function startTestApp(
       jobsCheck(jobs),
     ],
     routeModules: [...ROUTE_MODULES, ...(options.routeModules ?? [])],
+    ...(options.testUserHeader === true ? { authenticate: testUserAuthenticator(services) } : {}),
   });
 
   return {
@@ -89,10 +103,39 @@ export async function startTestApp(
     services,
     jobs,
     logLines,
+    checkpointKey,
     async close() {
       await app.close();
       await jobs.stop(1_000);
+      await services.close();
       await database.close();
     },
+  };
+}
+
+/** Services over `db` with a checkpoint key in a fresh temporary data directory. */
+export function createTestServices(
+  db: DatabaseHandle['db'],
+  logger = createLogger('silent'),
+): Services {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'peytonix-keys-'));
+  return createServices({
+    db,
+    logger,
+    checkpointKey: () => openLocalSigningKey(dataDir, CHECKPOINT_KEY_FILE, { create: true }),
+  });
+}
+
+/**
+ * Test-only authenticator: the x-test-user header names the acting user's
+ * email. It replaces session verification, which does not exist yet, so
+ * the routes' own authorization runs against real grants.
+ */
+export function testUserAuthenticator(services: Services): Authenticator {
+  return async (request) => {
+    const email = request.headers['x-test-user'];
+    if (typeof email !== 'string') return null;
+    const actor = await services.identity.resolveCliActor(email);
+    return { ...actor, channel: 'api' };
   };
 }

@@ -1,6 +1,11 @@
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { buildApp } from '../../app.ts';
+import {
+  type CheckpointScheduler,
+  startCheckpointScheduler,
+} from '../../modules/audit-trail/checkpoints/checkpoint-scheduler.ts';
+import { checkpointsCheck } from '../../modules/audit-trail/checkpoints/checkpoints-check.ts';
 import type { Config } from '../../platform/config/config.ts';
 import {
   databaseCheck,
@@ -8,6 +13,7 @@ import {
   migrationsCheck,
 } from '../../platform/health/platform-checks.ts';
 import type { JobQueue } from '../../platform/jobs/job-queue.ts';
+import { openCheckpointKey } from '../../platform/keys/key-provider.ts';
 import { openRuntime, type Runtime, startJobQueue } from '../../runtime.ts';
 import { prepareCommand } from '../cli-context.ts';
 import type { CliIo } from '../cli-io.ts';
@@ -68,7 +74,18 @@ export async function runStart(io: CliIo, options: StartOptions): Promise<number
     migrate: config.migrateOnStart,
   });
   let jobs: JobQueue | undefined;
+  let checkpoints: CheckpointScheduler | undefined;
   try {
+    const checkpointKey = await openCheckpointKey(config, {
+      create: true,
+      db: runtime.database.db,
+    });
+    checkpoints = startCheckpointScheduler(
+      runtime.database.db,
+      checkpointKey,
+      { everyEvents: config.audit.checkpointEvents, everyMs: config.audit.checkpointIntervalMs },
+      logger,
+    );
     jobs = await startJobQueue(runtime, logger, config.workers.enabled);
     const app = await buildApp(config, {
       logger,
@@ -79,6 +96,7 @@ export async function runStart(io: CliIo, options: StartOptions): Promise<number
         databaseCheck(runtime.database.db),
         migrationsCheck(runtime.database.db, runtime.migrationFiles),
         jobsCheck(jobs),
+        checkpointsCheck(checkpoints),
       ],
       webRoot: WEB_ROOT,
     });
@@ -94,6 +112,7 @@ export async function runStart(io: CliIo, options: StartOptions): Promise<number
     );
 
     const startedJobs = jobs;
+    const startedCheckpoints = checkpoints;
     return await new Promise<number>((resolve) => {
       installShutdown(
         config,
@@ -101,6 +120,7 @@ export async function runStart(io: CliIo, options: StartOptions): Promise<number
         async () => {
           await app.close();
           await startedJobs.stop(config.http.shutdownTimeoutMs);
+          await startedCheckpoints.stop();
           await runtime.close();
         },
         resolve,
@@ -108,6 +128,7 @@ export async function runStart(io: CliIo, options: StartOptions): Promise<number
     });
   } catch (error) {
     await jobs?.stop(0);
+    await checkpoints?.stop();
     await runtime.close();
     throw error;
   }

@@ -1,14 +1,233 @@
 /**
- * The catalogue of audit actions. Every event's `action` is one of these;
- * docs/security/audit-actions.md lists them with their meaning.
+ * The catalogue of audit actions. Every event's `action` is one of these
+ * codes. docs/security/audit-actions.md is generated from this table by
+ * `npm run docs:audit`, and a test fails when the two differ.
+ *
+ * Codes are stable: an export from years ago must still read correctly,
+ * so a code is never renamed or reused, only added.
  */
-export const AUDIT_ACTIONS = {
-  'user.created': 'A user account was created.',
-  'identity.setup_secret_issued': 'A one-time setup secret was issued to a user.',
-  'access.grant_created': 'A role was granted to a user on an entity.',
-  'entity.created': 'An entity was added to the entity tree.',
-  'entity.list_denied': 'An actor without any grant asked for the entity tree.',
-  'entity.create_denied': 'An actor was refused the creation of an entity.',
+export const AUDIT_CATEGORIES = {
+  authentication: 'Authentication and sessions',
+  authorization: 'Authorization',
+  identity: 'Users and provisioning',
+  access: 'Roles and grants',
+  entities: 'Entities and engagements',
+  configuration: 'Platform configuration',
+  tests: 'Test definitions and runs',
+  exceptions: 'Exceptions and sign-offs',
+  evidence: 'Evidence',
+  ai: 'AI governance',
+  audit: 'The audit trail itself',
 } as const;
 
+type Category = keyof typeof AUDIT_CATEGORIES;
+
+interface ActionSpec {
+  category: Category;
+  description: string;
+}
+
+export const AUDIT_ACTIONS = {
+  'auth.login_succeeded': { category: 'authentication', description: 'A user signed in.' },
+  'auth.login_failed': {
+    category: 'authentication',
+    description:
+      'A sign-in failed; reason_code says why (unknown user and wrong password share one code).',
+  },
+  'auth.account_locked': {
+    category: 'authentication',
+    description: 'Repeated failures locked an account for a while.',
+  },
+  'auth.logout': { category: 'authentication', description: 'A user signed out of one session.' },
+  'auth.mfa_enrolled': {
+    category: 'authentication',
+    description: 'A user enrolled a second factor (TOTP or passkey).',
+  },
+  'auth.mfa_verified': {
+    category: 'authentication',
+    description: 'A second factor was verified at sign-in.',
+  },
+  'auth.mfa_failed': {
+    category: 'authentication',
+    description: 'A second-factor code or passkey assertion was refused.',
+  },
+  'auth.recovery_code_used': {
+    category: 'authentication',
+    description: 'A single-use recovery code was spent.',
+  },
+  'auth.token_refreshed': {
+    category: 'authentication',
+    description: 'A refresh token was exchanged for a new one.',
+  },
+  'session.refresh_reuse_detected': {
+    category: 'authentication',
+    description: 'An already-rotated refresh token was presented; its whole family was revoked.',
+  },
+  'session.revoked': {
+    category: 'authentication',
+    description: 'A session was revoked by its user (sign out everywhere) or by an administrator.',
+  },
+  'authorization.denied': {
+    category: 'authorization',
+    description:
+      'An actor was refused an action; details name the permission and reason_code the rule.',
+  },
+  'entity.list_denied': {
+    category: 'authorization',
+    description: 'An actor without any grant asked for the entity tree.',
+  },
+  'entity.create_denied': {
+    category: 'authorization',
+    description: 'An actor was refused the creation of an entity.',
+  },
+  'audit.denials_suppressed': {
+    category: 'authorization',
+    description:
+      'Denials past the per-actor rate limit, counted instead of written singly; details give the count and time span.',
+  },
+  'user.created': { category: 'identity', description: 'A user account was created.' },
+  'user.suspended': { category: 'identity', description: 'A user account was suspended.' },
+  'user.reactivated': {
+    category: 'identity',
+    description: 'A suspended user account was reactivated.',
+  },
+  'user.deprovisioned': {
+    category: 'identity',
+    description: 'A user account was deprovisioned, by an administrator or SCIM.',
+  },
+  'identity.setup_secret_issued': {
+    category: 'identity',
+    description: 'A one-time setup secret was issued to a user.',
+  },
+  'identity.external_identity_linked': {
+    category: 'identity',
+    description: 'An SSO or SCIM identity (issuer and subject) was linked to a user.',
+  },
+  'access.grant_created': {
+    category: 'access',
+    description: 'A role was granted to a user on an entity.',
+  },
+  'access.grant_revoked': { category: 'access', description: 'A role grant was revoked.' },
+  'entity.created': {
+    category: 'entities',
+    description: 'An entity was added to the entity tree.',
+  },
+  'entity.updated': {
+    category: 'entities',
+    description: 'An entity was renamed or its details changed.',
+  },
+  'entity.moved': { category: 'entities', description: 'An entity was moved to another parent.' },
+  'entity.archived': { category: 'entities', description: 'An entity was archived.' },
+  'config.changed': {
+    category: 'configuration',
+    description: 'A platform setting was changed; details hold the old and new values.',
+  },
+  'test_definition.drafted': {
+    category: 'tests',
+    description: 'A preparer drafted a new test-definition version.',
+  },
+  'test_definition.submitted': {
+    category: 'tests',
+    description: 'A test-definition version was submitted for approval.',
+  },
+  'test_definition.approved': {
+    category: 'tests',
+    description: 'A reviewer approved a test-definition version.',
+  },
+  'test_definition.rejected': {
+    category: 'tests',
+    description: 'A reviewer rejected a test-definition version.',
+  },
+  'test_definition.activated': {
+    category: 'tests',
+    description: 'An approved version became the active one.',
+  },
+  'run.started': {
+    category: 'tests',
+    description: 'A test run started; details hold the query and input fingerprints.',
+  },
+  'run.completed': {
+    category: 'tests',
+    description: 'A test run finished; details hold the result hash and exception count.',
+  },
+  'run.failed': { category: 'tests', description: 'A test run failed; reason_code says why.' },
+  'exception.assigned': {
+    category: 'exceptions',
+    description: 'An exception was assigned or reassigned.',
+  },
+  'exception.disposition_proposed': {
+    category: 'exceptions',
+    description: 'A preparer proposed a disposition with a rationale.',
+  },
+  'exception.disposition_approved': {
+    category: 'exceptions',
+    description: 'A reviewer approved a disposition and closed the exception.',
+  },
+  'exception.disposition_returned': {
+    category: 'exceptions',
+    description: 'A reviewer returned a disposition with a comment.',
+  },
+  'exception.reopened': {
+    category: 'exceptions',
+    description: 'A remediated exception reopened because its key reappeared.',
+  },
+  'signoff.signed': {
+    category: 'exceptions',
+    description: 'A preparer or reviewer signed off an item; details hold the signed hash.',
+  },
+  'signoff.stale': {
+    category: 'exceptions',
+    description: 'A change to a signed-off item made its sign-off stale.',
+  },
+  'evidence.upload_requested': {
+    category: 'evidence',
+    description: 'An upload URL was issued for a declared evidence file.',
+  },
+  'evidence.uploaded': {
+    category: 'evidence',
+    description: 'An uploaded file matched its declaration and scanned clean.',
+  },
+  'evidence.rejected': {
+    category: 'evidence',
+    description: 'An uploaded file did not match its declared hash or size.',
+  },
+  'evidence.quarantined': {
+    category: 'evidence',
+    description: 'The malware scanner matched a signature in an uploaded file.',
+  },
+  'evidence.downloaded': {
+    category: 'evidence',
+    description: 'A download URL was issued for an evidence file.',
+  },
+  'evidence.viewed': {
+    category: 'evidence',
+    description: 'An evidence file was opened for viewing.',
+  },
+  'ai.model_invoked': {
+    category: 'ai',
+    description:
+      'An AI feature called a provider; details name the provider and model, never the credentials.',
+  },
+  'ai.proposal_created': {
+    category: 'ai',
+    description: 'The ai principal created a change request on behalf of a user.',
+  },
+  'ai.proposal_approved': { category: 'ai', description: 'A human approved an AI proposal.' },
+  'ai.proposal_rejected': { category: 'ai', description: 'A human rejected an AI proposal.' },
+  'ai.proposal_applied': { category: 'ai', description: 'An approved AI proposal was applied.' },
+  'audit.events_searched': {
+    category: 'audit',
+    description: 'Someone searched the audit trail; details hold the filters.',
+  },
+  'audit.proof_requested': {
+    category: 'audit',
+    description: 'Someone requested an inclusion or consistency proof.',
+  },
+  'audit.exported': { category: 'audit', description: 'The audit trail was exported to a file.' },
+} as const satisfies Record<string, ActionSpec>;
+
 export type AuditAction = keyof typeof AUDIT_ACTIONS;
+
+export function isAuditAction(value: string): value is AuditAction {
+  return Object.hasOwn(AUDIT_ACTIONS, value);
+}

@@ -1,86 +1,43 @@
 import { sql } from 'kysely';
 import type { Tx } from '../../platform/db/database.ts';
-import type { Actor, RequestContext } from '../identity/actor.ts';
-import type { AuditAction } from './audit-actions.ts';
+import { AppError } from '../../platform/http/app-error.ts';
+import { type AuditEventInput, toAuditFields } from './audit-event-input.ts';
+import { canonicalFragments } from './chain/canonical-fragments.ts';
 
-export interface AuditEventInput {
-  actor: Actor;
-  action: AuditAction;
-  outcome: 'success' | 'denied' | 'failure';
-  reasonCode?: string;
-  target?: { type: string; id: string };
-  entityId?: string;
-  context?: RequestContext;
-  details?: Record<string, unknown>;
-}
-
-const SECRET_KEY_PATTERN = /(password|secret|token|key|authorization|cookie)/i;
-// A key such as setupSecretId or api_key_id names the id of a record that
-// contains a secret, not the secret itself, so its value is kept.
-const IDENTIFIER_KEY_PATTERN = /(Id|_id)s?$/;
-
-function isSecretKey(key: string): boolean {
-  return SECRET_KEY_PATTERN.test(key) && !IDENTIFIER_KEY_PATTERN.test(key);
-}
-
-/** Replace values under secret-looking keys, at any depth. */
-export function redactDetails(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(redactDetails);
-  // A Date has no own properties, so the walk below would store it as {}.
-  if (value instanceof Date) return value.toJSON();
-  if (value === null || typeof value !== 'object') return value;
-
-  return Object.fromEntries(
-    Object.entries(value).map(([key, inner]) => [
-      key,
-      isSecretKey(key) ? '[REDACTED]' : redactDetails(inner),
-    ]),
-  );
-}
-
-function actorColumns(actor: Actor) {
-  switch (actor.type) {
-    case 'user':
-      return { actor_type: 'user' as const, actor_id: actor.userId, on_behalf_of: null };
-    case 'ai':
-      return { actor_type: 'ai' as const, actor_id: null, on_behalf_of: actor.onBehalfOf };
-    default:
-      return { actor_type: actor.type, actor_id: null, on_behalf_of: null };
-  }
-}
+export type { AuditEventInput } from './audit-event-input.ts';
+export { redactDetails } from './audit-event-input.ts';
 
 /**
  * Append one event inside the caller's transaction, so the event commits or
- * rolls back with the change it records. The sequence number comes from
- * the locked chain head, which keeps it gapless under concurrent writers.
+ * rolls back with the change it records. audit_append() numbers, times and
+ * hashes the event under the chain-head row lock, which stays held until
+ * the caller commits, so append last and commit promptly.
+ *
+ * A failed append throws AUDIT_TRAIL_UNAVAILABLE (503); the caller's
+ * transaction then rolls back, and the change it recorded with it.
  * Returns the event's sequence number.
  */
 export async function appendAuditEvent(tx: Tx, event: AuditEventInput): Promise<string> {
-  const head = await tx
-    .updateTable('audit_chain_head')
-    .set({ last_seq: sql`last_seq + 1` })
-    .where('singleton', '=', true)
-    .returning('last_seq')
-    .executeTakeFirstOrThrow();
+  const fields = toAuditFields(event);
+  const [head, middle, tail] = canonicalFragments(fields);
 
-  await tx
-    .insertInto('audit_events')
-    .values({
-      seq: head.last_seq,
-      ...actorColumns(event.actor),
-      channel: event.actor.channel,
-      action: event.action,
-      outcome: event.outcome,
-      reason_code: event.reasonCode ?? null,
-      target_type: event.target?.type ?? null,
-      target_id: event.target?.id ?? null,
-      entity_id: event.entityId ?? null,
-      request_id: event.context?.requestId ?? null,
-      correlation_id: event.context?.correlationId ?? null,
-      ip_address: event.context?.ipAddress ?? null,
-      user_agent: event.context?.userAgent?.slice(0, 1024) ?? null,
-      details: JSON.stringify(redactDetails(event.details ?? {})),
-    })
-    .execute();
-  return head.last_seq;
+  try {
+    const result = await sql<{ seq: string }>`
+      SELECT audit_append(
+        ${fields.actorType}, ${fields.actorId}, ${fields.onBehalfOf}, ${fields.channel},
+        ${fields.action}, ${fields.outcome}, ${fields.reasonCode}, ${fields.targetType},
+        ${fields.targetId}, ${fields.entityId}, ${fields.requestId}, ${fields.correlationId},
+        ${fields.ipAddress}, ${fields.userAgent}, ${JSON.stringify(fields.details)}::jsonb,
+        ${head}, ${middle}, ${tail}
+      ) AS seq`.execute(tx);
+    const seq = result.rows[0]?.seq;
+    if (seq === undefined) throw new Error('audit_append returned no sequence number');
+    return seq;
+  } catch (error) {
+    throw new AppError('AUDIT_TRAIL_UNAVAILABLE', {
+      detail:
+        'The audit trail could not record this action, so the action was not carried out. Retry later; if it persists, check /health/ready.',
+      internal: error,
+    });
+  }
 }

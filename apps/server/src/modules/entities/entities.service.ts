@@ -3,6 +3,7 @@ import type { Db } from '../../platform/db/database.ts';
 import { AppError } from '../../platform/http/app-error.ts';
 import { findRolesCovering } from '../access/grants.repository.ts';
 import { appendAuditEvent } from '../audit-trail/audit-trail.service.ts';
+import type { SecurityEvents } from '../audit-trail/security-events.ts';
 import type { Actor, RequestContext } from '../identity/actor.ts';
 import {
   type EntityRow,
@@ -37,7 +38,10 @@ function isUniqueViolation(error: unknown): boolean {
  * (any grant reads its subtree; administrator on the parent creates) until
  * the permission catalogue replaces it.
  */
-export function createEntitiesService(deps: { db: Db }): EntitiesService {
+export function createEntitiesService(deps: {
+  db: Db;
+  securityEvents: SecurityEvents;
+}): EntitiesService {
   const { db } = deps;
 
   return {
@@ -61,17 +65,15 @@ export function createEntitiesService(deps: { db: Db }): EntitiesService {
         });
       }
       if (!roles.includes('administrator')) {
-        await db.transaction().execute(async (tx) => {
-          await appendAuditEvent(tx, {
-            actor,
-            action: 'entity.create_denied',
-            outcome: 'denied',
-            reasonCode: 'ROLE_REQUIRED',
-            target: { type: 'entity', id: parent.id },
-            entityId: parent.id,
-            ...(context ? { context } : {}),
-            details: { requiredRole: 'administrator', code: input.code },
-          });
+        await deps.securityEvents.recordDenial({
+          actor,
+          action: 'entity.create_denied',
+          outcome: 'denied',
+          reasonCode: 'ROLE_REQUIRED',
+          target: { type: 'entity', id: parent.id },
+          entityId: parent.id,
+          ...(context ? { context } : {}),
+          details: { requiredRole: 'administrator', code: input.code },
         });
         throw new AppError('FORBIDDEN', {
           detail: `Creating an entity below ${parent.code} requires the administrator role on it or above it.`,

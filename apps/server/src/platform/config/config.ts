@@ -14,7 +14,8 @@ export interface Config {
   migrateOnStart: boolean;
   workers: { enabled: boolean };
   storage: { kind: 'local' };
-  keys: { kind: 'local' };
+  keys: { kind: 'local' } | { kind: 'kms'; keyId: string; region: string };
+  audit: { checkpointEvents: number; checkpointIntervalMs: number };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
 }
 

@@ -170,11 +170,29 @@ function assembleConfig(
       fix: VARIABLES.PEYTONIX_ALLOW_LOCAL_STORAGE.fix,
     });
   }
-  if (production && !read<boolean>('PEYTONIX_ALLOW_LOCAL_KEYS')) {
+  const keysKind = read<'local' | 'kms'>('PEYTONIX_KEYS');
+  const kmsKeyId = read<string | undefined>('PEYTONIX_KMS_KEY_ID');
+  const awsRegion = read<string | undefined>('PEYTONIX_AWS_REGION');
+  if (keysKind === 'kms') {
+    for (const [variable, value] of [
+      ['PEYTONIX_KMS_KEY_ID', kmsKeyId],
+      ['PEYTONIX_AWS_REGION', awsRegion],
+    ] as const) {
+      if (value === undefined) {
+        problems.push({
+          variable,
+          value,
+          problem: 'it is required when PEYTONIX_KEYS=kms',
+          fix: VARIABLES[variable].fix,
+        });
+      }
+    }
+  }
+  if (production && keysKind === 'local' && !read<boolean>('PEYTONIX_ALLOW_LOCAL_KEYS')) {
     problems.push({
       variable: 'PEYTONIX_ALLOW_LOCAL_KEYS',
       value: raw.PEYTONIX_ALLOW_LOCAL_KEYS,
-      problem: 'production mode refuses a local master-key file',
+      problem: 'production mode refuses local key files',
       fix: VARIABLES.PEYTONIX_ALLOW_LOCAL_KEYS.fix,
     });
   }
@@ -207,7 +225,14 @@ function assembleConfig(
     migrateOnStart: read<boolean | undefined>('PEYTONIX_MIGRATE_ON_START') ?? !production,
     workers: { enabled: read<boolean>('PEYTONIX_WORKERS') },
     storage: { kind: read<'local'>('PEYTONIX_STORAGE') },
-    keys: { kind: read<'local'>('PEYTONIX_KEYS') },
+    keys:
+      keysKind === 'kms' && kmsKeyId !== undefined && awsRegion !== undefined
+        ? { kind: 'kms', keyId: kmsKeyId, region: awsRegion }
+        : { kind: 'local' },
+    audit: {
+      checkpointEvents: read<number>('PEYTONIX_AUDIT_CHECKPOINT_EVENTS'),
+      checkpointIntervalMs: read<number>('PEYTONIX_AUDIT_CHECKPOINT_SECONDS') * 1000,
+    },
     log: { level: read<Config['log']['level']>('PEYTONIX_LOG_LEVEL') },
   };
 }

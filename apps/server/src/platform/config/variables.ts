@@ -163,11 +163,41 @@ export const VARIABLES = {
     fix: 'set PEYTONIX_STORAGE to local',
   },
   PEYTONIX_KEYS: {
-    schema: z.enum(['local'], { error: 'expected local' }),
+    schema: z.enum(['local', 'kms'], { error: 'expected local or kms' }),
     defaultValue: 'local',
     description:
-      'Key provider. local keeps a master-key file under the data directory. NOTE: the kms provider is not built yet.',
-    fix: 'set PEYTONIX_KEYS to local',
+      'Key provider. local keeps key files under the data directory. kms keeps keys in the database, encrypted under the AWS KMS key PEYTONIX_KMS_KEY_ID.',
+    fix: 'set PEYTONIX_KEYS to local or kms',
+  },
+  PEYTONIX_KMS_KEY_ID: {
+    schema: z
+      .string()
+      .regex(
+        /^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]+|alias\/[A-Za-z0-9/_-]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$/,
+        { error: 'expected a KMS key id, key ARN, alias name or alias ARN' },
+      ),
+    description: 'With PEYTONIX_KEYS=kms, the symmetric KMS key that encrypts Peytonix keys.',
+    fix: 'set PEYTONIX_KMS_KEY_ID to a key id, key ARN or alias such as alias/peytonix',
+  },
+  PEYTONIX_AWS_REGION: {
+    schema: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, { error: 'expected an AWS region such as eu-west-1' }),
+    description: 'With PEYTONIX_KEYS=kms, the AWS region of the KMS key.',
+    fix: 'set PEYTONIX_AWS_REGION to the region of the KMS key, such as eu-west-1',
+  },
+  PEYTONIX_AUDIT_CHECKPOINT_EVENTS: {
+    schema: integerText(1, 1_000_000),
+    defaultValue: '1000',
+    description: 'Sign an audit checkpoint once this many events are not yet covered by one.',
+    fix: 'set PEYTONIX_AUDIT_CHECKPOINT_EVENTS to a whole number such as 1000',
+  },
+  PEYTONIX_AUDIT_CHECKPOINT_SECONDS: {
+    schema: integerText(1, 86_400),
+    defaultValue: '60',
+    description:
+      'Sign an audit checkpoint once the oldest event not yet covered by one is this many seconds old.',
+    fix: 'set PEYTONIX_AUDIT_CHECKPOINT_SECONDS to a whole number of seconds such as 60',
   },
   PEYTONIX_ALLOW_EMBEDDED_DATABASE: {
     schema: booleanText,
@@ -184,8 +214,8 @@ export const VARIABLES = {
   PEYTONIX_ALLOW_LOCAL_KEYS: {
     schema: booleanText,
     defaultValue: 'false',
-    description: 'In production mode, allow a local master-key file.',
-    fix: 'set PEYTONIX_ALLOW_LOCAL_KEYS=true to accept a local master-key file',
+    description: 'In production mode, allow local key files instead of PEYTONIX_KEYS=kms.',
+    fix: 'set PEYTONIX_KEYS=kms with PEYTONIX_KMS_KEY_ID, or PEYTONIX_ALLOW_LOCAL_KEYS=true to accept local key files',
   },
 } satisfies Record<string, VariableSpec>;
 

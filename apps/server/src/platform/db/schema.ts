@@ -60,11 +60,12 @@ export interface RoleGrantsTable {
 export interface AuditChainHeadTable {
   singleton: boolean;
   last_seq: ColumnType<string, string, string>;
+  last_hash: Buffer;
 }
 
 export interface AuditEventsTable {
   seq: ColumnType<string, string | number, never>;
-  occurred_at: Generated<Date>;
+  occurred_at: ColumnType<Date, never, never>;
   actor_type: 'user' | 'system' | 'scim' | 'ai';
   actor_id: string | null;
   on_behalf_of: string | null;
@@ -80,6 +81,27 @@ export interface AuditEventsTable {
   ip_address: string | null;
   user_agent: string | null;
   details: ColumnType<Record<string, unknown>, string, never>;
+  prev_hash: ColumnType<Buffer, never, never>;
+  hash: ColumnType<Buffer, never, never>;
+}
+
+export interface WrappedKeysTable {
+  name: string;
+  algorithm: 'Ed25519';
+  provider: 'kms';
+  wrapping_key_id: string;
+  ciphertext: Buffer;
+  public_key_pem: string;
+  created_at: Generated<Date>;
+}
+
+export interface AuditCheckpointsTable {
+  tree_size: ColumnType<string, string | number, never>;
+  root_hash: Buffer;
+  signed_at: Date;
+  key_id: string;
+  signature: Buffer;
+  frontier: Buffer[];
 }
 
 export interface PeytonixMigrationsTable {
@@ -99,5 +121,7 @@ export interface Database {
   role_grants: RoleGrantsTable;
   audit_chain_head: AuditChainHeadTable;
   audit_events: AuditEventsTable;
+  audit_checkpoints: AuditCheckpointsTable;
+  wrapped_keys: WrappedKeysTable;
   peytonix_migrations: PeytonixMigrationsTable;
 }

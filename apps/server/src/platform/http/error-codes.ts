@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   DATABASE_UNAVAILABLE: { status: 503, title: 'Database unavailable' },
   SCHEMA_NOT_CURRENT: { status: 503, title: 'Database schema not current' },
   SERVICE_UNAVAILABLE: { status: 503, title: 'Service unavailable' },
+  AUDIT_TRAIL_UNAVAILABLE: { status: 503, title: 'Audit trail unavailable' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

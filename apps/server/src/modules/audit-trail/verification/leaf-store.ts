@@ -1,0 +1,53 @@
+import { MerkleAccumulator } from '../merkle/index.ts';
+
+const HASH_LENGTH = 32;
+
+/**
+ * Event hashes kept back to back in one growing buffer, 32 bytes each, so
+ * a verification can compute checkpoint roots after reading every event.
+ * NOTE: this keeps 32 bytes per event in memory (320 MB for ten million
+ * events); a streaming pass that knows the checkpoint sizes first would not.
+ */
+export class LeafStore {
+  private buffer = Buffer.allocUnsafe(HASH_LENGTH * 4096);
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  push(hash: Uint8Array): void {
+    if (hash.length !== HASH_LENGTH)
+      throw new RangeError(`leaf hash must be 32 bytes, got ${hash.length}`);
+
+    if ((this.count + 1) * HASH_LENGTH > this.buffer.length) {
+      const grown = Buffer.allocUnsafe(this.buffer.length * 2);
+      this.buffer.copy(grown, 0, 0, this.count * HASH_LENGTH);
+      this.buffer = grown;
+    }
+    this.buffer.set(hash, this.count * HASH_LENGTH);
+    this.count += 1;
+  }
+
+  at(index: number): Buffer {
+    return this.buffer.subarray(index * HASH_LENGTH, (index + 1) * HASH_LENGTH);
+  }
+
+  /** Return every leaf as a view into the store, without copying. */
+  leaves(upTo = this.count): Buffer[] {
+    return Array.from({ length: upTo }, (_, index) => this.at(index));
+  }
+
+  /** Merkle roots at each requested size, in one pass over the leaves. */
+  rootsAt(sizes: Iterable<number>): Map<number, Buffer> {
+    const wanted = [...new Set(sizes)].filter((size) => size <= this.count).sort((a, b) => a - b);
+    const roots = new Map<number, Buffer>();
+    const accumulator = new MerkleAccumulator();
+
+    for (const size of wanted) {
+      while (accumulator.size < size) accumulator.append(this.at(accumulator.size));
+      roots.set(size, accumulator.root());
+    }
+    return roots;
+  }
+}

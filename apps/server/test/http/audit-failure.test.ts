@@ -1,0 +1,144 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RouteModule } from '../../src/app.ts';
+import { createSecurityEvents } from '../../src/modules/audit-trail/security-events.ts';
+import { requestContext } from '../../src/platform/http/authentication.ts';
+import { silentLogger } from '../support/audit-fixtures.ts';
+import { startTestApp, type TestApp } from '../support/test-app.ts';
+import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
+
+const ADMIN = 'ada@example.com';
+
+// A route that makes a real business change through a real service, so the
+// test gets the response a client gets when the audit append fails.
+const entityRoute: RouteModule = (app, services) => {
+  app.post('/test/entities', async (request) => {
+    const actor = await app.requireActor(request);
+    const code = (request.body as { code: string }).code;
+    return services.entities.create(
+      actor,
+      { parentCode: 'ORG', type: 'business_unit', code, name: code },
+      requestContext(request),
+    );
+  });
+};
+
+async function ownerQuery(url: string, text: string, values: unknown[] = []) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await client.query(text, values);
+  } finally {
+    await client.end();
+  }
+}
+
+describe('when an audit append fails', () => {
+  let database: TestDatabase;
+  let testApp: TestApp;
+
+  const createEntity = (code: string) =>
+    testApp.app.inject({
+      method: 'POST',
+      url: '/test/entities',
+      headers: { 'x-test-user': ADMIN },
+      payload: { code },
+    });
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    testApp = await startTestApp(database, { testUserHeader: true, routeModules: [entityRoute] });
+    await testApp.services.identity.createFirstAdministrator({
+      email: ADMIN,
+      displayName: 'Ada',
+      organizationName: 'Example Group',
+      organizationCode: 'ORG',
+    });
+  });
+  afterAll(async () => {
+    await testApp?.close();
+    await database?.drop();
+  });
+
+  it('rolls the change back and answers 503', async () => {
+    expect((await createEntity('BEFORE')).statusCode).toBe(200);
+
+    // Occupy the next sequence number behind the chain head's back, so the
+    // next append collides with it.
+    await ownerQuery(
+      database.ownerUrl,
+      `INSERT INTO audit_events (seq, occurred_at, actor_type, channel, action, outcome, prev_hash, hash)
+       SELECT last_seq + 1, now(), 'system', 'cli', 'user.created', 'success', sha256(''), sha256('x') FROM audit_chain_head`,
+    );
+    const response = await createEntity('DURING');
+
+    expect(response.statusCode).toBe(503);
+    expect(response.headers['content-type']).toContain('application/problem+json');
+    expect(response.json()).toMatchObject({ code: 'AUDIT_TRAIL_UNAVAILABLE' });
+    expect(JSON.stringify(response.json())).not.toMatch(/duplicate key|audit_events_pkey/);
+    const stored = await ownerQuery(
+      database.ownerUrl,
+      "SELECT count(*)::int AS n FROM entities WHERE code = 'DURING'",
+    );
+    expect(stored.rows[0]).toEqual({ n: 0 });
+  });
+});
+
+describe('denial floods', () => {
+  let database: TestDatabase;
+  let testApp: TestApp;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    testApp = await startTestApp(database);
+  });
+  afterAll(async () => {
+    await testApp?.close();
+    await database?.drop();
+  });
+
+  it('are written singly up to the limit, then counted in one summary', async () => {
+    const events = createSecurityEvents(
+      { db: testApp.database.db, logger: silentLogger },
+      { burst: 5, perSecond: 0.001 },
+      3_600_000,
+    );
+    const flooder = {
+      type: 'user',
+      userId: '00000000-0000-4000-8000-00000000f100',
+      email: 'f@example.com',
+      channel: 'api',
+    } as const;
+    const other = { ...flooder, userId: '00000000-0000-4000-8000-00000000f200' };
+
+    for (let attempt = 0; attempt < 50; attempt += 1) {
+      await events.recordDenial({
+        actor: flooder,
+        action: 'authorization.denied',
+        outcome: 'denied',
+        reasonCode: 'ROLE_REQUIRED',
+      });
+    }
+    await events.recordDenial({
+      actor: other,
+      action: 'authorization.denied',
+      outcome: 'denied',
+      reasonCode: 'ROLE_REQUIRED',
+    });
+    await events.close();
+
+    const rows = await ownerQuery(
+      database.ownerUrl,
+      'SELECT actor_id, action, details FROM audit_events ORDER BY seq',
+    );
+    const singly = rows.rows.filter((row) => row.action === 'authorization.denied');
+    const summaries = rows.rows.filter((row) => row.action === 'audit.denials_suppressed');
+    expect(singly.filter((row) => row.actor_id === flooder.userId)).toHaveLength(5);
+    expect(singly.filter((row) => row.actor_id === other.userId)).toHaveLength(1);
+    expect(summaries).toHaveLength(1);
+    expect(summaries[0]).toMatchObject({
+      actor_id: flooder.userId,
+      details: { suppressedCount: 45, actions: ['authorization.denied'] },
+    });
+  });
+});

@@ -1,0 +1,119 @@
+import { readFileSync } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AUDIT_ACTIONS } from '../../src/modules/audit-trail/audit-actions.ts';
+import { renderAuditActionsDoc } from '../../src/modules/audit-trail/audit-actions-doc.ts';
+import { startCheckpointScheduler } from '../../src/modules/audit-trail/checkpoints/checkpoint-scheduler.ts';
+import { listCheckpoints } from '../../src/modules/audit-trail/checkpoints/checkpoints.repository.ts';
+import { checkpointsCheck } from '../../src/modules/audit-trail/checkpoints/checkpoints-check.ts';
+import type { DatabaseHandle } from '../../src/platform/db/database.ts';
+import type { SigningKey } from '../../src/platform/keys/signing-key.ts';
+import {
+  appendEvents,
+  newSigningKey,
+  openAuditDatabase,
+  silentLogger,
+  tamper,
+} from '../support/audit-fixtures.ts';
+import type { TestDatabase } from '../support/test-database.ts';
+
+async function waitFor(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('checkpoint scheduler', () => {
+  let database: TestDatabase;
+  let handle: DatabaseHandle;
+  let close: () => Promise<void>;
+  let key: SigningKey;
+
+  beforeEach(async () => {
+    ({ database, handle, close } = await openAuditDatabase());
+    key = await newSigningKey();
+  });
+  afterEach(async () => {
+    await close();
+  });
+
+  const signedSizes = async () =>
+    (await listCheckpoints(handle.db)).map((signed) => signed.checkpoint.treeSize);
+
+  it('signs once enough events are uncovered', async () => {
+    const scheduler = startCheckpointScheduler(
+      handle.db,
+      key,
+      { everyEvents: 5, everyMs: 3_600_000 },
+      silentLogger,
+    );
+    try {
+      await appendEvents(handle, 4);
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      expect(await signedSizes()).toEqual([]);
+
+      await appendEvents(handle, 1, 4);
+      await waitFor(async () => (await signedSizes()).length === 1);
+      expect(await signedSizes()).toEqual([5]);
+    } finally {
+      await scheduler.stop();
+    }
+  });
+
+  it('signs a few uncovered events once the interval passes', async () => {
+    const scheduler = startCheckpointScheduler(
+      handle.db,
+      key,
+      { everyEvents: 1000, everyMs: 300 },
+      silentLogger,
+    );
+    try {
+      await appendEvents(handle, 2);
+      await waitFor(async () => (await signedSizes()).includes(2));
+    } finally {
+      await scheduler.stop();
+    }
+  });
+
+  it('fails readiness instead of signing over a damaged chain', async () => {
+    await appendEvents(handle, 3);
+    await tamper(database.ownerUrl, async (client) => {
+      await client.query("UPDATE audit_events SET outcome = 'failure' WHERE seq = 2");
+    });
+    const scheduler = startCheckpointScheduler(
+      handle.db,
+      key,
+      { everyEvents: 1, everyMs: 100 },
+      silentLogger,
+    );
+    try {
+      await waitFor(async () => scheduler.lastError() !== null);
+
+      expect(scheduler.lastError()?.message).toContain('event 2');
+      await expect(checkpointsCheck(scheduler).run()).rejects.toThrow(
+        'audit checkpoints are failing',
+      );
+      expect(await signedSizes()).toEqual([]);
+    } finally {
+      await scheduler.stop();
+    }
+  });
+});
+
+describe('audit action catalogue', () => {
+  it('matches docs/security/audit-actions.md', () => {
+    const written = readFileSync(
+      new URL('../../../../docs/security/audit-actions.md', import.meta.url),
+      'utf8',
+    );
+
+    expect(written).toBe(renderAuditActionsDoc());
+  });
+
+  it('uses only codes that the audit_events CHECK constraint accepts', () => {
+    for (const code of Object.keys(AUDIT_ACTIONS)) {
+      expect(code).toMatch(/^[a-z][a-z_]*(\.[a-z][a-z_]*)+$/);
+    }
+  });
+});

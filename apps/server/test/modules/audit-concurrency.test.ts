@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appendAuditEvent } from '../../src/modules/audit-trail/audit-trail.service.ts';
+import { createCheckpoint } from '../../src/modules/audit-trail/checkpoints/create-checkpoint.ts';
+import { verifyDatabase } from '../../src/modules/audit-trail/verification/verify-database.ts';
+import type { DatabaseHandle } from '../../src/platform/db/database.ts';
+import { readEd25519PublicKey } from '../../src/platform/keys/signing-key.ts';
+import { newSigningKey, openAuditDatabase, sampleEvent } from '../support/audit-fixtures.ts';
+
+const WRITERS = 16;
+const EVENTS_PER_WRITER = 2000;
+
+describe('concurrent appends', () => {
+  let handle: DatabaseHandle;
+  let close: () => Promise<void>;
+
+  beforeAll(async () => {
+    ({ handle, close } = await openAuditDatabase(WRITERS));
+  });
+  afterAll(async () => {
+    await close();
+  });
+
+  it(`keep one gapless chain with ${WRITERS} writers of ${EVENTS_PER_WRITER} events each`, {
+    timeout: 300_000,
+  }, async () => {
+    const key = await newSigningKey();
+    let checkpointsSigned = 0;
+    let writing = true;
+
+    // A checkpoint writer runs alongside, so signing is tested under load too.
+    const signer = (async () => {
+      while (writing) {
+        if ((await createCheckpoint(handle.db, key)) !== null) checkpointsSigned += 1;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    })();
+    const writers = Array.from({ length: WRITERS }, async (_, writer) => {
+      const seqs: number[] = [];
+      for (let index = 0; index < EVENTS_PER_WRITER; index += 1) {
+        const event = sampleEvent(writer * EVENTS_PER_WRITER + index);
+        seqs.push(
+          Number(await handle.db.transaction().execute((tx) => appendAuditEvent(tx, event))),
+        );
+      }
+      return seqs;
+    });
+    const seqs = (await Promise.all(writers)).flat();
+    writing = false;
+    await signer;
+    await createCheckpoint(handle.db, key);
+
+    const total = WRITERS * EVENTS_PER_WRITER;
+    expect(seqs.toSorted((a, b) => a - b)).toEqual(
+      Array.from({ length: total }, (_, index) => index + 1),
+    );
+    const report = await verifyDatabase(handle.db, readEd25519PublicKey(key.publicKeyPem));
+    expect(report).toMatchObject({ intact: true, events: total, signedSize: total, damage: null });
+    expect(checkpointsSigned).toBeGreaterThan(0);
+  });
+});

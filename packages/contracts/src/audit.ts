@@ -1,0 +1,97 @@
+import { z } from 'zod';
+
+const hexHash = z.string().regex(/^[0-9a-f]{64}$/);
+const seqSchema = z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+
+export const auditOutcomeSchema = z.enum(['success', 'denied', 'failure']);
+export const auditActorTypeSchema = z.enum(['user', 'system', 'scim', 'ai']);
+
+/** Query of GET /api/v1/audit/events. Times are ISO 8601 with an offset. */
+export const auditSearchQuerySchema = z.strictObject({
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }).optional(),
+  actorId: z.uuid().optional(),
+  actorType: auditActorTypeSchema.optional(),
+  action: z
+    .string()
+    .regex(/^[a-z][a-z_]*(\.[a-z][a-z_]*)+$/, {
+      error: 'expected an action code such as auth.login_failed',
+    })
+    .optional(),
+  outcome: auditOutcomeSchema.optional(),
+  targetType: z.string().min(1).max(100).optional(),
+  targetId: z.string().min(1).max(200).optional(),
+  entityId: z.uuid().optional(),
+  cursor: z.string().max(64).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
+/** One event as the hash chain covers it, with its two links. */
+export const auditEventSchema = z.object({
+  seq: z.number().int(),
+  occurredAt: z.string(),
+  actorType: auditActorTypeSchema,
+  actorId: z.string().nullable(),
+  onBehalfOf: z.string().nullable(),
+  channel: z.string(),
+  action: z.string(),
+  outcome: auditOutcomeSchema,
+  reasonCode: z.string().nullable(),
+  targetType: z.string().nullable(),
+  targetId: z.string().nullable(),
+  entityId: z.string().nullable(),
+  requestId: z.string().nullable(),
+  correlationId: z.string().nullable(),
+  ipAddress: z.string().nullable(),
+  userAgent: z.string().nullable(),
+  details: z.record(z.string(), z.unknown()),
+  prevHash: hexHash,
+  hash: hexHash,
+});
+
+export const auditEventPageSchema = z.object({
+  events: z.array(auditEventSchema),
+  nextCursor: z.string().nullable(),
+});
+
+export const signedCheckpointSchema = z.object({
+  checkpoint: z.object({
+    origin: z.string(),
+    treeSize: z.number().int(),
+    rootHash: hexHash,
+    signedAt: z.string(),
+    keyId: hexHash,
+  }),
+  signature: z.string(),
+});
+
+export const checkpointListSchema = z.object({ checkpoints: z.array(signedCheckpointSchema) });
+
+export const inclusionProofParamsSchema = z.strictObject({ seq: seqSchema });
+export const inclusionProofQuerySchema = z.strictObject({ treeSize: seqSchema.optional() });
+
+export const inclusionProofSchema = z.object({
+  seq: z.number().int(),
+  leafIndex: z.number().int(),
+  leafHash: hexHash,
+  treeSize: z.number().int(),
+  proof: z.array(hexHash),
+  checkpoint: signedCheckpointSchema,
+});
+
+export const consistencyProofQuerySchema = z.strictObject({ first: seqSchema, second: seqSchema });
+
+export const consistencyProofSchema = z.object({
+  first: signedCheckpointSchema,
+  second: signedCheckpointSchema,
+  proof: z.array(hexHash),
+});
+
+export const auditPublicKeySchema = z.object({
+  algorithm: z.literal('Ed25519'),
+  keyId: hexHash,
+  publicKeyPem: z.string(),
+});
+
+export type AuditSearchQuery = z.infer<typeof auditSearchQuerySchema>;
+export type AuditEvent = z.infer<typeof auditEventSchema>;

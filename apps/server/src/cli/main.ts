@@ -1,5 +1,8 @@
 import { Command, CommanderError, Option } from 'commander';
-import { AuditChainDamagedError } from '../modules/audit-trail/checkpoints/create-checkpoint.ts';
+import {
+  AuditChainDamagedError,
+  CheckpointKeyMismatchError,
+} from '../modules/audit-trail/checkpoints/create-checkpoint.ts';
 import { ConfigError } from '../platform/config/config-error.ts';
 import { DataDirInUseError } from '../platform/db/database-target.ts';
 import { EmbeddedClusterError } from '../platform/db/embedded/embedded-cluster.ts';
@@ -128,6 +131,8 @@ function failureCode(error: unknown): { code: string; exit: number } {
   if (error instanceof MigrationError) return { code: 'MIGRATION_REFUSED', exit: EXIT.failed };
   if (error instanceof KeyFileError) return { code: 'KEY_FILE_INVALID', exit: EXIT.failed };
   if (error instanceof KeyProviderError) return { code: 'KEY_PROVIDER_FAILED', exit: EXIT.failed };
+  if (error instanceof CheckpointKeyMismatchError)
+    return { code: 'CHECKPOINT_KEY_MISMATCH', exit: EXIT.failed };
   if (error instanceof AuditChainDamagedError)
     return { code: 'AUDIT_CHAIN_DAMAGED', exit: EXIT.failed };
   if (error instanceof EmbeddedClusterError)

@@ -87,6 +87,12 @@ describe('audit trail API', () => {
   });
 
   it('answers 401 without a session', async () => {
+    for (const url of [
+      '/api/v1/audit/events?limit=abc',
+      '/api/v1/audit/events/abc/inclusion-proof',
+    ]) {
+      expect((await get(url)).statusCode, url).toBe(401);
+    }
     const response = await get('/api/v1/audit/events');
 
     expect(response.statusCode).toBe(401);

@@ -5,6 +5,7 @@ import { renderAuditActionsDoc } from '../../src/modules/audit-trail/audit-actio
 import { startCheckpointScheduler } from '../../src/modules/audit-trail/checkpoints/checkpoint-scheduler.ts';
 import { listCheckpoints } from '../../src/modules/audit-trail/checkpoints/checkpoints.repository.ts';
 import { checkpointsCheck } from '../../src/modules/audit-trail/checkpoints/checkpoints-check.ts';
+import { createCheckpoint } from '../../src/modules/audit-trail/checkpoints/create-checkpoint.ts';
 import type { DatabaseHandle } from '../../src/platform/db/database.ts';
 import type { SigningKey } from '../../src/platform/keys/signing-key.ts';
 import {
@@ -45,7 +46,7 @@ describe('checkpoint scheduler', () => {
     const scheduler = startCheckpointScheduler(
       handle.db,
       key,
-      { everyEvents: 5, everyMs: 3_600_000 },
+      { everyEvents: 5, everyMs: 3_600_000, verifyEveryMs: 3_600_000 },
       silentLogger,
     );
     try {
@@ -65,7 +66,7 @@ describe('checkpoint scheduler', () => {
     const scheduler = startCheckpointScheduler(
       handle.db,
       key,
-      { everyEvents: 1000, everyMs: 300 },
+      { everyEvents: 1000, everyMs: 300, verifyEveryMs: 3_600_000 },
       silentLogger,
     );
     try {
@@ -84,7 +85,7 @@ describe('checkpoint scheduler', () => {
     const scheduler = startCheckpointScheduler(
       handle.db,
       key,
-      { everyEvents: 1, everyMs: 100 },
+      { everyEvents: 1, everyMs: 100, verifyEveryMs: 3_600_000 },
       silentLogger,
     );
     try {
@@ -98,6 +99,54 @@ describe('checkpoint scheduler', () => {
     } finally {
       await scheduler.stop();
     }
+  });
+});
+
+describe('checkpoint scheduler over signed history', () => {
+  let database: TestDatabase;
+  let handle: DatabaseHandle;
+  let close: () => Promise<void>;
+  let key: SigningKey;
+
+  beforeEach(async () => {
+    ({ database, handle, close } = await openAuditDatabase());
+    key = await newSigningKey();
+    await appendEvents(handle, 4);
+    await createCheckpoint(handle.db, key);
+  });
+  afterEach(async () => {
+    await close();
+  });
+
+  it('stops signing after an edit to signed events', async () => {
+    await tamper(database.ownerUrl, async (client) => {
+      await client.query("UPDATE audit_events SET action = 'auth.logout' WHERE seq = 2");
+    });
+    await appendEvents(handle, 2, 4);
+    const scheduler = startCheckpointScheduler(
+      handle.db,
+      key,
+      { everyEvents: 1, everyMs: 100, verifyEveryMs: 100 },
+      silentLogger,
+    );
+    try {
+      await waitFor(async () => scheduler.lastError() !== null);
+
+      expect(scheduler.lastError()?.message).toContain('event 2');
+      const sizes = (await listCheckpoints(handle.db)).map((signed) => signed.checkpoint.treeSize);
+      expect(sizes).toEqual([4]);
+    } finally {
+      await scheduler.stop();
+    }
+  });
+
+  it('refuses to sign with a different key', async () => {
+    await appendEvents(handle, 1, 4);
+    const other = await newSigningKey();
+
+    await expect(createCheckpoint(handle.db, other)).rejects.toThrow(
+      /not the key .* that signed the existing checkpoints/,
+    );
   });
 });
 

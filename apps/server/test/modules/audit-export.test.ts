@@ -7,8 +7,12 @@ import { finished } from 'node:stream/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chainHash } from '../../src/modules/audit-trail/chain/audit-record.ts';
 import { canonicalize } from '../../src/modules/audit-trail/chain/jcs.ts';
-import { checkpointMessage } from '../../src/modules/audit-trail/checkpoints/checkpoint-body.ts';
+import {
+  checkpointMessage,
+  type SignedCheckpoint,
+} from '../../src/modules/audit-trail/checkpoints/checkpoint-body.ts';
 import { createCheckpoint } from '../../src/modules/audit-trail/checkpoints/create-checkpoint.ts';
+import { MAX_LINE_BYTES } from '../../src/modules/audit-trail/export/read-lines.ts';
 import { verifyExport } from '../../src/modules/audit-trail/export/verify-export.ts';
 import { writeExport } from '../../src/modules/audit-trail/export/write-export.ts';
 import { readEd25519PublicKey, type SigningKey } from '../../src/platform/keys/signing-key.ts';
@@ -46,11 +50,15 @@ describe('offline verification of an export', () => {
     await close();
   });
 
-  async function verifyLines(changed: string[], withKey = publicKey) {
+  async function verifyLines(
+    changed: string[],
+    withKey = publicKey,
+    trusted: SignedCheckpoint[] = [],
+  ) {
     fileCount += 1;
     const file = path.join(directory, `copy-${fileCount}.jsonl`);
     await writeFile(file, `${changed.join('\n')}\n`);
-    return verifyExport(file, withKey);
+    return verifyExport(file, withKey, trusted);
   }
 
   /** Event n is on line n - 1; checkpoints follow the 30 events. */
@@ -172,12 +180,31 @@ describe('offline verification of an export', () => {
     expect(report.damage).toMatchObject({ kind: 'bad_checkpoint_signature', seq: 10 });
   });
 
+  it('checks trusted checkpoints that the export lacks', async () => {
+    const trusted = lines.slice(30).map((line) => JSON.parse(line) as SignedCheckpoint);
+    const withoutCheckpoints = lines.slice(0, 30);
+    const cut = lines.slice(0, 15);
+
+    const intact = await verifyLines(withoutCheckpoints, publicKey, trusted);
+    const truncated = await verifyLines(cut, publicKey, trusted);
+
+    expect(intact).toMatchObject({ intact: true, checkpoints: 0, signedSize: 20 });
+    expect(truncated.damage).toMatchObject({ kind: 'truncated', seq: 16 });
+  });
+
   it('refuses every checkpoint under a wrong public key', async () => {
     const other = await newSigningKey();
 
     const report = await verifyLines(lines, readEd25519PublicKey(other.publicKeyPem));
 
     expect(report.damage).toMatchObject({ kind: 'bad_checkpoint_signature', seq: 10 });
+  });
+
+  it('rejects a line longer than the maximum', async () => {
+    const long = `{"hash":"${'0'.repeat(64)}","event":{"details":"${'x'.repeat(MAX_LINE_BYTES)}"}}`;
+    const damaged = [...lines.slice(0, 5), long, ...lines.slice(5)];
+
+    expect((await verifyLines(damaged)).damage).toMatchObject({ kind: 'malformed_export', seq: 6 });
   });
 
   it('refuses an event line after the checkpoints', async () => {

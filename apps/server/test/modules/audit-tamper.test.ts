@@ -7,6 +7,7 @@ import {
 } from '../../src/modules/audit-trail/audit-events.repository.ts';
 import { type AuditRecord, chainHash } from '../../src/modules/audit-trail/chain/audit-record.ts';
 import { canonicalize } from '../../src/modules/audit-trail/chain/jcs.ts';
+import { listCheckpoints } from '../../src/modules/audit-trail/checkpoints/checkpoints.repository.ts';
 import { createCheckpoint } from '../../src/modules/audit-trail/checkpoints/create-checkpoint.ts';
 import type { VerificationReport } from '../../src/modules/audit-trail/verification/damage.ts';
 import { verifyDatabase } from '../../src/modules/audit-trail/verification/verify-database.ts';
@@ -212,6 +213,32 @@ describe('audit verification against a tampered database', () => {
     });
 
     expect((await verify()).damage).toMatchObject({ kind: 'checkpoint_mismatch', seq: 1 });
+  });
+
+  it('needs a trusted checkpoint once stored ones are deleted', async () => {
+    const trusted = await listCheckpoints(handle.db);
+    const events = await storedEvents();
+
+    await tamper(database.ownerUrl, async (client) => {
+      await client.query('DELETE FROM audit_checkpoints');
+      let prevHash: Buffer = Buffer.alloc(32);
+      for (const event of events) {
+        const record =
+          event.record.seq === 3 ? { ...event.record, outcome: 'failure' as const } : event.record;
+        const hash = chainHash(prevHash, canonicalize(record));
+        await client.query('DELETE FROM audit_events WHERE seq = $1', [record.seq]);
+        await insertRecord(client, record, prevHash, hash);
+        prevHash = hash;
+      }
+      await client.query('UPDATE audit_chain_head SET last_hash = $1', [prevHash]);
+    });
+    const withoutTrust = await verify();
+    const withTrust = await handle.db
+      .transaction()
+      .execute((tx) => verifyDatabase(tx, publicKey, trusted));
+
+    expect(withoutTrust).toMatchObject({ intact: true, signedSize: 0 });
+    expect(withTrust.damage).toMatchObject({ kind: 'checkpoint_mismatch', seq: 1 });
   });
 
   it('finds a forged checkpoint signature', async () => {

@@ -11,6 +11,7 @@ import { runCliCaptured } from '../support/cli.ts';
 const INVALID_VALUES: Record<string, string> = {
   PEYTONIX_MODE: 'staging',
   PEYTONIX_AUDIT_CHECKPOINT_EVENTS: '0',
+  PEYTONIX_AUDIT_VERIFY_SECONDS: 'hourly',
   PEYTONIX_KMS_KEY_ID: 'my key',
   PEYTONIX_AWS_REGION: 'Europe',
   PEYTONIX_AUDIT_CHECKPOINT_SECONDS: '1.5',

@@ -6,6 +6,7 @@ import {
   startCheckpointScheduler,
 } from '../../modules/audit-trail/checkpoints/checkpoint-scheduler.ts';
 import { checkpointsCheck } from '../../modules/audit-trail/checkpoints/checkpoints-check.ts';
+import { assertCheckpointKey } from '../../modules/audit-trail/checkpoints/create-checkpoint.ts';
 import type { Config } from '../../platform/config/config.ts';
 import {
   databaseCheck,
@@ -80,10 +81,15 @@ export async function runStart(io: CliIo, options: StartOptions): Promise<number
       create: true,
       db: runtime.database.db,
     });
+    await assertCheckpointKey(runtime.database.db, checkpointKey);
     checkpoints = startCheckpointScheduler(
       runtime.database.db,
       checkpointKey,
-      { everyEvents: config.audit.checkpointEvents, everyMs: config.audit.checkpointIntervalMs },
+      {
+        everyEvents: config.audit.checkpointEvents,
+        everyMs: config.audit.checkpointIntervalMs,
+        verifyEveryMs: config.audit.verifyIntervalMs,
+      },
       logger,
     );
     jobs = await startJobQueue(runtime, logger, config.workers.enabled);

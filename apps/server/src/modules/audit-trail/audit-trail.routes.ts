@@ -22,6 +22,7 @@ export function registerAuditTrailRoutes(app: FastifyInstance, audit: AuditTrail
   routes.get(
     '/api/v1/audit/events',
     {
+      onRequest: app.authenticate,
       schema: {
         tags: ['audit trail'],
         summary: 'Search audit events, newest first',
@@ -40,6 +41,7 @@ export function registerAuditTrailRoutes(app: FastifyInstance, audit: AuditTrail
   routes.get(
     '/api/v1/audit/events/:seq/inclusion-proof',
     {
+      onRequest: app.authenticate,
       schema: {
         tags: ['audit trail'],
         summary: 'Prove that an event is in a signed checkpoint',
@@ -64,6 +66,7 @@ export function registerAuditTrailRoutes(app: FastifyInstance, audit: AuditTrail
   routes.get(
     '/api/v1/audit/checkpoints',
     {
+      onRequest: app.authenticate,
       schema: {
         tags: ['audit trail'],
         summary: 'List signed checkpoints, smallest tree first',
@@ -79,6 +82,7 @@ export function registerAuditTrailRoutes(app: FastifyInstance, audit: AuditTrail
   routes.get(
     '/api/v1/audit/consistency-proof',
     {
+      onRequest: app.authenticate,
       schema: {
         tags: ['audit trail'],
         summary: 'Prove that a later checkpoint extends an earlier one',

@@ -1,4 +1,3 @@
-import { sql } from 'kysely';
 import type { Tx } from '../../platform/db/database.ts';
 import { AppError } from '../../platform/http/app-error.ts';
 import { type AuditEventInput, toAuditFields } from './audit-event-input.ts';
@@ -9,30 +8,43 @@ export { redactDetails } from './audit-event-input.ts';
 
 /**
  * Append one event inside the caller's transaction, so the event commits or
- * rolls back with the change it records. audit_append() numbers, times and
- * hashes the event under the chain-head row lock, which stays held until
- * the caller commits, so append last and commit promptly.
+ * rolls back with the change it records. The event is sealed into the
+ * chain (numbered, timed and hashed) by a deferred trigger while the
+ * transaction commits, so its sequence number is not known here.
  *
- * A failed append throws AUDIT_TRAIL_UNAVAILABLE (503); the caller's
- * transaction then rolls back, and the change it recorded with it.
- * Returns the event's sequence number.
+ * A failure to stage the event throws AUDIT_TRAIL_UNAVAILABLE (503). A
+ * failure to seal it makes the COMMIT fail with SQLSTATE PX503, which the
+ * problem handler reports as AUDIT_TRAIL_UNAVAILABLE too. Either way the caller's
+ * change rolls back.
  */
-export async function appendAuditEvent(tx: Tx, event: AuditEventInput): Promise<string> {
+export async function appendAuditEvent(tx: Tx, event: AuditEventInput): Promise<void> {
   const fields = toAuditFields(event);
   const [head, middle, tail] = canonicalFragments(fields);
 
   try {
-    const result = await sql<{ seq: string }>`
-      SELECT audit_append(
-        ${fields.actorType}, ${fields.actorId}, ${fields.onBehalfOf}, ${fields.channel},
-        ${fields.action}, ${fields.outcome}, ${fields.reasonCode}, ${fields.targetType},
-        ${fields.targetId}, ${fields.entityId}, ${fields.requestId}, ${fields.correlationId},
-        ${fields.ipAddress}, ${fields.userAgent}, ${JSON.stringify(fields.details)}::jsonb,
-        ${head}, ${middle}, ${tail}
-      ) AS seq`.execute(tx);
-    const seq = result.rows[0]?.seq;
-    if (seq === undefined) throw new Error('audit_append returned no sequence number');
-    return seq;
+    await tx
+      .insertInto('audit_pending')
+      .values({
+        actor_type: fields.actorType,
+        actor_id: fields.actorId,
+        on_behalf_of: fields.onBehalfOf,
+        channel: fields.channel,
+        action: fields.action,
+        outcome: fields.outcome,
+        reason_code: fields.reasonCode,
+        target_type: fields.targetType,
+        target_id: fields.targetId,
+        entity_id: fields.entityId,
+        request_id: fields.requestId,
+        correlation_id: fields.correlationId,
+        ip_address: fields.ipAddress,
+        user_agent: fields.userAgent,
+        details: JSON.stringify(fields.details),
+        canonical_head: head,
+        canonical_middle: middle,
+        canonical_tail: tail,
+      })
+      .execute();
   } catch (error) {
     throw new AppError('AUDIT_TRAIL_UNAVAILABLE', {
       detail:

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Db } from '../../platform/db/database.ts';
 import { AppError } from '../../platform/http/app-error.ts';
@@ -49,7 +50,9 @@ export function createIdentityService(deps: { db: Db; now?: () => Date }): Ident
 
       return await db.transaction().execute(async (tx) => {
         // Serialize concurrent bootstraps, so two cannot both see "no administrator".
-        await tx.selectFrom('audit_chain_head').select('last_seq').forUpdate().execute();
+        // This is the lock that seals audit events at commit, so taking it
+        // first cannot deadlock with a sealer.
+        await sql`SELECT pg_advisory_xact_lock(hashtext('peytonix.audit_chain'))`.execute(tx);
 
         if (await activeAdministratorExists(tx)) {
           throw new AppError('CONFLICT', {

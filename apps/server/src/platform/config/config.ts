@@ -15,7 +15,7 @@ export interface Config {
   workers: { enabled: boolean };
   storage: { kind: 'local' };
   keys: { kind: 'local' } | { kind: 'kms'; keyId: string; region: string };
-  audit: { checkpointEvents: number; checkpointIntervalMs: number };
+  audit: { checkpointEvents: number; checkpointIntervalMs: number; verifyIntervalMs: number };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
 }
 

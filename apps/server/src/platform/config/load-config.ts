@@ -232,6 +232,7 @@ function assembleConfig(
     audit: {
       checkpointEvents: read<number>('PEYTONIX_AUDIT_CHECKPOINT_EVENTS'),
       checkpointIntervalMs: read<number>('PEYTONIX_AUDIT_CHECKPOINT_SECONDS') * 1000,
+      verifyIntervalMs: read<number>('PEYTONIX_AUDIT_VERIFY_SECONDS') * 1000,
     },
     log: { level: read<Config['log']['level']>('PEYTONIX_LOG_LEVEL') },
   };

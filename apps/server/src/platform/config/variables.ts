@@ -199,6 +199,13 @@ export const VARIABLES = {
       'Sign an audit checkpoint once the oldest event not yet covered by one is this many seconds old.',
     fix: 'set PEYTONIX_AUDIT_CHECKPOINT_SECONDS to a whole number of seconds such as 60',
   },
+  PEYTONIX_AUDIT_VERIFY_SECONDS: {
+    schema: integerText(1, 604_800),
+    defaultValue: '3600',
+    description:
+      'How often the server verifies the whole audit chain and every checkpoint, in seconds. Damage fails readiness and stops checkpoint signing.',
+    fix: 'set PEYTONIX_AUDIT_VERIFY_SECONDS to a whole number of seconds such as 3600',
+  },
   PEYTONIX_ALLOW_EMBEDDED_DATABASE: {
     schema: booleanText,
     defaultValue: 'false',

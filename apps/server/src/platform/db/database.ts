@@ -38,8 +38,11 @@ export function openDatabase(options: {
   });
   // An idle client that loses its server emits 'error' on the pool. Without
   // a listener Node would crash the process; the next query reports it.
+  // Only the message and code are logged: pg attaches the whole client to
+  // such errors, and the client carries the backend's cancel key.
   pool.on('error', (error) => {
-    options.logger.warn({ err: error }, 'idle database connection failed');
+    const code = (error as { code?: unknown }).code;
+    options.logger.warn({ error: error.message, code }, 'idle database connection failed');
   });
 
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });

@@ -95,6 +95,28 @@ export interface WrappedKeysTable {
   created_at: Generated<Date>;
 }
 
+export interface AuditPendingTable {
+  id: Generated<string>;
+  actor_type: 'user' | 'system' | 'scim' | 'ai';
+  actor_id: string | null;
+  on_behalf_of: string | null;
+  channel: string;
+  action: string;
+  outcome: 'success' | 'denied' | 'failure';
+  reason_code: string | null;
+  target_type: string | null;
+  target_id: string | null;
+  entity_id: string | null;
+  request_id: string | null;
+  correlation_id: string | null;
+  ip_address: string | null;
+  user_agent: string | null;
+  details: string;
+  canonical_head: string;
+  canonical_middle: string;
+  canonical_tail: string;
+}
+
 export interface AuditCheckpointsTable {
   tree_size: ColumnType<string, string | number, never>;
   root_hash: Buffer;
@@ -122,6 +144,7 @@ export interface Database {
   audit_chain_head: AuditChainHeadTable;
   audit_events: AuditEventsTable;
   audit_checkpoints: AuditCheckpointsTable;
+  audit_pending: AuditPendingTable;
   wrapped_keys: WrappedKeysTable;
   peytonix_migrations: PeytonixMigrationsTable;
 }

@@ -14,23 +14,38 @@ export const noSessions: Authenticator = async () => null;
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** The request's actor; throws UNAUTHENTICATED (401) when there is none. */
+    /**
+     * onRequest hook for protected routes: resolve the actor before the
+     * request is parsed or validated, and throw UNAUTHENTICATED (401) when
+     * there is none, so an anonymous caller learns nothing from validation.
+     */
+    authenticate(request: FastifyRequest): Promise<void>;
+    /** Return the request's actor; throws UNAUTHENTICATED (401) when there is none. */
     requireActor(request: FastifyRequest): Promise<Actor>;
+  }
+  interface FastifyRequest {
+    actor: Actor | null;
   }
 }
 
 export function registerAuthentication(app: FastifyInstance, authenticate: Authenticator) {
-  app.decorate('requireActor', async (request: FastifyRequest) => {
-    const actor = await authenticate(request);
+  const resolve = async (request: FastifyRequest): Promise<Actor> => {
+    const actor = request.actor ?? (await authenticate(request));
     if (actor === null) {
       throw new AppError('UNAUTHENTICATED', {
-        detail:
-          'This endpoint needs a signed-in session. Sign in and send the access token as a Bearer token.',
+        detail: 'This endpoint needs a signed-in session, and the request carried none.',
       });
     }
+    request.actor = actor;
     request.actorId = actor.type === 'user' ? actor.userId : actor.type;
     return actor;
+  };
+
+  app.decorateRequest('actor', null);
+  app.decorate('authenticate', async (request: FastifyRequest) => {
+    await resolve(request);
   });
+  app.decorate('requireActor', resolve);
 }
 
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;

@@ -28,6 +28,10 @@ export const REDACT_PATHS = [
   '*.databaseUrl',
   '*.ownerUrl',
   '*.appUrl',
+  // pg attaches its client to connection errors, and the client carries
+  // the backend cancel key and connection parameters.
+  '*.client',
+  '*.secretKey',
   'password',
   'token',
   'secret',

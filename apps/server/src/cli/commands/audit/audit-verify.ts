@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import type { SignedCheckpoint } from '../../../modules/audit-trail/checkpoints/checkpoint-body.ts';
 import { verifyExport } from '../../../modules/audit-trail/export/verify-export.ts';
 import type { VerificationReport } from '../../../modules/audit-trail/verification/damage.ts';
 import { verifyDatabase } from '../../../modules/audit-trail/verification/verify-database.ts';
@@ -8,10 +9,12 @@ import { readEd25519PublicKey } from '../../../platform/keys/signing-key.ts';
 import { openRuntime } from '../../../runtime.ts';
 import { prepareCommand } from '../../cli-context.ts';
 import { type CliIo, EXIT, printResult } from '../../cli-io.ts';
+import { readTrustedCheckpoints } from './trusted-checkpoints.ts';
 
 export interface VerifyOptions {
   export?: string;
   publicKey?: string;
+  trustedCheckpoint?: string;
   dataDir?: string;
   json?: boolean;
 }
@@ -46,7 +49,11 @@ function reportLines(report: VerificationReport): string[] {
   const lines = [
     `Audit trail intact: ${count(report.events, 'event')}, ${count(report.checkpoints, 'signed checkpoint')}, signed through event ${report.signedSize}.`,
   ];
-  if (report.events > report.signedSize) {
+  if (report.signedSize === 0 && report.events > 0) {
+    lines.push(
+      'No signed checkpoint covers these events, so nothing proves they were not rewritten. Pass --trusted-checkpoint with a checkpoint kept outside the database.',
+    );
+  } else if (report.events > report.signedSize) {
     lines.push(
       `Events ${report.signedSize + 1} to ${report.events} are chained but not yet covered by a signed checkpoint.`,
     );
@@ -54,10 +61,14 @@ function reportLines(report: VerificationReport): string[] {
   return lines;
 }
 
-async function verifyOffline(file: string, publicKeyFile: string): Promise<VerificationReport> {
+async function verifyOffline(
+  file: string,
+  publicKeyFile: string,
+  trusted: readonly SignedCheckpoint[],
+): Promise<VerificationReport> {
   const publicKey = await readPublicKeyFile(publicKeyFile);
   try {
-    return await verifyExport(file, publicKey);
+    return await verifyExport(file, publicKey, trusted);
   } catch (error) {
     throw new AppError('VALIDATION_FAILED', {
       detail: `Cannot read --export ${file}: ${(error as NodeJS.ErrnoException).code ?? 'unreadable'}. Pass the file that peytonix audit export wrote.`,
@@ -66,7 +77,11 @@ async function verifyOffline(file: string, publicKeyFile: string): Promise<Verif
   }
 }
 
-async function verifyOnline(io: CliIo, options: VerifyOptions): Promise<VerificationReport> {
+async function verifyOnline(
+  io: CliIo,
+  options: VerifyOptions,
+  trusted: readonly SignedCheckpoint[],
+): Promise<VerificationReport> {
   const { config, logger } = prepareCommand(io, options, false);
   const runtime = await openRuntime(config, logger, {
     command: 'audit verify',
@@ -86,7 +101,7 @@ async function verifyOnline(io: CliIo, options: VerifyOptions): Promise<Verifica
       .transaction()
       .setIsolationLevel('repeatable read')
       .setAccessMode('read only')
-      .execute((tx) => verifyDatabase(tx, publicKey));
+      .execute((tx) => verifyDatabase(tx, publicKey, trusted));
   } finally {
     await runtime.close();
   }
@@ -104,10 +119,14 @@ export async function runAuditVerify(io: CliIo, options: VerifyOptions): Promise
     });
   }
 
+  const trusted =
+    options.trustedCheckpoint === undefined
+      ? []
+      : await readTrustedCheckpoints(options.trustedCheckpoint);
   const report =
     options.export === undefined
-      ? await verifyOnline(io, options)
-      : await verifyOffline(options.export, options.publicKey ?? '');
+      ? await verifyOnline(io, options, trusted)
+      : await verifyOffline(options.export, options.publicKey ?? '', trusted);
 
   printResult(io, options.json === true, report, reportLines(report));
   return report.intact ? EXIT.ok : EXIT.failed;

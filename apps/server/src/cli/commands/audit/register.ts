@@ -17,6 +17,10 @@ export function registerAuditCommands(program: Command, io: CliIo, result: { cod
       'verify this export file instead of the database (needs --public-key)',
     )
     .option('--public-key <file>', 'PEM public key the checkpoints must verify with')
+    .option(
+      '--trusted-checkpoint <file>',
+      'checkpoints kept outside the database (JSON lines); the chain must match each one',
+    )
     .addOption(dataDirOption())
     .addOption(jsonOption())
     .action(async (options) => {

@@ -2,14 +2,21 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../../../platform/db/schema.ts';
 import type { SigningKey } from '../../../platform/keys/signing-key.ts';
+import { readEd25519PublicKey } from '../../../platform/keys/signing-key.ts';
+import { verifyDatabase } from '../verification/verify-database.ts';
 import { latestCheckpoint, readChainHead } from './checkpoints.repository.ts';
-import { createCheckpoint } from './create-checkpoint.ts';
+import { AuditChainDamagedError, createCheckpoint } from './create-checkpoint.ts';
 
 export interface CheckpointPolicy {
   /** Sign once this many events are unsigned. */
   everyEvents: number;
   /** Sign once the oldest unsigned event is this old. */
   everyMs: number;
+  /**
+   * Verify the whole chain and every checkpoint this often. Signing only
+   * checks new events, so this is what finds an edit to older history.
+   */
+  verifyEveryMs: number;
 }
 
 export interface CheckpointScheduler {
@@ -54,16 +61,42 @@ export function startCheckpointScheduler(
   logger: Logger,
 ): CheckpointScheduler {
   let failure: Error | null = null;
+  let damaged: Error | null = null;
+  let verifiedAt = 0;
   let running: Promise<void> | null = null;
   let stopped = false;
+  const publicKey = readEd25519PublicKey(key.publicKeyPem);
+
+  // A damaged chain stops signing until a later full verification passes.
+  const verifyChain = async () => {
+    const report = await db
+      .transaction()
+      .setIsolationLevel('repeatable read')
+      .setAccessMode('read only')
+      .execute((tx) => verifyDatabase(tx, publicKey));
+    verifiedAt = Date.now();
+    damaged =
+      report.damage === null
+        ? null
+        : new AuditChainDamagedError(report.damage.seq, report.damage.kind);
+    if (damaged !== null)
+      logger.error({ damage: report.damage }, 'audit trail verification found damage');
+  };
 
   const tick = async () => {
     try {
+      if (Date.now() - verifiedAt >= policy.verifyEveryMs) await verifyChain();
+      if (damaged !== null) {
+        failure = damaged;
+        return;
+      }
       if (await isDue(db, policy, Date.now())) {
         const created = await createCheckpoint(db, key);
         if (created !== null) {
+          // The whole signed checkpoint goes to the log, so a copy exists
+          // outside the database for verify --trusted-checkpoint.
           logger.info(
-            { treeSize: created.checkpoint.treeSize, keyId: key.keyId },
+            { checkpoint: created.checkpoint, signature: created.signature },
             'audit checkpoint signed',
           );
         }

@@ -29,6 +29,27 @@ export class AuditChainDamagedError extends Error {
   }
 }
 
+/**
+ * The signing key is not the one that signed the existing checkpoints. A
+ * checkpoint from it would never verify with the published key.
+ */
+export class CheckpointKeyMismatchError extends Error {
+  constructor(expected: string, actual: string) {
+    super(
+      `the checkpoint key ${actual} is not the key ${expected} that signed the existing checkpoints; restore the original key file or KMS-wrapped key`,
+    );
+    this.name = 'CheckpointKeyMismatchError';
+  }
+}
+
+/** Reject a signing key other than the one that signed the latest checkpoint. */
+export async function assertCheckpointKey(db: Kysely<Database>, key: SigningKey): Promise<void> {
+  const latest = await latestCheckpoint(db);
+  if (latest !== null && latest.checkpoint.keyId !== key.keyId) {
+    throw new CheckpointKeyMismatchError(latest.checkpoint.keyId, key.keyId);
+  }
+}
+
 async function resumeAccumulator(
   db: Kysely<Database>,
   latest: StoredCheckpoint | null,
@@ -94,6 +115,11 @@ export async function createCheckpoint(
     if (lock.rows[0]?.locked !== true) return null;
 
     const latest = await latestCheckpoint(tx);
+    // NOTE: there is no key rotation yet, so every checkpoint must come from
+    // the key that signed the first one.
+    if (latest !== null && latest.checkpoint.keyId !== key.keyId) {
+      throw new CheckpointKeyMismatchError(latest.checkpoint.keyId, key.keyId);
+    }
     const head = await readChainHead(tx);
     const signedSize = latest?.checkpoint.treeSize ?? 0;
     if (head.size - signedSize < Math.max(1, options.minNewEvents)) return null;

@@ -2,12 +2,25 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../../platform/db/schema.ts';
+import { AppError } from '../../../platform/http/app-error.ts';
 import { readEventRange } from '../audit-events.repository.ts';
+import type { AuditRecord } from '../chain/audit-record.ts';
 import { canonicalize } from '../chain/jcs.ts';
 import { listCheckpoints } from '../checkpoints/checkpoints.repository.ts';
 import { checkpointLine, eventLine } from './export-format.ts';
 
 const BATCH_SIZE = 5000;
+
+function canonicalEvent(record: AuditRecord): string {
+  try {
+    return canonicalize(record);
+  } catch (error) {
+    throw new AppError('INTERNAL_ERROR', {
+      detail: `Event ${record.seq} holds a value that canonical JSON cannot represent, so it was altered after it was written. Run peytonix audit verify.`,
+      internal: error,
+    });
+  }
+}
 
 async function write(out: Writable, text: string): Promise<void> {
   if (!out.write(text)) await once(out, 'drain');
@@ -33,7 +46,7 @@ export async function writeExport(
         const batch = await readEventRange(tx, after, Number.MAX_SAFE_INTEGER, BATCH_SIZE);
         if (batch.length === 0) break;
         for (const event of batch) {
-          await write(out, eventLine(event.hash, canonicalize(event.record)));
+          await write(out, eventLine(event.hash, canonicalEvent(event.record)));
         }
         after = batch.at(-1)?.record.seq ?? after;
         written += batch.length;

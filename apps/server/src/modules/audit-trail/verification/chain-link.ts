@@ -14,8 +14,21 @@ export function checkLink(
 ): LinkProblem {
   if (event.record.seq !== expectedSeq) return 'gap';
   if (!event.prevHash.equals(prevHash)) return 'link';
-  if (!recomputeHash(event).equals(event.hash)) return 'hash';
+  if (!hashMatches(event)) return 'hash';
   return null;
+}
+
+/**
+ * A stored value that JCS cannot represent, such as a jsonb number beyond
+ * the double range, cannot be what was hashed, so it counts as a mismatch.
+ */
+function hashMatches(event: { record: AuditRecord; prevHash: Buffer; hash: Buffer }): boolean {
+  try {
+    return recomputeHash(event).equals(event.hash);
+  } catch (error) {
+    if (error instanceof TypeError) return false;
+    throw error;
+  }
 }
 
 export function recomputeHash(event: { record: AuditRecord; prevHash: Buffer }): Buffer {

@@ -1,4 +1,4 @@
-import { MerkleAccumulator } from '../merkle/index.ts';
+import { appendToFrontier, foldFrontier } from '../merkle/compact-range.ts';
 
 const HASH_LENGTH = 32;
 
@@ -17,15 +17,22 @@ export class LeafStore {
   }
 
   push(hash: Uint8Array): void {
-    if (hash.length !== HASH_LENGTH)
+    if (hash.length !== HASH_LENGTH) {
       throw new RangeError(`leaf hash must be 32 bytes, got ${hash.length}`);
-
-    if ((this.count + 1) * HASH_LENGTH > this.buffer.length) {
-      const grown = Buffer.allocUnsafe(this.buffer.length * 2);
-      this.buffer.copy(grown, 0, 0, this.count * HASH_LENGTH);
-      this.buffer = grown;
     }
+
+    this.reserveOne();
     this.buffer.set(hash, this.count * HASH_LENGTH);
+    this.count += 1;
+  }
+
+  /** Append a leaf given as 64 hex digits, as the export verifier computes it. */
+  pushHex(hex: string): void {
+    this.reserveOne();
+    const written = this.buffer.write(hex, this.count * HASH_LENGTH, HASH_LENGTH, 'hex');
+    if (written !== HASH_LENGTH || hex.length !== 2 * HASH_LENGTH) {
+      throw new RangeError(`leaf hash must be 64 hex digits, got ${JSON.stringify(hex)}`);
+    }
     this.count += 1;
   }
 
@@ -33,21 +40,47 @@ export class LeafStore {
     return this.buffer.subarray(index * HASH_LENGTH, (index + 1) * HASH_LENGTH);
   }
 
+  /** Append a leaf given as a 32-character binary (latin1) digest string. */
+  pushBinary(digest: string): void {
+    this.reserveOne();
+    const written = this.buffer.write(digest, this.count * HASH_LENGTH, HASH_LENGTH, 'latin1');
+    if (written !== HASH_LENGTH || digest.length !== HASH_LENGTH) {
+      throw new RangeError(`leaf hash must be 32 bytes, got ${digest.length}`);
+    }
+    this.count += 1;
+  }
+
+  /** Copy leaf `index` into `target` at `offset`, without allocating. */
+  copyLeaf(index: number, target: Buffer, offset: number): void {
+    this.buffer.copy(target, offset, index * HASH_LENGTH, (index + 1) * HASH_LENGTH);
+  }
+
   /** Return every leaf as a view into the store, without copying. */
   leaves(upTo = this.count): Buffer[] {
     return Array.from({ length: upTo }, (_, index) => this.at(index));
   }
 
-  /** Merkle roots at each requested size, in one pass over the leaves. */
+  /** Compute the Merkle roots at each requested size, in one pass over the leaves. */
   rootsAt(sizes: Iterable<number>): Map<number, Buffer> {
     const wanted = [...new Set(sizes)].filter((size) => size <= this.count).sort((a, b) => a - b);
     const roots = new Map<number, Buffer>();
-    const accumulator = new MerkleAccumulator();
+    // The frontier holds views into this store, not copies: leaves are
+    // never rewritten, and growing the buffer leaves old views intact.
+    const frontier: Uint8Array[] = [];
+    let size = 0;
 
-    for (const size of wanted) {
-      while (accumulator.size < size) accumulator.append(this.at(accumulator.size));
-      roots.set(size, accumulator.root());
+    for (const wantedSize of wanted) {
+      for (; size < wantedSize; size += 1) appendToFrontier(frontier, size, this.at(size));
+      roots.set(wantedSize, foldFrontier(frontier));
     }
     return roots;
+  }
+
+  private reserveOne(): void {
+    if ((this.count + 1) * HASH_LENGTH <= this.buffer.length) return;
+
+    const grown = Buffer.allocUnsafe(this.buffer.length * 2);
+    this.buffer.copy(grown, 0, 0, this.count * HASH_LENGTH);
+    this.buffer = grown;
   }
 }

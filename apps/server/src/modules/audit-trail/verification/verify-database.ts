@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../../platform/db/schema.ts';
 import { readEventRange, type StoredAuditEvent } from '../audit-events.repository.ts';
 import { GENESIS_HASH } from '../chain/audit-record.ts';
+import type { SignedCheckpoint } from '../checkpoints/checkpoint-body.ts';
 import { listCheckpoints, readChainHead } from '../checkpoints/checkpoints.repository.ts';
 import { checkLink, recomputeHash } from './chain-link.ts';
 import { type Damage, damage, type VerificationReport } from './damage.ts';
@@ -113,12 +114,14 @@ function checkHead(head: { size: number; lastHash: Buffer }, leaves: LeafStore):
 }
 
 /**
- * Verify the chain and every checkpoint in the database. Reads only; the
- * publicKey is the one the checkpoints must verify with.
+ * Verify the chain and every checkpoint in the database, plus `trusted`
+ * checkpoints kept outside it, which still hold when a superuser deletes
+ * the stored ones. Reads only; every checkpoint must verify with publicKey.
  */
 export async function verifyDatabase(
   db: Kysely<Database>,
   publicKey: KeyObject,
+  trusted: readonly SignedCheckpoint[] = [],
 ): Promise<VerificationReport> {
   const leaves = new LeafStore();
   const checkpoints = await listCheckpoints(db);
@@ -127,13 +130,16 @@ export async function verifyDatabase(
   const found =
     (await walkChain(db, leaves)) ??
     checkHead(head, leaves) ??
-    verifyCheckpoints(checkpoints, leaves, publicKey);
+    verifyCheckpoints([...checkpoints, ...trusted], leaves, publicKey);
 
   return {
     intact: found === null,
     events: leaves.size,
     checkpoints: checkpoints.length,
-    signedSize: checkpoints.at(-1)?.checkpoint.treeSize ?? 0,
+    signedSize: Math.max(
+      0,
+      ...[...checkpoints, ...trusted].map((signed) => signed.checkpoint.treeSize),
+    ),
     damage: found,
   };
 }

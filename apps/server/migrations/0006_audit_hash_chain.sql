@@ -3,13 +3,19 @@
 -- Every event stores prev_hash and hash = SHA-256(0x00 || prev_hash ||
 -- JCS(event)), where JCS is the RFC 8785 canonical JSON of the event as
 -- apps/server/src/modules/audit-trail/chain/audit-record.ts defines it.
--- The chain head keeps the last hash next to the last sequence number, so
--- one locked row read gives an appender both. audit_seal() assigns the
--- number, the time and the hash while holding that lock, which is why
--- concurrent writers can neither fork the chain nor leave a gap.
 --
--- The application role may only SELECT audit_events: it appends through
--- audit_pending, whose trigger writes the event as the table owner.
+-- An append has two steps. appendAuditEvent() inserts the event into
+-- audit_pending inside the transaction of the change it records, so the
+-- two commit or roll back together, and concurrent writers do not wait on
+-- each other. audit_seal_pending() then moves committed pending events into
+-- audit_events in id order, assigning each the next sequence number and
+-- hash. It holds one advisory lock while it does, so there is one sealer at
+-- a time: the chain cannot fork and the sequence has no gaps. The server
+-- seals continuously, and every reader of the trail seals first.
+--
+-- The application role may only SELECT audit_events and the chain head,
+-- and only INSERT audit_pending. audit_seal_pending() writes the rest as
+-- the table owner (SECURITY DEFINER).
 --
 -- audit_checkpoints holds signed Merkle tree heads (RFC 9162) over the event
 -- hashes. Like audit_events it is append-only: a trigger rejects UPDATE,
@@ -43,20 +49,11 @@ ALTER TABLE audit_events
 CREATE INDEX audit_events_occurred_idx ON audit_events (occurred_at, seq);
 CREATE INDEX audit_events_action_idx ON audit_events (action, seq);
 
--- An append is sealed when its transaction commits, not when it is made.
--- appendAuditEvent() inserts the event into audit_pending, and a deferred
--- constraint trigger moves it into audit_events during COMMIT: it takes
--- the chain-head row lock, assigns the number, the time and the hash, and
--- deletes the pending row. The lock is then held only for the rest of the
--- commit, not for the round trips between the application's statements, so
--- more writers fit through the one lock. A failure in the trigger makes the
--- COMMIT fail with SQLSTATE PX503, which rolls back the change the event
--- records.
---
--- Pending rows live only inside their own transaction, so the table is
--- UNLOGGED: nothing in it needs to survive a crash.
-CREATE UNLOGGED TABLE audit_pending (
+-- Events written but not yet sealed into the chain. occurred_at is the
+-- time of the insert, inside the writer's transaction.
+CREATE TABLE audit_pending (
   id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  occurred_at timestamptz NOT NULL DEFAULT clock_timestamp(),
   actor_type text NOT NULL,
   actor_id uuid,
   on_behalf_of uuid,
@@ -79,60 +76,72 @@ CREATE UNLOGGED TABLE audit_pending (
   canonical_tail text NOT NULL
 );
 
--- SECURITY DEFINER: audit_seal() writes audit_events and the chain head
--- as the table owner, so the application role needs neither privilege and
--- cannot write an event, or move the head, except through this trigger.
-CREATE FUNCTION audit_seal() RETURNS trigger
+-- The head now advances by a whole batch at a time, but never back.
+CREATE OR REPLACE FUNCTION audit_chain_head_advance_only() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.last_seq <= OLD.last_seq THEN
+    RAISE EXCEPTION 'audit_chain_head.last_seq may only advance (from % to %)', OLD.last_seq, NEW.last_seq
+      USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  RETURN NEW;
+END
+$$;
+
+-- Seal up to p_limit pending events and return how many were sealed.
+-- Sealers queue on the advisory lock; each statement after it sees every
+-- event committed before the previous sealer released it.
+CREATE FUNCTION audit_seal_pending(p_limit integer) RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
   v_seq bigint;
   v_prev bytea;
-  v_time timestamptz;
   v_hash bytea;
+  v_sealed integer := 0;
+  v_ids bigint[] := '{}';
+  r audit_pending%ROWTYPE;
 BEGIN
-  -- Sealers queue on this advisory lock rather than on the head row: when
-  -- a row lock is released, every waiter wakes and all but one go back to
-  -- sleep, while the lock manager hands an advisory lock to the next waiter
-  -- only. The lock is released after the commit is visible, so the next
-  -- holder reads the head its predecessor wrote.
+  IF p_limit IS NULL OR p_limit < 1 OR p_limit > 100000 THEN
+    RAISE EXCEPTION 'audit_seal_pending: limit % is outside 1 to 100000', p_limit
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+
   PERFORM pg_advisory_xact_lock(hashtext('peytonix.audit_chain'));
-  SELECT last_seq + 1, last_hash INTO v_seq, v_prev
-  FROM audit_chain_head WHERE singleton FOR UPDATE;
+  SELECT last_seq, last_hash INTO v_seq, v_prev FROM audit_chain_head WHERE singleton FOR UPDATE;
 
-  v_time := clock_timestamp();
-  v_hash := sha256(
-    '\x00'::bytea || v_prev || convert_to(
-      NEW.canonical_head
-        || '"' || to_char(v_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || '"'
-        || NEW.canonical_middle || v_seq::text || NEW.canonical_tail,
-      'UTF8'));
+  FOR r IN SELECT * FROM audit_pending ORDER BY id LIMIT p_limit LOOP
+    v_seq := v_seq + 1;
+    v_hash := sha256(
+      '\x00'::bytea || v_prev || convert_to(
+        r.canonical_head
+          || '"' || to_char(r.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || '"'
+          || r.canonical_middle || v_seq::text || r.canonical_tail,
+        'UTF8'));
 
-  INSERT INTO audit_events (
-    seq, occurred_at, actor_type, actor_id, on_behalf_of, channel, action, outcome,
-    reason_code, target_type, target_id, entity_id, request_id, correlation_id,
-    ip_address, user_agent, details, prev_hash, hash
-  ) VALUES (
-    v_seq, v_time, NEW.actor_type, NEW.actor_id, NEW.on_behalf_of, NEW.channel, NEW.action,
-    NEW.outcome, NEW.reason_code, NEW.target_type, NEW.target_id, NEW.entity_id,
-    NEW.request_id, NEW.correlation_id, NEW.ip_address, NEW.user_agent, NEW.details,
-    v_prev, v_hash
-  );
+    INSERT INTO audit_events (
+      seq, occurred_at, actor_type, actor_id, on_behalf_of, channel, action, outcome,
+      reason_code, target_type, target_id, entity_id, request_id, correlation_id,
+      ip_address, user_agent, details, prev_hash, hash
+    ) VALUES (
+      v_seq, r.occurred_at, r.actor_type, r.actor_id, r.on_behalf_of, r.channel, r.action,
+      r.outcome, r.reason_code, r.target_type, r.target_id, r.entity_id,
+      r.request_id, r.correlation_id, r.ip_address, r.user_agent, r.details,
+      v_prev, v_hash
+    );
+    v_prev := v_hash;
+    v_sealed := v_sealed + 1;
+    v_ids := v_ids || r.id;
+  END LOOP;
 
-  UPDATE audit_chain_head SET last_seq = v_seq, last_hash = v_hash WHERE singleton;
-  DELETE FROM audit_pending WHERE id = NEW.id;
-  RETURN NULL;
-EXCEPTION WHEN OTHERS THEN
-  -- One SQLSTATE for every sealing failure, so that no caller mistakes it
-  -- for an error of its own statements, such as a unique violation.
-  RAISE EXCEPTION 'audit event could not be sealed: % (SQLSTATE %)', SQLERRM, SQLSTATE
-    USING ERRCODE = 'PX503';
+  -- Delete exactly the rows sealed: a row with a lower id may have been
+  -- committed after the loop began, and it waits for the next call.
+  IF v_sealed > 0 THEN
+    DELETE FROM audit_pending WHERE id = ANY (v_ids);
+    UPDATE audit_chain_head SET last_seq = v_seq, last_hash = v_prev WHERE singleton;
+  END IF;
+  RETURN v_sealed;
 END
 $$;
-
-CREATE CONSTRAINT TRIGGER audit_pending_seal
-AFTER INSERT ON audit_pending
-DEFERRABLE INITIALLY DEFERRED
-FOR EACH ROW EXECUTE FUNCTION audit_seal();
 
 CREATE TABLE audit_checkpoints (
   tree_size bigint PRIMARY KEY CHECK (tree_size > 0),
@@ -156,6 +165,7 @@ FOR EACH STATEMENT EXECUTE FUNCTION audit_events_reject_change();
 REVOKE INSERT ON audit_events FROM peytonix_app;
 REVOKE UPDATE (last_seq) ON audit_chain_head FROM peytonix_app;
 REVOKE UPDATE ON audit_chain_head FROM peytonix_app;
-REVOKE ALL ON FUNCTION audit_seal() FROM PUBLIC;
+REVOKE ALL ON FUNCTION audit_seal_pending(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION audit_seal_pending(integer) TO peytonix_app;
 GRANT SELECT, INSERT ON audit_checkpoints TO peytonix_app;
 GRANT INSERT ON audit_pending TO peytonix_app;

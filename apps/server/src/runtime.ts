@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { JOB_DEFINITIONS } from './jobs.ts';
+import { sealPendingEvents } from './modules/audit-trail/sealing/seal-pending.ts';
 import type { Config } from './platform/config/config.ts';
 import { type DatabaseHandle, openDatabase } from './platform/db/database.ts';
 import { type DatabaseTarget, openDatabaseTarget } from './platform/db/database-target.ts';
@@ -90,6 +91,11 @@ export async function openRuntime(
       migrationFiles,
       async close() {
         await services.close();
+        // Seal what this command wrote, so a CLI run with no server leaves no
+        // event pending. A running server's sealer would seal it too.
+        await sealPendingEvents(database.db).catch((error: unknown) => {
+          logger.error({ err: error }, 'sealing audit events at exit failed; they stay pending');
+        });
         await database.close();
         await target.release();
       },

@@ -1,6 +1,10 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RouteModule } from '../../src/app.ts';
+import {
+  sealerCheck,
+  startAuditSealer,
+} from '../../src/modules/audit-trail/sealing/audit-sealer.ts';
 import { createSecurityEvents } from '../../src/modules/audit-trail/security-events.ts';
 import { requestContext } from '../../src/platform/http/authentication.ts';
 import { silentLogger } from '../support/audit-fixtures.ts';
@@ -63,26 +67,67 @@ describe('when an audit append fails', () => {
   it('rolls the change back and answers 503', async () => {
     expect((await createEntity('BEFORE')).statusCode).toBe(200);
 
-    // Occupy the next sequence number behind the chain head's back, so the
-    // next append collides with it.
-    await ownerQuery(
-      database.ownerUrl,
-      `INSERT INTO audit_events (seq, occurred_at, actor_type, channel, action, outcome, prev_hash, hash)
-       SELECT last_seq + 1, now(), 'system', 'cli', 'user.created', 'success', sha256(''), sha256('x') FROM audit_chain_head`,
-    );
-    const response = await createEntity('DURING');
+    // Take the application role's right to write pending events, so the
+    // append inside the entity's transaction fails.
+    await ownerQuery(database.ownerUrl, 'REVOKE INSERT ON audit_pending FROM peytonix_app');
+    let response: Awaited<ReturnType<typeof createEntity>>;
+    try {
+      response = await createEntity('DURING');
+    } finally {
+      await ownerQuery(database.ownerUrl, 'GRANT INSERT ON audit_pending TO peytonix_app');
+    }
 
     expect(response.statusCode).toBe(503);
     expect(response.headers['content-type']).toContain('application/problem+json');
     expect(response.json()).toMatchObject({ code: 'AUDIT_TRAIL_UNAVAILABLE' });
-    expect(JSON.stringify(response.json())).not.toMatch(/duplicate key|audit_events_pkey/);
+    expect(JSON.stringify(response.json())).not.toMatch(/permission denied|audit_pending/);
     const stored = await ownerQuery(
       database.ownerUrl,
       "SELECT count(*)::int AS n FROM entities WHERE code = 'DURING'",
     );
     expect(stored.rows[0]).toEqual({ n: 0 });
   });
+
+  it('keeps events pending while sealing fails', async () => {
+    const sealer = startAuditSealer(testApp.database.db, silentLogger, 20);
+    try {
+      // Occupy the next sequence number behind the chain head's back, so
+      // sealing collides with it.
+      await ownerQuery(database.ownerUrl, 'SELECT audit_seal_pending(1000)');
+      await ownerQuery(
+        database.ownerUrl,
+        `INSERT INTO audit_events (seq, occurred_at, actor_type, channel, action, outcome, prev_hash, hash)
+         SELECT last_seq + 1, now(), 'system', 'cli', 'user.created', 'success', sha256(''), sha256('x')
+         FROM audit_chain_head`,
+      );
+      expect((await createEntity('PENDING')).statusCode).toBe(200);
+      await waitFor(() => sealer.lastError() !== null);
+
+      await expect(sealerCheck(sealer).run()).rejects.toThrow('cannot be sealed');
+      const pending = await ownerQuery(
+        database.ownerUrl,
+        'SELECT count(*)::int AS n FROM audit_pending',
+      );
+      expect(pending.rows[0]).toEqual({ n: 1 });
+      const search = await testApp.app.inject({
+        method: 'GET',
+        url: '/api/v1/audit/events',
+        headers: { 'x-test-user': ADMIN },
+      });
+      expect(search.statusCode).toBe(503);
+    } finally {
+      await sealer.stop().catch(() => undefined);
+    }
+  });
 });
+
+async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 describe('denial floods', () => {
   let database: TestDatabase;
@@ -127,6 +172,7 @@ describe('denial floods', () => {
     });
     await events.close();
 
+    await ownerQuery(database.ownerUrl, 'SELECT audit_seal_pending(1000)');
     const rows = await ownerQuery(
       database.ownerUrl,
       'SELECT actor_id, action, details FROM audit_events ORDER BY seq',

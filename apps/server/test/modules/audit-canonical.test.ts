@@ -4,6 +4,7 @@ import { appendAuditEvent } from '../../src/modules/audit-trail/audit-trail.serv
 import type { AuditRecord } from '../../src/modules/audit-trail/chain/audit-record.ts';
 import { canonicalFragments } from '../../src/modules/audit-trail/chain/canonical-fragments.ts';
 import { canonicalize } from '../../src/modules/audit-trail/chain/jcs.ts';
+import { sealPendingEvents } from '../../src/modules/audit-trail/sealing/seal-pending.ts';
 import { verifyDatabase } from '../../src/modules/audit-trail/verification/verify-database.ts';
 import type { DatabaseHandle } from '../../src/platform/db/database.ts';
 import { readEd25519PublicKey } from '../../src/platform/keys/signing-key.ts';
@@ -149,6 +150,7 @@ describe('hashes computed by the database', () => {
       { numRuns: 60 },
     );
 
+    await sealPendingEvents(handle.db);
     const report = await verifyDatabase(handle.db, readEd25519PublicKey(key.publicKeyPem));
     expect(report).toMatchObject({ intact: true, events: 60 });
   });

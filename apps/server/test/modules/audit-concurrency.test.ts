@@ -2,10 +2,16 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendAuditEvent } from '../../src/modules/audit-trail/audit-trail.service.ts';
 import { createCheckpoint } from '../../src/modules/audit-trail/checkpoints/create-checkpoint.ts';
+import { startAuditSealer } from '../../src/modules/audit-trail/sealing/audit-sealer.ts';
 import { verifyDatabase } from '../../src/modules/audit-trail/verification/verify-database.ts';
 import type { DatabaseHandle } from '../../src/platform/db/database.ts';
 import { readEd25519PublicKey } from '../../src/platform/keys/signing-key.ts';
-import { newSigningKey, openAuditDatabase, sampleEvent } from '../support/audit-fixtures.ts';
+import {
+  newSigningKey,
+  openAuditDatabase,
+  sampleEvent,
+  silentLogger,
+} from '../support/audit-fixtures.ts';
 
 const WRITERS = 16;
 const EVENTS_PER_WRITER = 2000;
@@ -27,6 +33,12 @@ describe('concurrent appends', () => {
     const key = await newSigningKey();
     let checkpointsSigned = 0;
     let writing = true;
+    // Sealers run alongside the writers: the server's own, and a second
+    // one standing for another instance, so they contend for the chain lock.
+    const sealers = [
+      startAuditSealer(handle.db, silentLogger, 10),
+      startAuditSealer(handle.db, silentLogger, 15),
+    ];
 
     // A checkpoint writer runs alongside, so signing is tested under load too.
     const signer = (async () => {
@@ -44,6 +56,8 @@ describe('concurrent appends', () => {
     await Promise.all(writers);
     writing = false;
     await signer;
+    for (const sealer of sealers) await sealer.stop();
+    expect(sealers.map((sealer) => sealer.lastError())).toEqual([null, null]);
     await createCheckpoint(handle.db, key);
 
     const total = WRITERS * EVENTS_PER_WRITER;

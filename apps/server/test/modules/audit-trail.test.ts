@@ -32,12 +32,19 @@ async function query(url: string, text: string, values: unknown[] = []) {
   }
 }
 
+/** Seal pending events, as every reader of the trail does first. */
+async function seal(url: string) {
+  await query(url, 'SELECT audit_seal_pending(1000)');
+}
+
 async function latestDetails(url: string) {
+  await seal(url);
   const result = await query(url, 'SELECT details FROM audit_events ORDER BY seq DESC LIMIT 1');
   return result.rows[0]?.details;
 }
 
 async function lastSeq(url: string): Promise<number> {
+  await seal(url);
   const result = await query(url, 'SELECT last_seq::int AS last_seq FROM audit_chain_head');
   return result.rows[0]?.last_seq as number;
 }
@@ -77,6 +84,7 @@ describe('audit trail', () => {
     );
 
     const expected = Array.from({ length: CONCURRENT_WRITERS }, (_, index) => before + index + 1);
+    await seal(database.ownerUrl);
     const stored = await query(
       database.ownerUrl,
       'SELECT seq::int AS seq FROM audit_events WHERE seq > $1 ORDER BY seq',
@@ -230,6 +238,7 @@ describe('audit trail', () => {
     const secrets = await query(database.ownerUrl, 'SELECT id FROM user_setup_secrets');
     expect(secrets.rowCount).toBe(1);
 
+    await seal(database.ownerUrl);
     const events = await query(
       database.ownerUrl,
       "SELECT details FROM audit_events WHERE action = 'identity.setup_secret_issued'",

@@ -351,6 +351,7 @@ describe('entities service', () => {
       }),
     );
 
+    await owner.query('SELECT audit_seal_pending(1000)');
     const events = await owner.query(
       `SELECT actor_type, actor_id, channel, outcome, reason_code, target_type, target_id, entity_id, details
        FROM audit_events
@@ -420,6 +421,7 @@ describe('entities service', () => {
 
     const subId = (await owner.query("SELECT id FROM entities WHERE code = 'SUB'")).rows[0]?.id;
     expect(entity.parentId).toBe(subId);
+    await owner.query('SELECT audit_seal_pending(1000)');
     const event = await owner.query(
       "SELECT actor_id, outcome FROM audit_events WHERE action = 'entity.created' AND target_id = $1",
       [entity.id],

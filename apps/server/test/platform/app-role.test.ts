@@ -46,6 +46,12 @@ describe('application role', () => {
     ['truncate checkpoints', 'TRUNCATE audit_checkpoints'],
     ['replace a wrapped key', "UPDATE wrapped_keys SET public_key_pem = 'forged'"],
     ['delete wrapped keys', 'DELETE FROM wrapped_keys'],
+    [
+      'write an event directly',
+      "INSERT INTO audit_events (seq, occurred_at, actor_type, channel, action, outcome, prev_hash, hash) VALUES (1, now(), 'system', 'cli', 'user.created', 'success', sha256(''), sha256('x'))",
+    ],
+    ['read pending events', 'SELECT * FROM audit_pending'],
+    ['delete pending events', 'DELETE FROM audit_pending'],
     ['rewind the chain head', 'UPDATE audit_chain_head SET last_seq = 0, last_hash = last_hash'],
   ];
   for (const [action, statement] of ddl) {

@@ -6,6 +6,7 @@ import pg from 'pg';
 import pino from 'pino';
 import type { AuditEventInput } from '../../src/modules/audit-trail/audit-event-input.ts';
 import { appendAuditEvent } from '../../src/modules/audit-trail/audit-trail.service.ts';
+import { sealPendingEvents } from '../../src/modules/audit-trail/sealing/seal-pending.ts';
 import { type DatabaseHandle, openDatabase } from '../../src/platform/db/database.ts';
 import { openLocalSigningKey } from '../../src/platform/keys/local-signing-key.ts';
 import type { SigningKey } from '../../src/platform/keys/signing-key.ts';
@@ -36,6 +37,7 @@ export function sampleEvent(index: number): AuditEventInput {
   };
 }
 
+/** Append `count` events, one transaction each, then seal them into the chain. */
 export async function appendEvents(
   handle: DatabaseHandle,
   count: number,
@@ -46,6 +48,7 @@ export async function appendEvents(
       .transaction()
       .execute((tx) => appendAuditEvent(tx, sampleEvent(offset + index)));
   }
+  await sealPendingEvents(handle.db);
 }
 
 export function newSigningKey(): Promise<SigningKey> {

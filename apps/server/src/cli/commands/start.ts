@@ -7,6 +7,11 @@ import {
 } from '../../modules/audit-trail/checkpoints/checkpoint-scheduler.ts';
 import { checkpointsCheck } from '../../modules/audit-trail/checkpoints/checkpoints-check.ts';
 import { assertCheckpointKey } from '../../modules/audit-trail/checkpoints/create-checkpoint.ts';
+import {
+  type AuditSealer,
+  sealerCheck,
+  startAuditSealer,
+} from '../../modules/audit-trail/sealing/audit-sealer.ts';
 import type { Config } from '../../platform/config/config.ts';
 import {
   databaseCheck,
@@ -76,12 +81,14 @@ export async function runStart(io: CliIo, options: StartOptions): Promise<number
   });
   let jobs: JobQueue | undefined;
   let checkpoints: CheckpointScheduler | undefined;
+  let sealer: AuditSealer | undefined;
   try {
     const checkpointKey = await openCheckpointKey(config, {
       create: true,
       db: runtime.database.db,
     });
     await assertCheckpointKey(runtime.database.db, checkpointKey);
+    sealer = startAuditSealer(runtime.database.db, logger);
     checkpoints = startCheckpointScheduler(
       runtime.database.db,
       checkpointKey,
@@ -102,6 +109,7 @@ export async function runStart(io: CliIo, options: StartOptions): Promise<number
         databaseCheck(runtime.database.db),
         migrationsCheck(runtime.database.db, runtime.migrationFiles),
         jobsCheck(jobs),
+        sealerCheck(sealer),
         checkpointsCheck(checkpoints),
       ],
       webRoot: WEB_ROOT,
@@ -119,6 +127,7 @@ export async function runStart(io: CliIo, options: StartOptions): Promise<number
 
     const startedJobs = jobs;
     const startedCheckpoints = checkpoints;
+    const startedSealer = sealer;
     return await new Promise<number>((resolve) => {
       installShutdown(
         config,
@@ -127,6 +136,7 @@ export async function runStart(io: CliIo, options: StartOptions): Promise<number
           await app.close();
           await startedJobs.stop(config.http.shutdownTimeoutMs);
           await startedCheckpoints.stop();
+          await startedSealer.stop();
           await runtime.close();
         },
         resolve,
@@ -135,6 +145,7 @@ export async function runStart(io: CliIo, options: StartOptions): Promise<number
   } catch (error) {
     await jobs?.stop(0);
     await checkpoints?.stop();
+    await sealer?.stop();
     await runtime.close();
     throw error;
   }

@@ -1,4 +1,5 @@
 import { JOB_DEFINITIONS } from '../../jobs.ts';
+import { startAuditSealer } from '../../modules/audit-trail/sealing/audit-sealer.ts';
 import { openRuntime, startJobQueue } from '../../runtime.ts';
 import { prepareCommand } from '../cli-context.ts';
 import type { CliIo } from '../cli-io.ts';
@@ -16,6 +17,7 @@ export async function runWorker(io: CliIo, options: { dataDir?: string }): Promi
     await runtime.close();
     return 1;
   }
+  const sealer = startAuditSealer(runtime.database.db, logger);
   logger.info(
     { queues: JOB_DEFINITIONS.length, database: runtime.target.source },
     'worker running',
@@ -26,6 +28,7 @@ export async function runWorker(io: CliIo, options: { dataDir?: string }): Promi
       logger.info({ signal }, 'worker shutting down');
       jobs
         .stop(config.http.shutdownTimeoutMs)
+        .then(() => sealer.stop())
         .then(() => runtime.close())
         .then(
           () => resolve(0),

@@ -11,7 +11,7 @@ export interface StoredAuditEvent {
 
 /**
  * Select events with occurredAt rendered by the database in the exact text
- * form that audit_append() hashed, not re-rendered from a JavaScript Date
+ * form that audit_seal_pending() hashed, not re-rendered from a JavaScript Date
  * (which would lose the microseconds).
  */
 export function selectAuditEvents(db: Kysely<Database>) {

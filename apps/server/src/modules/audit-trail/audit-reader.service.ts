@@ -16,6 +16,7 @@ import type { AuditRecord } from './chain/audit-record.ts';
 import type { SignedCheckpoint } from './checkpoints/checkpoint-body.ts';
 import { listCheckpoints } from './checkpoints/checkpoints.repository.ts';
 import { writeExport } from './export/write-export.ts';
+import { sealPendingEvents } from './sealing/seal-pending.ts';
 import type { SecurityEvents } from './security-events.ts';
 
 export type AuditEventView = AuditRecord & { prevHash: string; hash: string };
@@ -74,7 +75,10 @@ export function createAuditTrailReader(deps: {
 
   const requireScope = async (actor: Actor, needsAll: boolean, context?: RequestContext) => {
     const scope = await auditReadScope(db, actor);
-    if (scope.kind === 'all' || (scope.kind === 'subtrees' && !needsAll)) return scope;
+    if (scope.kind === 'all' || (scope.kind === 'subtrees' && !needsAll)) {
+      await sealOrFail();
+      return scope;
+    }
 
     await securityEvents.recordDenial({
       actor,
@@ -89,6 +93,19 @@ export function createAuditTrailReader(deps: {
         ? 'This needs the administrator or management role on the organization root.'
         : 'Reading the audit trail needs the administrator or management role.',
     });
+  };
+
+  // A reader sees every event whose change has committed, sealed or not.
+  const sealOrFail = async () => {
+    try {
+      await sealPendingEvents(db);
+    } catch (error) {
+      throw new AppError('AUDIT_TRAIL_UNAVAILABLE', {
+        detail:
+          'Pending audit events could not be sealed into the chain, so the trail cannot be read completely. Check /health/ready.',
+        internal: error,
+      });
+    }
   };
 
   const assertEventVisible = async (

@@ -8,14 +8,13 @@ export { redactDetails } from './audit-event-input.ts';
 
 /**
  * Append one event inside the caller's transaction, so the event commits or
- * rolls back with the change it records. The event is sealed into the
- * chain (numbered, timed and hashed) by a deferred trigger while the
- * transaction commits, so its sequence number is not known here.
+ * rolls back with the change it records. The event goes to audit_pending;
+ * audit_seal_pending() later gives it its sequence number and hash, in the
+ * server's sealer or in the next reader of the trail. Appends therefore
+ * never wait for each other.
  *
- * A failure to stage the event throws AUDIT_TRAIL_UNAVAILABLE (503). A
- * failure to seal it makes the COMMIT fail with SQLSTATE PX503, which the
- * problem handler reports as AUDIT_TRAIL_UNAVAILABLE too. Either way the caller's
- * change rolls back.
+ * A failure throws AUDIT_TRAIL_UNAVAILABLE (503), and the caller's
+ * transaction, with the change it records, rolls back.
  */
 export async function appendAuditEvent(tx: Tx, event: AuditEventInput): Promise<void> {
   const fields = toAuditFields(event);

@@ -97,6 +97,7 @@ export interface WrappedKeysTable {
 
 export interface AuditPendingTable {
   id: Generated<string>;
+  occurred_at: Generated<Date>;
   actor_type: 'user' | 'system' | 'scim' | 'ai';
   actor_id: string | null;
   on_behalf_of: string | null;

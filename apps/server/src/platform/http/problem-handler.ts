@@ -49,15 +49,6 @@ function fromFastifyError(error: FastifyError, request: FastifyRequest): AppErro
   return undefined;
 }
 
-/**
- * Report whether a database error is audit_seal() failing: the trigger
- * that seals audit events during COMMIT raises SQLSTATE PX503 for every
- * failure. The error arrives from the commit, outside appendAuditEvent().
- */
-function isAuditSealFailure(error: unknown): boolean {
-  return (error as { code?: unknown } | null)?.code === 'PX503';
-}
-
 function toAppError(error: unknown, request: FastifyRequest): AppError {
   if (isAppError(error)) {
     return error;
@@ -81,14 +72,6 @@ function toAppError(error: unknown, request: FastifyRequest): AppError {
     return new AppError('INTERNAL_ERROR', {
       detail:
         'The server could not complete the request. Retry later, and quote the request id to support.',
-      internal: error,
-    });
-  }
-
-  if (isAuditSealFailure(error)) {
-    return new AppError('AUDIT_TRAIL_UNAVAILABLE', {
-      detail:
-        'The audit trail could not record this action, so the action was not carried out. Retry later; if it persists, check /health/ready.',
       internal: error,
     });
   }

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { SignedCheckpoint } from '../../../modules/audit-trail/checkpoints/checkpoint-body.ts';
 import { verifyExport } from '../../../modules/audit-trail/export/verify-export.ts';
+import { sealPendingEvents } from '../../../modules/audit-trail/sealing/seal-pending.ts';
 import type { VerificationReport } from '../../../modules/audit-trail/verification/damage.ts';
 import { verifyDatabase } from '../../../modules/audit-trail/verification/verify-database.ts';
 import { AppError } from '../../../platform/http/app-error.ts';
@@ -96,6 +97,7 @@ async function verifyOnline(
             (await openCheckpointKey(config, { create: false, db })).publicKeyPem,
           )
         : await readPublicKeyFile(options.publicKey);
+    await sealPendingEvents(db);
 
     return await db
       .transaction()

@@ -42,6 +42,6 @@ export async function readTrustedCheckpoints(file: string): Promise<SignedCheckp
     return [parsed.data];
   });
 
-  if (checkpoints.length === 0) throw invalid(file, 'it holds no checkpoint');
+  if (checkpoints.length === 0) throw invalid(file, 'it contains no checkpoint');
   return checkpoints;
 }

@@ -9,9 +9,10 @@ const HOLES = new Set(['occurredAt', 'seq']);
 /**
  * Split the canonical JSON of an event at the values of occurredAt and seq.
  *
- * Only the database knows those two while it holds the chain-head lock, so
- * audit_append() fills them in and hashes the joined text. The result is
- * byte for byte canonicalize(record), which the tests check.
+ * The database assigns both: occurredAt when the event is appended, and seq
+ * when audit_seal_pending() seals it. The sealer fills them in and hashes
+ * the joined text, which is byte for byte canonicalize(record), as the
+ * tests check.
  */
 export function canonicalFragments(fields: AuditFields): [string, string, string] {
   const keys = [...Object.keys(fields), ...HOLES].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Database } from '../../../platform/db/schema.ts';
 import type { SigningKey } from '../../../platform/keys/signing-key.ts';
 import { readEd25519PublicKey } from '../../../platform/keys/signing-key.ts';
+import { startPeriodicTask } from '../../../platform/scheduling/periodic-task.ts';
 import { verifyDatabase } from '../verification/verify-database.ts';
 import { latestCheckpoint, readChainHead } from './checkpoints.repository.ts';
 import { AuditChainDamagedError, createCheckpoint } from './create-checkpoint.ts';
@@ -63,8 +64,6 @@ export function startCheckpointScheduler(
   let failure: Error | null = null;
   let damaged: Error | null = null;
   let verifiedAt = 0;
-  let running: Promise<void> | null = null;
-  let stopped = false;
   const publicKey = readEd25519PublicKey(key.publicKeyPem);
 
   // A damaged chain stops signing until a later full verification passes.
@@ -108,23 +107,6 @@ export function startCheckpointScheduler(
     }
   };
 
-  const timer = setInterval(
-    () => {
-      if (stopped || running !== null) return;
-      running = tick().finally(() => {
-        running = null;
-      });
-    },
-    Math.min(MAX_POLL_MS, policy.everyMs),
-  );
-  timer.unref();
-
-  return {
-    lastError: () => failure,
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      await running;
-    },
-  };
+  const task = startPeriodicTask(Math.min(MAX_POLL_MS, policy.everyMs), tick);
+  return { lastError: () => failure, stop: () => task.stop() };
 }

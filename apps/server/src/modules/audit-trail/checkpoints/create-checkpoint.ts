@@ -5,6 +5,7 @@ import type { SigningKey } from '../../../platform/keys/signing-key.ts';
 import { readEventRange } from '../audit-events.repository.ts';
 import { GENESIS_HASH } from '../chain/audit-record.ts';
 import { MerkleAccumulator } from '../merkle/index.ts';
+import { sealPendingEvents } from '../sealing/seal-pending.ts';
 import { checkLink } from '../verification/chain-link.ts';
 import { CHECKPOINT_ORIGIN, type CheckpointBody, checkpointMessage } from './checkpoint-body.ts';
 import {
@@ -108,6 +109,7 @@ export async function createCheckpoint(
   key: SigningKey,
   options: { minNewEvents: number } = { minNewEvents: 1 },
 ): Promise<StoredCheckpoint | null> {
+  await sealPendingEvents(db);
   return db.transaction().execute(async (tx) => {
     const lock = await sql<{
       locked: boolean;

@@ -3,8 +3,8 @@ import { createReadStream } from 'node:fs';
 const NEWLINE = 0x0a;
 
 /**
- * The longest line accepted. An event line is far shorter: the API's body
- * limit bounds the details an event can carry.
+ * Maximum line length accepted. An event line is far shorter, because the
+ * API's body limit bounds the details an event can carry.
  */
 export const MAX_LINE_BYTES = 16 * 1024 * 1024;
 

@@ -3,8 +3,8 @@ import { hash } from 'node:crypto';
 import { GENESIS_HASH } from '../chain/audit-record.ts';
 import type { SignedCheckpoint } from '../checkpoints/checkpoint-body.ts';
 import { type Damage, damage, type VerificationReport } from '../verification/damage.ts';
-import { LeafStore } from '../verification/leaf-store.ts';
-import { verifyCheckpoints } from '../verification/verify-checkpoints.ts';
+import { type TreeRoots, verifyCheckpoints } from '../verification/verify-checkpoints.ts';
+import { readCheckpointSizes } from './checkpoint-tail.ts';
 import { classifyEventLine } from './classify-event-line.ts';
 import {
   CHECKPOINT_LINE_PREFIX,
@@ -14,6 +14,7 @@ import {
   signedCheckpointSchema,
 } from './export-format.ts';
 import { LineTooLongError, readLines } from './read-lines.ts';
+import { StringMerkle } from './string-merkle.ts';
 
 const SEQ_MARKER = Buffer.from(',"seq":');
 const HASH_START = EVENT_LINE_PREFIX.length;
@@ -58,19 +59,66 @@ function hexMatches(digest: string, line: Buffer, at: number): boolean {
 }
 
 /**
+ * The hashes of the events read so far, as the export verifier keeps them:
+ * no per-event storage, only the last hash, the Merkle compact range and
+ * the roots at the sizes that checkpoints name.
+ */
+class ExportTree implements TreeRoots {
+  readonly merkle = new StringMerkle();
+  readonly roots = new Map<number, Buffer>();
+  lastHash = GENESIS_HASH.toString('latin1');
+
+  private readonly wantedSizes: ReadonlySet<number>;
+
+  constructor(wantedSizes: ReadonlySet<number>) {
+    this.wantedSizes = wantedSizes;
+  }
+
+  get size(): number {
+    return this.merkle.size;
+  }
+
+  append(hash: string): void {
+    this.merkle.append(hash);
+    this.lastHash = hash;
+    if (this.wantedSizes.has(this.merkle.size))
+      this.roots.set(this.merkle.size, this.merkle.root());
+  }
+
+  rootsAt(sizes: readonly number[]): Map<number, Buffer> {
+    for (const size of sizes) {
+      if (size <= this.size && !this.roots.has(size)) {
+        throw new UnexpectedCheckpointError(size);
+      }
+    }
+    return this.roots;
+  }
+}
+
+/** A checkpoint whose size the tail read did not find: the file changed while being read. */
+class UnexpectedCheckpointError extends Error {
+  readonly treeSize: number;
+
+  constructor(treeSize: number) {
+    super(`the checkpoint at tree size ${treeSize} was not at the end of the file`);
+    this.treeSize = treeSize;
+  }
+}
+
+/**
  * The fast path for one event line: when the line is well formed, carries
- * the expected seq and its hash chains from the last leaf, append that
- * hash to `leaves` and return true. Otherwise return false and let
+ * the expected seq and its hash chains from the last event, append that
+ * hash to `tree` and return true. Otherwise return false and let
  * classifyEventLine report what is wrong.
  */
 class EventLineChecker {
   private scratch = Buffer.alloc(64 * 1024);
 
-  check(line: Buffer, leaves: LeafStore): boolean {
+  check(line: Buffer, tree: ExportTree): boolean {
     const end = line.length - 1;
     if (end < EVENT_START + 1 || line[end] !== 0x7d) return false;
     if (!bytesAt(line, HASH_START + 64, EVENT_LINE_INFIX)) return false;
-    if (!seqMatches(line, EVENT_START, end, leaves.size + 1)) return false;
+    if (!seqMatches(line, EVENT_START, end, tree.size + 1)) return false;
 
     // The leaf input 0x00 || previous hash || event bytes is built in one
     // reused buffer. On Node 24 a 'binary' (latin1) digest costs less than
@@ -78,13 +126,12 @@ class EventLineChecker {
     const needed = 1 + 32 + (end - EVENT_START);
     if (needed > this.scratch.length) this.scratch = Buffer.alloc(needed * 2);
     this.scratch[0] = 0x00;
-    if (leaves.size === 0) GENESIS_HASH.copy(this.scratch, 1);
-    else leaves.copyLeaf(leaves.size - 1, this.scratch, 1);
+    this.scratch.write(tree.lastHash, 1, 32, 'latin1');
     line.copy(this.scratch, 33, EVENT_START, end);
     const digest = hash('sha256', this.scratch.subarray(0, needed), 'binary');
 
     if (!hexMatches(digest, line, HASH_START)) return false;
-    leaves.pushBinary(digest);
+    tree.append(digest);
     return true;
   }
 }
@@ -100,11 +147,11 @@ function parseCheckpoint(line: Buffer): SignedCheckpoint | null {
 
 /**
  * Read every line: events into `leaves`, checkpoints into `checkpoints`.
- * Returns the first damage in the lines themselves, or null.
+ * Return the first damage in the lines themselves, or null.
  */
 async function readExport(
   lines: AsyncGenerator<Buffer>,
-  leaves: LeafStore,
+  leaves: ExportTree,
   checkpoints: SignedCheckpoint[],
 ): Promise<Damage | null> {
   const checker = new EventLineChecker();
@@ -155,7 +202,9 @@ export async function verifyExport(
   publicKey: KeyObject,
   trusted: readonly SignedCheckpoint[] = [],
 ): Promise<VerificationReport> {
-  const leaves = new LeafStore();
+  const wanted = await readCheckpointSizes(file);
+  for (const signed of trusted) wanted.add(signed.checkpoint.treeSize);
+  const leaves = new ExportTree(wanted);
   const checkpoints: SignedCheckpoint[] = [];
   let found: Damage | null;
   try {
@@ -165,7 +214,12 @@ export async function verifyExport(
     found = damage('malformed_export', leaves.size + 1, error.message);
   }
 
-  found ??= verifyCheckpoints([...checkpoints, ...trusted], leaves, publicKey);
+  try {
+    found ??= verifyCheckpoints([...checkpoints, ...trusted], leaves, publicKey);
+  } catch (error) {
+    if (!(error instanceof UnexpectedCheckpointError)) throw error;
+    found = damage('malformed_export', error.treeSize, error.message);
+  }
   return {
     intact: found === null,
     events: leaves.size,

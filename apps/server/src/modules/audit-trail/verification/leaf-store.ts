@@ -26,33 +26,8 @@ export class LeafStore {
     this.count += 1;
   }
 
-  /** Append a leaf given as 64 hex digits, as the export verifier computes it. */
-  pushHex(hex: string): void {
-    this.reserveOne();
-    const written = this.buffer.write(hex, this.count * HASH_LENGTH, HASH_LENGTH, 'hex');
-    if (written !== HASH_LENGTH || hex.length !== 2 * HASH_LENGTH) {
-      throw new RangeError(`leaf hash must be 64 hex digits, got ${JSON.stringify(hex)}`);
-    }
-    this.count += 1;
-  }
-
   at(index: number): Buffer {
     return this.buffer.subarray(index * HASH_LENGTH, (index + 1) * HASH_LENGTH);
-  }
-
-  /** Append a leaf given as a 32-character binary (latin1) digest string. */
-  pushBinary(digest: string): void {
-    this.reserveOne();
-    const written = this.buffer.write(digest, this.count * HASH_LENGTH, HASH_LENGTH, 'latin1');
-    if (written !== HASH_LENGTH || digest.length !== HASH_LENGTH) {
-      throw new RangeError(`leaf hash must be 32 bytes, got ${digest.length}`);
-    }
-    this.count += 1;
-  }
-
-  /** Copy leaf `index` into `target` at `offset`, without allocating. */
-  copyLeaf(index: number, target: Buffer, offset: number): void {
-    this.buffer.copy(target, offset, index * HASH_LENGTH, (index + 1) * HASH_LENGTH);
   }
 
   /** Return every leaf as a view into the store, without copying. */

@@ -5,7 +5,12 @@ import {
   type SignedCheckpoint,
 } from '../checkpoints/checkpoint-body.ts';
 import { type Damage, damage } from './damage.ts';
-import type { LeafStore } from './leaf-store.ts';
+
+/** The event hashes a verification has read: how many, and the tree roots at given sizes. */
+export interface TreeRoots {
+  readonly size: number;
+  rootsAt(sizes: readonly number[]): Map<number, Buffer>;
+}
 
 /**
  * Check every checkpoint, smallest tree first: its signature against the
@@ -14,7 +19,7 @@ import type { LeafStore } from './leaf-store.ts';
  */
 export function verifyCheckpoints(
   checkpoints: readonly SignedCheckpoint[],
-  leaves: LeafStore,
+  leaves: TreeRoots,
   publicKey: KeyObject,
 ): Damage | null {
   const ordered = [...checkpoints].sort((a, b) => a.checkpoint.treeSize - b.checkpoint.treeSize);

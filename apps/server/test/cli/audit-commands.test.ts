@@ -105,6 +105,13 @@ describe('peytonix audit', () => {
     expect(noKey.code).toBe(2);
     expect(noKey.stderr).toContain('--export needs --public-key');
     expect(missingKey.code).toBe(2);
+    const privateKeyFile = path.join(dataDir, 'keys', CHECKPOINT_KEY_FILE);
+    const privateKey = await runCliCaptured(
+      ['audit', 'verify', '--export', out, '--public-key', privateKeyFile],
+      {},
+    );
+    expect(privateKey.code).toBe(2);
+    expect(privateKey.stderr).toContain('holds a private key');
     expect(missingKey.stderr).toContain('/nonexistent.pem');
     expect(overwrite.code).toBe(1);
     expect(overwrite.stderr).toContain('already exists');

@@ -155,6 +155,18 @@ describe('audit verification against a tampered database', () => {
     expect((await verify()).damage).toMatchObject({ kind: 'inserted_event', seq: 15 });
   });
 
+  it('finds an event written beyond the chain head', async () => {
+    const events = await storedEvents();
+    const last = events.at(-1);
+    if (last === undefined) throw new Error('no events');
+
+    await tamper(database.ownerUrl, async (client) => {
+      await insertRecord(client, { ...last.record, seq: 100 }, last.hash, Buffer.from(last.hash).reverse());
+    });
+
+    expect((await verify()).damage).toMatchObject({ kind: 'inserted_event', seq: 100 });
+  });
+
   it('finds two swapped events', async () => {
     await tamper(database.ownerUrl, async (client) => {
       await client.query('UPDATE audit_events SET seq = 1000 WHERE seq = 5');

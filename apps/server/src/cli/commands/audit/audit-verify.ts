@@ -29,6 +29,11 @@ async function readPublicKeyFile(file: string) {
       detail: `Cannot read --public-key ${file}: ${(error as NodeJS.ErrnoException).code ?? 'unreadable'}. Pass the PEM file that peytonix audit public-key printed.`,
     });
   }
+  if (pem.includes('PRIVATE KEY')) {
+    throw new AppError('VALIDATION_FAILED', {
+      detail: `--public-key ${file} holds a private key. Pass the public key that peytonix audit public-key printed, and keep the private key where it was.`,
+    });
+  }
   try {
     return readEd25519PublicKey(pem);
   } catch {
@@ -43,6 +48,10 @@ function count(n: number, noun: string): string {
 }
 
 function reportLines(report: VerificationReport): string[] {
+  if (report.damage?.kind === 'bad_checkpoint_signature') {
+    const { seq, kind, message } = report.damage;
+    return [`Audit trail not verified at event ${seq} (${kind}): ${message}.`];
+  }
   if (report.damage !== null) {
     const { seq, kind, message } = report.damage;
     return [`Audit trail damaged at event ${seq} (${kind}): ${message}.`];

@@ -59,10 +59,11 @@ export function verifyCheckpoints(
       );
     }
     if (roots.get(treeSize)?.toString('hex') !== rootHash) {
+      const first = treeSize > coveredSize ? coveredSize + 1 : 1;
       return damage(
         'checkpoint_mismatch',
-        coveredSize + 1,
-        `events ${coveredSize + 1} to ${treeSize} do not produce the root signed at tree size ${treeSize}`,
+        first,
+        `events ${first} to ${treeSize} do not produce the root signed at tree size ${treeSize}`,
       );
     }
     coveredSize = treeSize;

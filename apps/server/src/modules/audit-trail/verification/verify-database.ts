@@ -60,7 +60,11 @@ async function classifyBrokenLink(
   );
 }
 
-async function walkChain(db: Kysely<Database>, leaves: LeafStore): Promise<Damage | null> {
+async function walkChain(
+  db: Kysely<Database>,
+  leaves: LeafStore,
+  headSize: number,
+): Promise<Damage | null> {
   let prevHash: Buffer = GENESIS_HASH;
 
   for (;;) {
@@ -70,6 +74,13 @@ async function walkChain(db: Kysely<Database>, leaves: LeafStore): Promise<Damag
     for (const event of batch) {
       const expected = leaves.size + 1;
       const problem = checkLink(expected, prevHash, event);
+      if (problem === 'gap' && expected > headSize) {
+        return damage(
+          'inserted_event',
+          event.record.seq,
+          `event ${event.record.seq} lies beyond the chain head at ${headSize}`,
+        );
+      }
       if (problem === 'gap') {
         return damage(
           'deleted_event',
@@ -128,7 +139,7 @@ export async function verifyDatabase(
   const head = await readChainHead(db);
 
   const found =
-    (await walkChain(db, leaves)) ??
+    (await walkChain(db, leaves, head.size)) ??
     checkHead(head, leaves) ??
     verifyCheckpoints([...checkpoints, ...trusted], leaves, publicKey);
 

@@ -161,7 +161,12 @@ describe('audit verification against a tampered database', () => {
     if (last === undefined) throw new Error('no events');
 
     await tamper(database.ownerUrl, async (client) => {
-      await insertRecord(client, { ...last.record, seq: 100 }, last.hash, Buffer.from(last.hash).reverse());
+      await insertRecord(
+        client,
+        { ...last.record, seq: 100 },
+        last.hash,
+        Buffer.from(last.hash).reverse(),
+      );
     });
 
     expect((await verify()).damage).toMatchObject({ kind: 'inserted_event', seq: 100 });

@@ -106,8 +106,23 @@ BEGIN
       USING ERRCODE = 'invalid_parameter_value';
   END IF;
 
+  -- A snapshot older than the lock could miss the last sealer's head.
+  IF current_setting('transaction_isolation') <> 'read committed' THEN
+    RAISE EXCEPTION 'audit_seal_pending must run in a READ COMMITTED transaction, not %',
+      current_setting('transaction_isolation')
+      USING ERRCODE = 'invalid_transaction_state';
+  END IF;
+
+  -- Most calls find nothing to seal; returning before the lock keeps them
+  -- read-only, so the server's frequent polling writes nothing.
+  IF NOT EXISTS (SELECT 1 FROM audit_pending) THEN
+    RETURN 0;
+  END IF;
+
+  -- Only this function writes the head, always under this lock, so a plain
+  -- read of the head after taking it sees the last sealer's commit.
   PERFORM pg_advisory_xact_lock(hashtext('peytonix.audit_chain'));
-  SELECT last_seq, last_hash INTO v_seq, v_prev FROM audit_chain_head WHERE singleton FOR UPDATE;
+  SELECT last_seq, last_hash INTO v_seq, v_prev FROM audit_chain_head WHERE singleton;
 
   FOR r IN SELECT * FROM audit_pending ORDER BY id LIMIT p_limit LOOP
     v_seq := v_seq + 1;

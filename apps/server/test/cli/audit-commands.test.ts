@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -134,6 +134,40 @@ describe('peytonix audit', () => {
     expect(noActor.code).toBe(1);
   });
 
+  it('checks a trusted checkpoint saved as JSON', async () => {
+    const saved = await run(['audit', 'checkpoint', '--json']);
+    const trustedFile = path.join(dataDir, 'trusted.json');
+    writeFileSync(trustedFile, saved.stdout);
+    const treeSize = JSON.parse(saved.stdout).checkpoint.treeSize as number;
+
+    const intact = await run(['audit', 'verify', '--trusted-checkpoint', trustedFile, '--json']);
+    const client = new pg.Client({ connectionString: database.ownerUrl });
+    await client.connect();
+    try {
+      await client.query('ALTER TABLE audit_events DISABLE TRIGGER USER');
+      await client.query('ALTER TABLE audit_checkpoints DISABLE TRIGGER USER');
+      await client.query('ALTER TABLE audit_chain_head DISABLE TRIGGER USER');
+      await client.query('DELETE FROM audit_checkpoints');
+      await client.query('DELETE FROM audit_events WHERE seq >= $1', [treeSize]);
+      await client.query(
+        'UPDATE audit_chain_head SET last_seq = $1, last_hash = (SELECT hash FROM audit_events WHERE seq = $1)',
+        [treeSize - 1],
+      );
+      await client.query('ALTER TABLE audit_events ENABLE TRIGGER USER');
+      await client.query('ALTER TABLE audit_checkpoints ENABLE TRIGGER USER');
+      await client.query('ALTER TABLE audit_chain_head ENABLE TRIGGER USER');
+    } finally {
+      await client.end();
+    }
+    const untrusted = await run(['audit', 'verify', '--json']);
+    const trusted = await run(['audit', 'verify', '--trusted-checkpoint', trustedFile, '--json']);
+
+    expect(intact.code).toBe(0);
+    expect(untrusted.code).toBe(0);
+    expect(trusted.code).toBe(1);
+    expect(JSON.parse(trusted.stdout).damage).toMatchObject({ kind: 'truncated', seq: treeSize });
+  });
+
   it('reports a damaged database with exit 1', async () => {
     const client = new pg.Client({ connectionString: database.ownerUrl });
     await client.connect();
@@ -149,6 +183,29 @@ describe('peytonix audit', () => {
 
     expect(result.code).toBe(1);
     expect(JSON.parse(result.stdout).damage).toMatchObject({ kind: 'changed_event', seq: 2 });
+  });
+
+  it('never replaces a lost key once checkpoints exist', async () => {
+    const keyFile = path.join(dataDir, 'keys', CHECKPOINT_KEY_FILE);
+    const aside = `${keyFile}.aside`;
+    // An earlier test removed the checkpoints, so record one as if signed.
+    const client = new pg.Client({ connectionString: database.ownerUrl });
+    await client.connect();
+    await client
+      .query(
+        "INSERT INTO audit_checkpoints (tree_size, root_hash, signed_at, key_id, signature, frontier) VALUES (1, sha256(''), now(), 'k', '\\x00', '{}') ON CONFLICT DO NOTHING",
+      )
+      .finally(() => client.end());
+    renameSync(keyFile, aside);
+    try {
+      const result = await run(['audit', 'checkpoint']);
+
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('restore it from backup');
+      expect(existsSync(keyFile)).toBe(false);
+    } finally {
+      renameSync(aside, keyFile);
+    }
   });
 
   it('refuses a checkpoint key file that others can read', async () => {

@@ -96,8 +96,8 @@ describe('when an audit append fails', () => {
       await ownerQuery(database.ownerUrl, 'SELECT audit_seal_pending(1000)');
       await ownerQuery(
         database.ownerUrl,
-        `INSERT INTO audit_events (seq, occurred_at, actor_type, channel, action, outcome, prev_hash, hash)
-         SELECT last_seq + 1, now(), 'system', 'cli', 'user.created', 'success', sha256(''), sha256('x')
+        `INSERT INTO audit_events (seq, occurred_at, actor_type, channel, action, outcome, details_jcs, prev_hash, hash)
+         SELECT last_seq + 1, now(), 'system', 'cli', 'user.created', 'success', '{}', sha256(''), sha256('x')
          FROM audit_chain_head`,
       );
       expect((await createEntity('PENDING')).statusCode).toBe(200);

@@ -140,6 +140,24 @@ describe('checkpoint scheduler over signed history', () => {
     }
   });
 
+  it('refuses to trust a checkpoint row it did not sign', async () => {
+    await appendEvents(handle, 1, 4);
+    const forged = await newSigningKey();
+    await handle.db
+      .insertInto('audit_checkpoints')
+      .values({
+        tree_size: 1_000_000_000,
+        root_hash: Buffer.alloc(32),
+        signed_at: new Date(),
+        key_id: key.keyId,
+        signature: await forged.sign(Buffer.from('junk')),
+        frontier: [],
+      })
+      .execute();
+
+    await expect(createCheckpoint(handle.db, key)).rejects.toThrow(/signature does not verify/);
+  });
+
   it('refuses to sign with a different key', async () => {
     await appendEvents(handle, 1, 4);
     const other = await newSigningKey();

@@ -200,6 +200,22 @@ describe('offline verification of an export', () => {
     expect(report.damage).toMatchObject({ kind: 'bad_checkpoint_signature', seq: 10 });
   });
 
+  it('rejects an unsigned event line that is not JSON', async () => {
+    const previous = JSON.parse(lines[28] ?? '') as { hash: string };
+    const forged = '{this is not JSON,"seq":30,"targetId":null}';
+    const hash = chainHash(Buffer.from(previous.hash, 'hex'), forged);
+    const damaged = [
+      ...lines.slice(0, 29),
+      `{"hash":"${hash.toString('hex')}","event":${forged}}`,
+      ...lines.slice(30),
+    ];
+
+    expect((await verifyLines(damaged)).damage).toMatchObject({
+      kind: 'malformed_export',
+      seq: 30,
+    });
+  });
+
   it('rejects a line longer than the maximum', async () => {
     const long = `{"hash":"${'0'.repeat(64)}","event":{"details":"${'x'.repeat(MAX_LINE_BYTES)}"}}`;
     const damaged = [...lines.slice(0, 5), long, ...lines.slice(5)];

@@ -1,14 +1,16 @@
 import type { KeyObject } from 'node:crypto';
-import type pg from 'pg';
+import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   readEventRange,
   type StoredAuditEvent,
 } from '../../src/modules/audit-trail/audit-events.repository.ts';
+import { appendAuditEvent } from '../../src/modules/audit-trail/audit-trail.service.ts';
 import { type AuditRecord, chainHash } from '../../src/modules/audit-trail/chain/audit-record.ts';
 import { canonicalize } from '../../src/modules/audit-trail/chain/jcs.ts';
 import { listCheckpoints } from '../../src/modules/audit-trail/checkpoints/checkpoints.repository.ts';
 import { createCheckpoint } from '../../src/modules/audit-trail/checkpoints/create-checkpoint.ts';
+import { sealPendingEvents } from '../../src/modules/audit-trail/sealing/seal-pending.ts';
 import type { VerificationReport } from '../../src/modules/audit-trail/verification/damage.ts';
 import { verifyDatabase } from '../../src/modules/audit-trail/verification/verify-database.ts';
 import type { DatabaseHandle } from '../../src/platform/db/database.ts';
@@ -63,8 +65,8 @@ describe('audit verification against a tampered database', () => {
     await client.query(
       `INSERT INTO audit_events (seq, occurred_at, actor_type, actor_id, on_behalf_of, channel, action,
          outcome, reason_code, target_type, target_id, entity_id, request_id, correlation_id,
-         ip_address, user_agent, details, prev_hash, hash)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
+         ip_address, user_agent, details, details_jcs, prev_hash, hash)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
       [
         record.seq,
         record.occurredAt,
@@ -83,6 +85,7 @@ describe('audit verification against a tampered database', () => {
         record.ipAddress,
         record.userAgent,
         JSON.stringify(record.details),
+        canonicalize(record.details),
         prevHash,
         hash,
       ],
@@ -112,6 +115,49 @@ describe('audit verification against a tampered database', () => {
     });
 
     expect((await verify()).damage).toMatchObject({ kind: 'changed_event', seq: 7 });
+  });
+
+  it('finds an edit to the queried jsonb copy of details', async () => {
+    await tamper(database.ownerUrl, async (client) => {
+      await client.query(
+        `UPDATE audit_events SET details = details || '{"index": 99}' WHERE seq = 8`,
+      );
+    });
+
+    expect((await verify()).damage).toMatchObject({ kind: 'changed_event', seq: 8 });
+  });
+
+  it('rejects owner edits to pending events while triggers are on', async () => {
+    const owner = new pg.Client({ connectionString: database.ownerUrl });
+    await owner.connect();
+    try {
+      await owner.query(
+        "INSERT INTO audit_pending (actor_type, channel, action, outcome, details_jcs) VALUES ('system', 'cli', 'user.created', 'success', '{}')",
+      );
+      for (const statement of [
+        "UPDATE audit_pending SET occurred_at = '2019-01-01'",
+        'DELETE FROM audit_pending',
+        'TRUNCATE audit_pending',
+      ]) {
+        await expect(owner.query(statement), statement).rejects.toMatchObject({ code: '42501' });
+      }
+    } finally {
+      await owner.end();
+    }
+  });
+
+  it('hashes what it stores, whatever the case of a uuid', async () => {
+    await handle.db.transaction().execute((tx) =>
+      appendAuditEvent(tx, {
+        actor: { type: 'system', channel: 'cli' },
+        action: 'entity.created',
+        outcome: 'success',
+        entityId: 'ABCDEF01-2345-4678-9ABC-DEF012345678',
+      }),
+    );
+    await sealPendingEvents(handle.db);
+
+    expect(await verify()).toMatchObject({ intact: true, events: 31 });
   });
 
   it('finds a deleted middle event', async () => {

@@ -48,9 +48,17 @@ describe('application role', () => {
     ['delete wrapped keys', 'DELETE FROM wrapped_keys'],
     [
       'write an event directly',
-      "INSERT INTO audit_events (seq, occurred_at, actor_type, channel, action, outcome, prev_hash, hash) VALUES (1, now(), 'system', 'cli', 'user.created', 'success', sha256(''), sha256('x'))",
+      "INSERT INTO audit_events (seq, occurred_at, actor_type, channel, action, outcome, details_jcs, prev_hash, hash) VALUES (1, now(), 'system', 'cli', 'user.created', 'success', '{}', sha256(''), sha256('x'))",
     ],
     ['read pending events', 'SELECT * FROM audit_pending'],
+    [
+      'backdate a pending event',
+      "INSERT INTO audit_pending (occurred_at, actor_type, channel, action, outcome, details_jcs) VALUES ('2019-01-01', 'system', 'cli', 'user.created', 'success', '{}')",
+    ],
+    [
+      'choose a pending id',
+      "INSERT INTO audit_pending (id, actor_type, channel, action, outcome, details_jcs) OVERRIDING SYSTEM VALUE VALUES (1, 'system', 'cli', 'user.created', 'success', '{}')",
+    ],
     ['delete pending events', 'DELETE FROM audit_pending'],
     ['rewind the chain head', 'UPDATE audit_chain_head SET last_seq = 0, last_hash = last_hash'],
   ];
@@ -61,6 +69,24 @@ describe('application role', () => {
       });
     });
   }
+
+  it('cannot stage an event the sealer could not store', async () => {
+    const rows = [
+      "('system', 'cli', 'NOT VALID', 'success', '{}', NULL)",
+      "('system', 'cli', 'user.created', 'success', '{}', 'fe80::1%eth0')",
+      "('system', 'cli', 'user.created', 'success', '[1]', NULL)",
+      "('user', 'cli', 'user.created', 'success', '{}', NULL)",
+    ];
+    for (const row of rows) {
+      await expect(
+        query(
+          database.appUrl,
+          `INSERT INTO audit_pending (actor_type, channel, action, outcome, details_jcs, ip_address) VALUES ${row}`,
+        ),
+        row,
+      ).rejects.toMatchObject({ code: expect.stringMatching(/^(23514|22P02|22023)$/) });
+    }
+  });
 
   it('can read and write the tables it needs', async () => {
     const result = await query(
@@ -79,7 +105,7 @@ describe('application role', () => {
     it(`audit events reject UPDATE, DELETE and TRUNCATE for the ${who}`, async () => {
       await query(
         database.ownerUrl,
-        "INSERT INTO audit_events (seq, occurred_at, actor_type, channel, action, outcome, prev_hash, hash) VALUES ((SELECT coalesce(max(seq), 0) + 1 FROM audit_events), now(), 'system', 'cli', 'user.created', 'success', sha256(''), sha256(gen_random_uuid()::text::bytea))",
+        "INSERT INTO audit_events (seq, occurred_at, actor_type, channel, action, outcome, details_jcs, prev_hash, hash) VALUES ((SELECT coalesce(max(seq), 0) + 1 FROM audit_events), now(), 'system', 'cli', 'user.created', 'success', '{}', sha256(''), sha256(gen_random_uuid()::text::bytea))",
       );
 
       await expect(

@@ -1,7 +1,10 @@
 import { isIP } from 'node:net';
 import type { Actor, RequestContext } from '../identity/actor.ts';
 import type { AuditAction } from './audit-actions.ts';
-import type { AuditFields } from './chain/canonical-fragments.ts';
+import type { AuditRecord } from './chain/audit-record.ts';
+
+/** Every field of an event except the two that the database assigns. */
+export type AuditFields = Omit<AuditRecord, 'seq' | 'occurredAt'>;
 
 export interface AuditEventInput {
   actor: Actor;
@@ -73,11 +76,18 @@ function actorFields(actor: Actor): Pick<AuditFields, 'actorType' | 'actorId' | 
   }
 }
 
+/**
+ * Accept an address only in a form PostgreSQL's inet type also accepts:
+ * node:net takes IPv6 zone ids such as fe80::1%eth0, and inet does not.
+ */
+function isStorableAddress(address: string | undefined): address is string {
+  return address !== undefined && isIP(address) !== 0 && !address.includes('%');
+}
+
 /** The stored and hashed fields of an event, cleaned and redacted. */
 export function toAuditFields(event: AuditEventInput): AuditFields {
   const context = event.context ?? {};
-  const ipAddress =
-    context.ipAddress !== undefined && isIP(context.ipAddress) !== 0 ? context.ipAddress : null;
+  const ipAddress = isStorableAddress(context.ipAddress) ? context.ipAddress : null;
   const userAgent = context.userAgent?.slice(0, USER_AGENT_MAX_LENGTH);
 
   return {

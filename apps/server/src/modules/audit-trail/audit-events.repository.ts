@@ -5,6 +5,8 @@ import { type AuditRecord, OCCURRED_AT_SQL_FORMAT } from './chain/audit-record.t
 /** An event as stored: the hashed record plus its two chain links. */
 export interface StoredAuditEvent {
   record: AuditRecord;
+  /** The canonical details text exactly as it was hashed. */
+  detailsText: string;
   prevHash: Buffer;
   hash: Buffer;
 }
@@ -37,6 +39,7 @@ export function selectAuditEvents(db: Kysely<Database>) {
       'ip_address',
       'user_agent',
       'details',
+      'details_jcs',
       'prev_hash',
       'hash',
     ]);
@@ -65,6 +68,7 @@ export function toStoredEvent(row: SelectedRow): StoredAuditEvent {
       userAgent: row.user_agent,
       details: row.details,
     },
+    detailsText: row.details_jcs,
     prevHash: row.prev_hash,
     hash: row.hash,
   };

@@ -50,6 +50,11 @@ async function readLeaves(db: Db, treeSize: number): Promise<LeafStore> {
     }
     if (rows.length === 0) break;
   }
+  if (leaves.size < treeSize) {
+    throw new AppError('AUDIT_TRAIL_UNAVAILABLE', {
+      detail: `A checkpoint covers ${treeSize} events but the trail holds ${leaves.size}, so it fails an integrity check. Run peytonix audit verify.`,
+    });
+  }
   return leaves;
 }
 

@@ -1,7 +1,7 @@
 import type { Tx } from '../../platform/db/database.ts';
 import { AppError } from '../../platform/http/app-error.ts';
 import { type AuditEventInput, toAuditFields } from './audit-event-input.ts';
-import { canonicalFragments } from './chain/canonical-fragments.ts';
+import { canonicalize } from './chain/jcs.ts';
 
 export type { AuditEventInput } from './audit-event-input.ts';
 export { redactDetails } from './audit-event-input.ts';
@@ -18,7 +18,6 @@ export { redactDetails } from './audit-event-input.ts';
  */
 export async function appendAuditEvent(tx: Tx, event: AuditEventInput): Promise<void> {
   const fields = toAuditFields(event);
-  const [head, middle, tail] = canonicalFragments(fields);
 
   try {
     await tx
@@ -38,10 +37,7 @@ export async function appendAuditEvent(tx: Tx, event: AuditEventInput): Promise<
         correlation_id: fields.correlationId,
         ip_address: fields.ipAddress,
         user_agent: fields.userAgent,
-        details: JSON.stringify(fields.details),
-        canonical_head: head,
-        canonical_middle: middle,
-        canonical_tail: tail,
+        details_jcs: canonicalize(fields.details),
       })
       .execute();
   } catch (error) {

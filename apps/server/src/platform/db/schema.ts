@@ -81,6 +81,7 @@ export interface AuditEventsTable {
   ip_address: string | null;
   user_agent: string | null;
   details: ColumnType<Record<string, unknown>, string, never>;
+  details_jcs: ColumnType<string, never, never>;
   prev_hash: ColumnType<Buffer, never, never>;
   hash: ColumnType<Buffer, never, never>;
 }
@@ -112,10 +113,7 @@ export interface AuditPendingTable {
   correlation_id: string | null;
   ip_address: string | null;
   user_agent: string | null;
-  details: string;
-  canonical_head: string;
-  canonical_middle: string;
-  canonical_tail: string;
+  details_jcs: string;
 }
 
 export interface AuditCheckpointsTable {

@@ -21,8 +21,12 @@ export async function openCheckpointKey(
   options: { create: boolean; db?: Kysely<Database> },
 ): Promise<SigningKey> {
   const keys = config.keys;
+  // Once checkpoints exist, only their key can sign more, so a missing key
+  // must be restored, never replaced by a new one.
+  const create =
+    options.create && !(options.db !== undefined && (await checkpointsExist(options.db)));
   if (keys.kind === 'local') {
-    return openLocalSigningKey(config.dataDir, CHECKPOINT_KEY_FILE, options);
+    return openLocalSigningKey(config.dataDir, CHECKPOINT_KEY_FILE, { create });
   }
 
   if (options.db === undefined) {
@@ -34,8 +38,17 @@ export async function openCheckpointKey(
   return openKmsSigningKey(options.db, createKmsClient(keys.region), {
     kmsKeyId: keys.keyId,
     name: CHECKPOINT_KEY_NAME,
-    create: options.create,
+    create,
   });
+}
+
+async function checkpointsExist(db: Kysely<Database>): Promise<boolean> {
+  const row = await db
+    .selectFrom('audit_checkpoints')
+    .select('tree_size')
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
 }
 
 /**

@@ -1,4 +1,10 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+  sign,
+} from 'node:crypto';
 import { mkdir, open, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { keyIdOf, type SigningKey } from './signing-key.ts';
@@ -80,7 +86,7 @@ export async function openLocalSigningKey(
       throw new KeyFileError(
         file,
         'does not exist',
-        'start the server once to create it, or restore it from backup',
+        'restore it from backup; if no checkpoint was ever signed, start the server once to create it',
       );
     }
     await createKeyFile(file);
@@ -88,7 +94,16 @@ export async function openLocalSigningKey(
     pem = await readFile(file, 'utf8');
   }
 
-  const privateKey = createPrivateKey(pem);
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey(pem);
+  } catch {
+    throw new KeyFileError(
+      file,
+      'is not a PEM private key',
+      'restore the Ed25519 key file from backup',
+    );
+  }
   if (privateKey.asymmetricKeyType !== 'ed25519') {
     throw new KeyFileError(
       file,

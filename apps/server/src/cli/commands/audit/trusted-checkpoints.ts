@@ -9,10 +9,53 @@ function invalid(file: string, detail: string): AppError {
   });
 }
 
+type CheckpointCandidate = { checkpoint?: unknown; signature?: unknown } | null;
+
+function toCheckpoint(value: CheckpointCandidate): SignedCheckpoint | null {
+  const parsed = signedCheckpointSchema.safeParse({
+    checkpoint: value?.checkpoint,
+    signature: value?.signature,
+  });
+  return parsed.success ? parsed.data : null;
+}
+
+/** Parse the whole text as one JSON document: an object, or an array of them. */
+function parseDocument(text: string): SignedCheckpoint[] | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  const items = (Array.isArray(value) ? value : [value]) as CheckpointCandidate[];
+  const checkpoints = items.map(toCheckpoint);
+  return checkpoints.every((checkpoint) => checkpoint !== null)
+    ? (checkpoints as SignedCheckpoint[])
+    : null;
+}
+
+function parseLines(file: string, text: string): SignedCheckpoint[] {
+  return text.split('\n').flatMap((raw, index) => {
+    const line = raw.trim();
+    if (line === '') return [];
+    let value: CheckpointCandidate;
+    try {
+      value = JSON.parse(line) as CheckpointCandidate;
+    } catch {
+      throw invalid(file, `line ${index + 1} is not JSON`);
+    }
+    const checkpoint = toCheckpoint(value);
+    if (checkpoint === null) throw invalid(file, `line ${index + 1} is not a signed checkpoint`);
+    return [checkpoint];
+  });
+}
+
 /**
- * Read checkpoints kept outside the database: one JSON object per line,
- * each with `checkpoint` and `signature`. Other members are ignored, so a
- * server log line or an export's checkpoint line can be used as it is.
+ * Read checkpoints kept outside the database: one JSON document (an object
+ * or an array, as peytonix audit checkpoint --json prints), or one JSON
+ * object per line. Each needs `checkpoint` and `signature`; other members
+ * are ignored, so a server log line or an export's checkpoint line can be
+ * used as it is.
  */
 export async function readTrustedCheckpoints(file: string): Promise<SignedCheckpoint[]> {
   let text: string;
@@ -25,23 +68,7 @@ export async function readTrustedCheckpoints(file: string): Promise<SignedCheckp
     );
   }
 
-  const lines = text.split('\n').map((line) => line.trim());
-  const checkpoints = lines.flatMap((line, index) => {
-    if (line === '') return [];
-    let value: { checkpoint?: unknown; signature?: unknown };
-    try {
-      value = JSON.parse(line) as { checkpoint?: unknown; signature?: unknown };
-    } catch {
-      throw invalid(file, `line ${index + 1} is not JSON`);
-    }
-    const parsed = signedCheckpointSchema.safeParse({
-      checkpoint: value?.checkpoint,
-      signature: value?.signature,
-    });
-    if (!parsed.success) throw invalid(file, `line ${index + 1} is not a signed checkpoint`);
-    return [parsed.data];
-  });
-
+  const checkpoints = parseDocument(text) ?? parseLines(file, text);
   if (checkpoints.length === 0) throw invalid(file, 'it contains no checkpoint');
   return checkpoints;
 }

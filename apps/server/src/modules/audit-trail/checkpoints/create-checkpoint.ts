@@ -2,12 +2,18 @@ import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
 import type { Database } from '../../../platform/db/schema.ts';
 import type { SigningKey } from '../../../platform/keys/signing-key.ts';
+import { readEd25519PublicKey } from '../../../platform/keys/signing-key.ts';
 import { readEventRange } from '../audit-events.repository.ts';
 import { GENESIS_HASH } from '../chain/audit-record.ts';
 import { MerkleAccumulator } from '../merkle/index.ts';
 import { sealPendingEvents } from '../sealing/seal-pending.ts';
 import { checkLink } from '../verification/chain-link.ts';
-import { CHECKPOINT_ORIGIN, type CheckpointBody, checkpointMessage } from './checkpoint-body.ts';
+import {
+  CHECKPOINT_ORIGIN,
+  type CheckpointBody,
+  checkpointMessage,
+  checkSignature,
+} from './checkpoint-body.ts';
 import {
   insertCheckpoint,
   latestCheckpoint,
@@ -43,11 +49,27 @@ export class CheckpointKeyMismatchError extends Error {
   }
 }
 
-/** Reject a signing key other than the one that signed the latest checkpoint. */
+/**
+ * Reject a signing key other than the one that signed the existing
+ * checkpoints. NOTE: there is no key rotation yet, so every checkpoint must
+ * come from the key that signed the first one.
+ */
 export async function assertCheckpointKey(db: Kysely<Database>, key: SigningKey): Promise<void> {
-  const latest = await latestCheckpoint(db);
-  if (latest !== null && latest.checkpoint.keyId !== key.keyId) {
-    throw new CheckpointKeyMismatchError(latest.checkpoint.keyId, key.keyId);
+  const rows = await db.selectFrom('audit_checkpoints').select('key_id').distinct().execute();
+  const other = rows.find((row) => row.key_id !== key.keyId);
+  if (other !== undefined) throw new CheckpointKeyMismatchError(other.key_id, key.keyId);
+}
+
+function assertGenuine(latest: StoredCheckpoint, key: SigningKey, headSize: number): void {
+  const { treeSize } = latest.checkpoint;
+  if (checkSignature(latest, readEd25519PublicKey(key.publicKeyPem)) !== 'valid') {
+    throw new AuditChainDamagedError(treeSize, 'the latest checkpoint signature does not verify');
+  }
+  if (treeSize > headSize) {
+    throw new AuditChainDamagedError(
+      headSize + 1,
+      `the latest checkpoint covers ${treeSize} events`,
+    );
   }
 }
 
@@ -116,13 +138,12 @@ export async function createCheckpoint(
     }>`SELECT pg_try_advisory_xact_lock(${CHECKPOINT_LOCK}) AS locked`.execute(tx);
     if (lock.rows[0]?.locked !== true) return null;
 
+    await assertCheckpointKey(tx, key);
     const latest = await latestCheckpoint(tx);
-    // NOTE: there is no key rotation yet, so every checkpoint must come from
-    // the key that signed the first one.
-    if (latest !== null && latest.checkpoint.keyId !== key.keyId) {
-      throw new CheckpointKeyMismatchError(latest.checkpoint.keyId, key.keyId);
-    }
     const head = await readChainHead(tx);
+    // The application role can insert checkpoint rows, so the latest one is
+    // trusted only once its signature verifies and the chain reaches it.
+    if (latest !== null) assertGenuine(latest, key, head.size);
     const signedSize = latest?.checkpoint.treeSize ?? 0;
     if (head.size - signedSize < Math.max(1, options.minNewEvents)) return null;
 

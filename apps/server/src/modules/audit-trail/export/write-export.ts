@@ -3,17 +3,16 @@ import type { Writable } from 'node:stream';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../../platform/db/schema.ts';
 import { AppError } from '../../../platform/http/app-error.ts';
-import { readEventRange } from '../audit-events.repository.ts';
-import type { AuditRecord } from '../chain/audit-record.ts';
-import { canonicalize } from '../chain/jcs.ts';
+import { readEventRange, type StoredAuditEvent } from '../audit-events.repository.ts';
+import { canonicalEventText } from '../chain/canonical-event.ts';
 import { listCheckpoints } from '../checkpoints/checkpoints.repository.ts';
 import { checkpointLine, eventLine } from './export-format.ts';
 
 const BATCH_SIZE = 5000;
 
-function canonicalEvent(record: AuditRecord): string {
+function canonicalEvent({ record, detailsText }: StoredAuditEvent): string {
   try {
-    return canonicalize(record);
+    return canonicalEventText(record, detailsText);
   } catch (error) {
     throw new AppError('INTERNAL_ERROR', {
       detail: `Event ${record.seq} holds a value that canonical JSON cannot represent, so it was altered after it was written. Run peytonix audit verify.`,
@@ -46,7 +45,7 @@ export async function writeExport(
         const batch = await readEventRange(tx, after, Number.MAX_SAFE_INTEGER, BATCH_SIZE);
         if (batch.length === 0) break;
         for (const event of batch) {
-          await write(out, eventLine(event.hash, canonicalEvent(event.record)));
+          await write(out, eventLine(event.hash, canonicalEvent(event)));
         }
         after = batch.at(-1)?.record.seq ?? after;
         written += batch.length;

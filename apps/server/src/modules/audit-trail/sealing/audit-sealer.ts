@@ -5,6 +5,8 @@ import { type ReadinessCheck, ReadinessFailure } from '../../../platform/health/
 import { startPeriodicTask } from '../../../platform/scheduling/periodic-task.ts';
 import { sealPendingEvents } from './seal-pending.ts';
 
+const LOG_INTERVAL_MS = 60_000;
+
 export interface AuditSealer {
   /** The last failure; null once a later run succeeds. */
   lastError(): Error | null;
@@ -23,15 +25,29 @@ export function startAuditSealer(
   intervalMs = 25,
 ): AuditSealer {
   let failure: Error | null = null;
+  let failedRuns = 0;
+  let loggedAt = 0;
 
   const run = async () => {
     try {
       await sealPendingEvents(db);
+      if (failure !== null) logger.info({ failedRuns }, 'sealing audit events works again');
       failure = null;
+      failedRuns = 0;
     } catch (error) {
-      // NOTE: events stay in audit_pending until a run succeeds; none is lost.
+      // Events stay in audit_pending until a run succeeds; none is lost.
       failure = error instanceof Error ? error : new Error(String(error));
-      logger.error({ err: failure }, 'sealing audit events failed; they stay pending');
+      failedRuns += 1;
+      // Log once a minute at most, and only the message and code: the
+      // database's error detail can quote a whole event row.
+      if (Date.now() - loggedAt >= LOG_INTERVAL_MS) {
+        loggedAt = Date.now();
+        const code = (error as { code?: unknown }).code;
+        logger.error(
+          { error: failure.message, code, failedRuns },
+          'sealing audit events failed; they stay pending',
+        );
+      }
     }
   };
 

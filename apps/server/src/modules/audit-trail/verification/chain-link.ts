@@ -1,4 +1,6 @@
-import { type AuditRecord, chainHash } from '../chain/audit-record.ts';
+import type { StoredAuditEvent } from '../audit-events.repository.ts';
+import { chainHash } from '../chain/audit-record.ts';
+import { canonicalEventText } from '../chain/canonical-event.ts';
 import { canonicalize } from '../chain/jcs.ts';
 
 export type LinkProblem = 'gap' | 'link' | 'hash' | null;
@@ -10,7 +12,7 @@ export type LinkProblem = 'gap' | 'link' | 'hash' | null;
 export function checkLink(
   expectedSeq: number,
   prevHash: Buffer,
-  event: { record: AuditRecord; prevHash: Buffer; hash: Buffer },
+  event: StoredAuditEvent,
 ): LinkProblem {
   if (event.record.seq !== expectedSeq) return 'gap';
   if (!event.prevHash.equals(prevHash)) return 'link';
@@ -19,11 +21,14 @@ export function checkLink(
 }
 
 /**
- * A stored value that JCS cannot represent, such as a jsonb number beyond
- * the double range, cannot be what was hashed, so it counts as a mismatch.
+ * The hash covers the stored details text, and queries read the jsonb copy
+ * of it, so both must match: the copy must canonicalize to the text. A
+ * value that JCS cannot represent, such as a jsonb number beyond the double
+ * range, cannot be what was hashed, so it counts as a mismatch too.
  */
-function hashMatches(event: { record: AuditRecord; prevHash: Buffer; hash: Buffer }): boolean {
+function hashMatches(event: StoredAuditEvent): boolean {
   try {
+    if (canonicalize(event.record.details) !== event.detailsText) return false;
     return recomputeHash(event).equals(event.hash);
   } catch (error) {
     if (error instanceof TypeError) return false;
@@ -31,6 +36,6 @@ function hashMatches(event: { record: AuditRecord; prevHash: Buffer; hash: Buffe
   }
 }
 
-export function recomputeHash(event: { record: AuditRecord; prevHash: Buffer }): Buffer {
-  return chainHash(event.prevHash, canonicalize(event.record));
+export function recomputeHash(event: StoredAuditEvent): Buffer {
+  return chainHash(event.prevHash, canonicalEventText(event.record, event.detailsText));
 }

@@ -29,6 +29,7 @@ import {
   type AuditEventInput,
   appendAuditEvent,
 } from '../apps/server/src/modules/audit-trail/audit-trail.service.ts';
+import { canonicalize } from '../apps/server/src/modules/audit-trail/chain/jcs.ts';
 import { createCheckpoint } from '../apps/server/src/modules/audit-trail/checkpoints/create-checkpoint.ts';
 import { readLines } from '../apps/server/src/modules/audit-trail/export/read-lines.ts';
 import { verifyExport } from '../apps/server/src/modules/audit-trail/export/verify-export.ts';
@@ -143,13 +144,14 @@ const insertPlain: AppendOne = async (db, index) => {
       INSERT INTO bench_plain_events (
         occurred_at, actor_type, actor_id, on_behalf_of, channel, action, outcome,
         reason_code, target_type, target_id, entity_id, request_id, correlation_id,
-        ip_address, user_agent, details, prev_hash, hash
+        ip_address, user_agent, details, details_jcs, prev_hash, hash
       ) VALUES (
         clock_timestamp(), ${fields.actorType}, ${fields.actorId}, ${fields.onBehalfOf},
         ${fields.channel}, ${fields.action}, ${fields.outcome}, ${fields.reasonCode},
         ${fields.targetType}, ${fields.targetId}, ${fields.entityId}, ${fields.requestId},
         ${fields.correlationId}, ${fields.ipAddress}, ${fields.userAgent},
-        ${JSON.stringify(fields.details)}::jsonb, ${randomBytes(32)}, ${randomBytes(32)}
+        ${JSON.stringify(fields.details)}::jsonb, ${canonicalize(fields.details)},
+        ${randomBytes(32)}, ${randomBytes(32)}
       )`.execute(tx);
   });
 };

@@ -208,7 +208,7 @@ describe('peytonix audit', () => {
     }
   });
 
-  it('refuses a checkpoint key file that others can read', async () => {
+  it('rejects a readable checkpoint key file', async () => {
     const keyFile = path.join(dataDir, 'keys', CHECKPOINT_KEY_FILE);
     chmodSync(keyFile, 0o644);
     try {

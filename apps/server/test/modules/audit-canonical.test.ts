@@ -11,7 +11,7 @@ import { readEd25519PublicKey } from '../../src/platform/keys/signing-key.ts';
 import { newSigningKey, openAuditDatabase } from '../support/audit-fixtures.ts';
 
 describe('RFC 8785 canonical JSON', () => {
-  it('orders members by UTF-16 code units, as in the RFC 8785 sorting example', () => {
+  it('sorts members by UTF-16 code units', () => {
     const value = {
       '\u20ac': 'Euro Sign',
       '\r': 'Carriage Return',
@@ -101,7 +101,7 @@ describe('hashes computed by the database', () => {
     await close();
   });
 
-  it('match the hashes recomputed from stored events, for awkward input', async () => {
+  it('match recomputed hashes for awkward input', async () => {
     const key = await newSigningKey();
     const text = fc.string({ unit: 'binary', maxLength: 40 });
     const detailValue = fc.oneof(

@@ -66,7 +66,7 @@ describe('offline verification of an export', () => {
     return lines.map((line, at) => (at === index ? change(line) : line));
   }
 
-  it('writes events then checkpoints, and verifies the untouched export', async () => {
+  it('verifies an untouched export', async () => {
     expect(lines).toHaveLength(32);
     expect(lines.slice(0, 30).every((line) => line.startsWith('{"hash":"'))).toBe(true);
     expect(lines.slice(30).every((line) => line.startsWith('{"checkpoint":'))).toBe(true);
@@ -82,7 +82,7 @@ describe('offline verification of an export', () => {
     expect((await verifyLines(damaged)).damage).toMatchObject({ kind: 'changed_event', seq: 7 });
   });
 
-  it('finds a flipped byte in the hash of an event', async () => {
+  it('finds a flipped hash byte', async () => {
     const damaged = edit(
       3,
       (line) => `${line.slice(0, 12)}${line[12] === 'a' ? 'b' : 'a'}${line.slice(13)}`,
@@ -116,7 +116,7 @@ describe('offline verification of an export', () => {
     expect((await verifyLines(damaged)).damage).toMatchObject({ kind: 'reordered_events', seq: 5 });
   });
 
-  it('finds an inserted line whose hash chains from its predecessor', async () => {
+  it('finds an inserted, rehashed line', async () => {
     const previous = JSON.parse(lines[13] ?? '') as {
       hash: string;
       event: Record<string, unknown>;
@@ -200,7 +200,7 @@ describe('offline verification of an export', () => {
     expect(report.damage).toMatchObject({ kind: 'bad_checkpoint_signature', seq: 10 });
   });
 
-  it('rejects an unsigned event line that is not JSON', async () => {
+  it('rejects unsigned non-JSON event lines', async () => {
     const previous = JSON.parse(lines[28] ?? '') as { hash: string };
     const forged = '{this is not JSON,"seq":30,"targetId":null}';
     const hash = chainHash(Buffer.from(previous.hash, 'hex'), forged);

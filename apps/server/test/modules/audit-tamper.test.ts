@@ -117,7 +117,7 @@ describe('audit verification against a tampered database', () => {
     expect((await verify()).damage).toMatchObject({ kind: 'changed_event', seq: 7 });
   });
 
-  it('finds an edit to the queried jsonb copy of details', async () => {
+  it('finds an edit to details jsonb', async () => {
     await tamper(database.ownerUrl, async (client) => {
       await client.query(
         `UPDATE audit_events SET details = details || '{"index": 99}' WHERE seq = 8`,
@@ -127,7 +127,7 @@ describe('audit verification against a tampered database', () => {
     expect((await verify()).damage).toMatchObject({ kind: 'changed_event', seq: 8 });
   });
 
-  it('rejects owner edits to pending events while triggers are on', async () => {
+  it('rejects owner edits to pending events', async () => {
     const owner = new pg.Client({ connectionString: database.ownerUrl });
     await owner.connect();
     try {
@@ -146,7 +146,7 @@ describe('audit verification against a tampered database', () => {
     }
   });
 
-  it('hashes what it stores, whatever the case of a uuid', async () => {
+  it('hashes stored uuids, not input case', async () => {
     await handle.db.transaction().execute((tx) =>
       appendAuditEvent(tx, {
         actor: { type: 'system', channel: 'cli' },
@@ -168,7 +168,7 @@ describe('audit verification against a tampered database', () => {
     expect((await verify()).damage).toMatchObject({ kind: 'deleted_event', seq: 12 });
   });
 
-  it('finds a deleted event even when the later ones were renumbered', async () => {
+  it('finds a deletion with renumbering', async () => {
     await tamper(database.ownerUrl, async (client) => {
       await client.query('DELETE FROM audit_events WHERE seq = 12');
       await client.query('UPDATE audit_events SET seq = seq - 1 WHERE seq > 12');
@@ -238,7 +238,7 @@ describe('audit verification against a tampered database', () => {
     expect((await verify()).damage).toMatchObject({ kind: 'reordered_events', seq: 5 });
   });
 
-  it('finds a truncated tail below the last checkpoint, head rewound too', async () => {
+  it('finds truncation below a checkpoint', async () => {
     const events = await storedEvents();
     const last = events[15];
     if (last === undefined) throw new Error('event 16 missing');
@@ -251,7 +251,7 @@ describe('audit verification against a tampered database', () => {
     expect((await verify()).damage).toMatchObject({ kind: 'truncated', seq: 17 });
   });
 
-  it('finds a truncated tail that no checkpoint covers yet, from the chain head', async () => {
+  it('finds unsigned truncation from the head', async () => {
     await tamper(database.ownerUrl, async (client) => {
       await client.query('DELETE FROM audit_events WHERE seq > 25');
     });
@@ -259,7 +259,7 @@ describe('audit verification against a tampered database', () => {
     expect((await verify()).damage).toMatchObject({ kind: 'truncated', seq: 26 });
   });
 
-  it('finds a rewritten history whose hashes were all recomputed', async () => {
+  it('finds a fully rehashed history', async () => {
     const events = await storedEvents();
 
     await tamper(database.ownerUrl, async (client) => {
@@ -278,7 +278,7 @@ describe('audit verification against a tampered database', () => {
     expect((await verify()).damage).toMatchObject({ kind: 'checkpoint_mismatch', seq: 1 });
   });
 
-  it('needs a trusted checkpoint once stored ones are deleted', async () => {
+  it('needs trusted checkpoints after deletion', async () => {
     const trusted = await listCheckpoints(handle.db);
     const events = await storedEvents();
 
@@ -323,7 +323,7 @@ describe('audit verification against a tampered database', () => {
     expect(report.damage?.message).toContain('not the given public key');
   });
 
-  it('refuses to sign a checkpoint over an altered event', async () => {
+  it('refuses to sign over an altered event', async () => {
     await tamper(database.ownerUrl, async (client) => {
       await client.query("UPDATE audit_events SET action = 'auth.logout' WHERE seq = 24");
     });

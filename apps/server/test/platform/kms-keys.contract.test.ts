@@ -252,7 +252,7 @@ describe('KMS-protected signing key (contract test at the SDK boundary)', () => 
     await expect(open(false, 'swapped')).rejects.toMatchObject({ reason: 'PublicKeyMismatch' });
   });
 
-  it('cannot decrypt a ciphertext moved to another key name', async () => {
+  it('rejects a ciphertext under another name', async () => {
     await open(true);
     const owner = new pg.Client({ connectionString: database.ownerUrl });
     await owner.connect();

@@ -72,7 +72,13 @@ CREATE TABLE audit_pending (
   ip_address text CHECK (ip_address IS NULL OR ip_address::inet IS NOT NULL),
   user_agent text CHECK (length(user_agent) <= 1024),
   -- The RFC 8785 canonical JSON of the details object, hashed as it stands.
-  details_jcs text NOT NULL CHECK (jsonb_typeof(details_jcs::jsonb) = 'object'),
+  -- No raw line break: canonical JSON has none, and an export line must
+  -- stay one line. 1 MiB is far above what any event records.
+  details_jcs text NOT NULL CHECK (
+    octet_length(details_jcs) <= 1048576
+    AND details_jcs !~ '[\n\r]'
+    AND jsonb_typeof(details_jcs::jsonb) = 'object'
+  ),
   CHECK (actor_type <> 'user' OR actor_id IS NOT NULL),
   CHECK (actor_type <> 'ai' OR on_behalf_of IS NOT NULL)
 );

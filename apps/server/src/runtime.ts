@@ -93,8 +93,13 @@ export async function openRuntime(
         await services.close();
         // Seal what this command wrote, so a CLI run with no server leaves no
         // event pending. A running server's sealer would seal it too.
+        // Only the message and code: the database's detail can quote a row.
         await sealPendingEvents(database.db).catch((error: unknown) => {
-          logger.error({ err: error }, 'sealing audit events at exit failed; they stay pending');
+          const { message, code } = error as { message?: unknown; code?: unknown };
+          logger.error(
+            { error: message, code },
+            'sealing audit events at exit failed; they stay pending',
+          );
         });
         await database.close();
         await target.release();

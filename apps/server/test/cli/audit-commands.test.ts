@@ -74,6 +74,19 @@ describe('peytonix audit', () => {
     expect(JSON.parse(offline.stdout)).toMatchObject({ intact: true });
   });
 
+  it('lists checkpoints in the trusted-checkpoint form', async () => {
+    const listed = await run(['audit', 'checkpoints']);
+    const file = path.join(dataDir, 'kept.jsonl');
+    writeFileSync(file, listed.stdout);
+
+    const verified = await run(['audit', 'verify', '--trusted-checkpoint', file, '--json']);
+
+    expect(listed.code).toBe(0);
+    expect(listed.stdout.trim().split('\n').length).toBeGreaterThan(0);
+    expect(verified.code).toBe(0);
+    expect(JSON.parse(verified.stdout).signedSize).toBeGreaterThan(0);
+  });
+
   it('exits 1 naming the first damaged event', async () => {
     const keyFile = path.join(dataDir, 'public-2.pem');
     writeFileSync(keyFile, (await run(['audit', 'public-key'])).stdout);

@@ -1,13 +1,19 @@
 import { readFileSync } from 'node:fs';
+import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AUDIT_ACTIONS } from '../../src/modules/audit-trail/audit-actions.ts';
 import { renderAuditActionsDoc } from '../../src/modules/audit-trail/audit-actions-doc.ts';
 import { startCheckpointScheduler } from '../../src/modules/audit-trail/checkpoints/checkpoint-scheduler.ts';
 import { listCheckpoints } from '../../src/modules/audit-trail/checkpoints/checkpoints.repository.ts';
 import { checkpointsCheck } from '../../src/modules/audit-trail/checkpoints/checkpoints-check.ts';
-import { createCheckpoint } from '../../src/modules/audit-trail/checkpoints/create-checkpoint.ts';
+import {
+  assertCheckpointKey,
+  createCheckpoint,
+} from '../../src/modules/audit-trail/checkpoints/create-checkpoint.ts';
+import { verifyDatabase } from '../../src/modules/audit-trail/verification/verify-database.ts';
 import type { DatabaseHandle } from '../../src/platform/db/database.ts';
 import type { SigningKey } from '../../src/platform/keys/signing-key.ts';
+import { readEd25519PublicKey } from '../../src/platform/keys/signing-key.ts';
 import {
   appendEvents,
   newSigningKey,
@@ -140,7 +146,7 @@ describe('checkpoint scheduler over signed history', () => {
     }
   });
 
-  it('rejects a checkpoint row it never signed', async () => {
+  it('signs past a checkpoint row it never signed', async () => {
     await appendEvents(handle, 1, 4);
     const forged = await newSigningKey();
     await handle.db
@@ -149,13 +155,39 @@ describe('checkpoint scheduler over signed history', () => {
         tree_size: 1_000_000_000,
         root_hash: Buffer.alloc(32),
         signed_at: new Date(),
-        key_id: key.keyId,
+        key_id: 'attacker',
         signature: await forged.sign(Buffer.from('junk')),
         frontier: [],
       })
       .execute();
 
-    await expect(createCheckpoint(handle.db, key)).rejects.toThrow(/signature does not verify/);
+    await assertCheckpointKey(handle.db, key);
+    const created = await createCheckpoint(handle.db, key);
+    const report = await verifyDatabase(handle.db, readEd25519PublicKey(key.publicKeyPem));
+
+    expect(created?.checkpoint.treeSize).toBe(5);
+    expect(report.damage).toMatchObject({ kind: 'bad_checkpoint_signature' });
+  });
+
+  it('fails readiness when signing is blocked', async () => {
+    await appendEvents(handle, 2, 4);
+    const holder = new pg.Client({ connectionString: database.appUrl });
+    await holder.connect();
+    await holder.query('SELECT pg_advisory_lock(7266041003)');
+    const scheduler = startCheckpointScheduler(
+      handle.db,
+      key,
+      { everyEvents: 1, everyMs: 50, verifyEveryMs: 3_600_000, overdueMs: 300 },
+      silentLogger,
+    );
+    try {
+      await waitFor(async () => scheduler.lastError() !== null);
+
+      expect(scheduler.lastError()?.message).toContain('overdue');
+    } finally {
+      await scheduler.stop();
+      await holder.end();
+    }
   });
 
   it('refuses to sign with a different key', async () => {

@@ -146,6 +146,21 @@ describe('audit verification against a tampered database', () => {
     }
   });
 
+  it('accepts details the app left non-canonical', async () => {
+    const app = new pg.Client({ connectionString: database.appUrl });
+    await app.connect();
+    try {
+      await app.query(
+        `INSERT INTO audit_pending (actor_type, channel, action, outcome, details_jcs) VALUES ('system', 'cli', 'entity.created', 'success', '{"b":1, "a":1.0}')`,
+      );
+    } finally {
+      await app.end();
+    }
+    await sealPendingEvents(handle.db);
+
+    expect(await verify()).toMatchObject({ intact: true, events: 31 });
+  });
+
   it('hashes stored uuids, not input case', async () => {
     await handle.db.transaction().execute((tx) =>
       appendAuditEvent(tx, {

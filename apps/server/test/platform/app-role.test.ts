@@ -76,6 +76,7 @@ describe('application role', () => {
       "('system', 'cli', 'user.created', 'success', '{}', 'fe80::1%eth0')",
       "('system', 'cli', 'user.created', 'success', '[1]', NULL)",
       "('user', 'cli', 'user.created', 'success', '{}', NULL)",
+      `('system', 'cli', 'user.created', 'success', E'{"a":\\n1}', NULL)`,
     ];
     for (const row of rows) {
       await expect(

@@ -40,16 +40,20 @@ function cleanOptional(value: string | undefined): string | null {
   return value === undefined ? null : cleanText(value);
 }
 
-/** Replace values under secret-looking keys, at any depth. */
-export function redactDetails(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(redactDetails);
+/** Nesting deeper than this is cut, so details stay cheap to canonicalize. */
+const MAX_DETAILS_DEPTH = 16;
+
+/** Replace values under secret-looking keys, at any depth, and cut deep nesting. */
+export function redactDetails(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return cleanText(value);
   if (value === null || typeof value !== 'object') return value;
+  if (depth >= MAX_DETAILS_DEPTH) return '[TOO DEEP]';
+  if (Array.isArray(value)) return value.map((item) => redactDetails(item, depth + 1));
 
   return Object.fromEntries(
     Object.entries(value).map(([key, inner]) => [
       cleanText(key),
-      isSecretKey(key) ? '[REDACTED]' : redactDetails(inner),
+      isSecretKey(key) ? '[REDACTED]' : redactDetails(inner, depth + 1),
     ]),
   );
 }

@@ -116,3 +116,17 @@ export async function runAuditConsistencyProof(
     return EXIT.ok;
   });
 }
+
+/**
+ * Print the signed checkpoints, one JSON object per line, in the form that
+ * verify --trusted-checkpoint reads, so they can be kept elsewhere.
+ */
+export async function runAuditCheckpoints(io: CliIo, options: ActingOptions): Promise<number> {
+  return await withActingRuntime(io, options, 'audit checkpoints', async (runtime, actor) => {
+    const checkpoints = await runtime.services.auditTrail.checkpoints(actor, {
+      correlationId: `cli-${process.pid}`,
+    });
+    for (const signed of checkpoints) io.stdout.write(`${JSON.stringify(signed)}\n`);
+    return EXIT.ok;
+  });
+}

@@ -3,7 +3,12 @@ import type { CliIo } from '../../cli-io.ts';
 import { asOption, dataDirOption, jsonOption } from '../../cli-options.ts';
 import { runAuditExport } from './audit-export.ts';
 import { runAuditCheckpoint, runAuditPublicKey } from './audit-keys.ts';
-import { runAuditConsistencyProof, runAuditEvents, runAuditInclusionProof } from './audit-read.ts';
+import {
+  runAuditCheckpoints,
+  runAuditConsistencyProof,
+  runAuditEvents,
+  runAuditInclusionProof,
+} from './audit-read.ts';
 import { runAuditVerify } from './audit-verify.ts';
 
 export function registerAuditCommands(program: Command, io: CliIo, result: { code: number }) {
@@ -54,6 +59,15 @@ export function registerAuditCommands(program: Command, io: CliIo, result: { cod
     .addOption(jsonOption())
     .action(async (options) => {
       result.code = await runAuditCheckpoint(io, options);
+    });
+
+  audit
+    .command('checkpoints')
+    .description('print the signed checkpoints as JSON lines, to keep outside the database')
+    .addOption(asOption())
+    .addOption(dataDirOption())
+    .action(async (options) => {
+      result.code = await runAuditCheckpoints(io, options);
     });
 
   audit

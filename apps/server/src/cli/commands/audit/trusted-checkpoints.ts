@@ -44,6 +44,8 @@ function parseLines(file: string, text: string): SignedCheckpoint[] {
     } catch {
       throw invalid(file, `line ${index + 1} is not JSON`);
     }
+    // Other lines, such as an export's event lines, are not checkpoints.
+    if (value === null || typeof value !== 'object' || !('checkpoint' in value)) return [];
     const checkpoint = toCheckpoint(value);
     if (checkpoint === null) throw invalid(file, `line ${index + 1} is not a signed checkpoint`);
     return [checkpoint];

@@ -6,7 +6,7 @@ import { canonicalize } from '../chain/jcs.ts';
 export const CHECKPOINT_ORIGIN = 'peytonix-audit-trail/v1';
 
 /**
- * What a checkpoint signs: the RFC 8785 canonical JSON of this object.
+ * The body a checkpoint signs, as its RFC 8785 canonical JSON.
  * rootHash is the RFC 9162 Merkle tree head over the first treeSize event
  * hashes, in lowercase hex.
  */

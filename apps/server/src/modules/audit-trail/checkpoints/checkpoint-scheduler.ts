@@ -5,8 +5,12 @@ import type { SigningKey } from '../../../platform/keys/signing-key.ts';
 import { readEd25519PublicKey } from '../../../platform/keys/signing-key.ts';
 import { startPeriodicTask } from '../../../platform/scheduling/periodic-task.ts';
 import { verifyDatabase } from '../verification/verify-database.ts';
-import { latestCheckpoint, readChainHead } from './checkpoints.repository.ts';
-import { AuditChainDamagedError, createCheckpoint } from './create-checkpoint.ts';
+import { readChainHead } from './checkpoints.repository.ts';
+import {
+  AuditChainDamagedError,
+  createCheckpoint,
+  latestGenuineCheckpoint,
+} from './create-checkpoint.ts';
 
 export interface CheckpointPolicy {
   /** Sign once this many events are unsigned. */
@@ -18,6 +22,8 @@ export interface CheckpointPolicy {
    * checks new events, so this is what finds an edit to older history.
    */
   verifyEveryMs: number;
+  /** Fail readiness once the oldest unsigned event is this old; default max(3 × everyMs, 60 s). */
+  overdueMs?: number;
 }
 
 export interface CheckpointScheduler {
@@ -28,26 +34,44 @@ export interface CheckpointScheduler {
 
 const MAX_POLL_MS = 1000;
 
-async function isDue(
-  db: Kysely<Database>,
-  policy: CheckpointPolicy,
-  now: number,
-): Promise<boolean> {
+interface Coverage {
+  /** Events after the newest genuine checkpoint. */
+  unsigned: number;
+  /** Age of the oldest of them in milliseconds, 0 when there are none. */
+  oldestAgeMs: number;
+}
+
+async function readCoverage(db: Kysely<Database>, key: SigningKey, now: number): Promise<Coverage> {
   const head = await readChainHead(db);
-  const latest = await latestCheckpoint(db);
+  const latest = await latestGenuineCheckpoint(db, key, head.size);
   const signedSize = latest?.checkpoint.treeSize ?? 0;
   const unsigned = head.size - signedSize;
-  if (unsigned <= 0) return false;
-  if (unsigned >= policy.everyEvents) return true;
+  if (unsigned <= 0) return { unsigned: 0, oldestAgeMs: 0 };
 
-  // Time counts from the oldest uncovered event, so no event stays
-  // unsigned for much longer than everyMs, however quiet the trail is.
   const oldest = await db
     .selectFrom('audit_events')
     .select('occurred_at')
     .where('seq', '=', String(signedSize + 1))
     .executeTakeFirst();
-  return oldest === undefined || now - oldest.occurred_at.getTime() >= policy.everyMs;
+  return {
+    unsigned,
+    oldestAgeMs:
+      oldest === undefined ? Number.POSITIVE_INFINITY : now - oldest.occurred_at.getTime(),
+  };
+}
+
+/**
+ * Due once enough events are unsigned, or once the oldest of them is
+ * everyMs old, so no event stays unsigned for much longer than that.
+ */
+function isDue(coverage: Coverage, policy: CheckpointPolicy): boolean {
+  if (coverage.unsigned <= 0) return false;
+  return coverage.unsigned >= policy.everyEvents || coverage.oldestAgeMs >= policy.everyMs;
+}
+
+/** Overdue: signing has not kept up, whatever the reason (such as a held lock). */
+function overdueMs(policy: CheckpointPolicy): number {
+  return policy.overdueMs ?? Math.max(3 * policy.everyMs, 60_000);
 }
 
 /**
@@ -64,16 +88,18 @@ export function startCheckpointScheduler(
   let failure: Error | null = null;
   let damaged: Error | null = null;
   let verifiedAt = 0;
+  let loggedAt = 0;
   const publicKey = readEd25519PublicKey(key.publicKeyPem);
 
   // A damaged chain stops signing until a later full verification passes.
   const verifyChain = async () => {
+    // Set first, so a verification that throws is not retried every tick.
+    verifiedAt = Date.now();
     const report = await db
       .transaction()
       .setIsolationLevel('repeatable read')
       .setAccessMode('read only')
       .execute((tx) => verifyDatabase(tx, publicKey));
-    verifiedAt = Date.now();
     damaged =
       report.damage === null
         ? null
@@ -89,7 +115,7 @@ export function startCheckpointScheduler(
         failure = damaged;
         return;
       }
-      if (await isDue(db, policy, Date.now())) {
+      if (isDue(await readCoverage(db, key, Date.now()), policy)) {
         const created = await createCheckpoint(db, key);
         if (created !== null) {
           // The whole signed checkpoint goes to the log, so a copy exists
@@ -100,10 +126,20 @@ export function startCheckpointScheduler(
           );
         }
       }
-      failure = null;
+      const after = await readCoverage(db, key, Date.now());
+      failure =
+        after.oldestAgeMs > overdueMs(policy)
+          ? new Error(
+              `checkpoints are overdue: the oldest unsigned event is ${Math.round(after.oldestAgeMs / 1000)} s old`,
+            )
+          : null;
     } catch (error) {
       failure = error instanceof Error ? error : new Error(String(error));
-      logger.error({ err: failure }, 'audit checkpoint failed');
+    }
+    // At most one line a minute, and no stack: the cause is in the message.
+    if (failure !== null && Date.now() - loggedAt >= 60_000) {
+      loggedAt = Date.now();
+      logger.error({ error: failure.message }, 'audit checkpoints are failing');
     }
   };
 

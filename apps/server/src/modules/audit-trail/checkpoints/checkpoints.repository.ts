@@ -34,6 +34,20 @@ export async function listCheckpoints(db: Kysely<Database>): Promise<StoredCheck
   return rows.map(toStoredCheckpoint);
 }
 
+/** Read the newest `limit` checkpoints, largest tree first. */
+export async function listRecentCheckpoints(
+  db: Kysely<Database>,
+  limit: number,
+): Promise<StoredCheckpoint[]> {
+  const rows = await db
+    .selectFrom('audit_checkpoints')
+    .selectAll()
+    .orderBy('tree_size', 'desc')
+    .limit(limit)
+    .execute();
+  return rows.map(toStoredCheckpoint);
+}
+
 export async function latestCheckpoint(db: Kysely<Database>): Promise<StoredCheckpoint | null> {
   const row = await db
     .selectFrom('audit_checkpoints')

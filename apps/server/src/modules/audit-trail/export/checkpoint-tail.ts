@@ -3,7 +3,7 @@ import { CHECKPOINT_LINE_PREFIX } from './export-format.ts';
 
 const BLOCK_BYTES = 256 * 1024;
 /** Past this much tail without an event line, stop looking; the main pass reports the damage. */
-const MAX_TAIL_BYTES = 64 * 1024 * 1024;
+const MAX_TAIL_BYTES = 256 * 1024 * 1024;
 const LAST_EVENT_MARKER = Buffer.from('\n{"hash":"');
 
 /**

@@ -88,7 +88,7 @@ class ExportTree implements TreeRoots {
 
   constructor(wantedSizes: ReadonlySet<number>) {
     this.wantedSizes = wantedSizes;
-    this.signedSize = Math.max(0, ...wantedSizes);
+    this.signedSize = [...wantedSizes].reduce((max, size) => Math.max(max, size), 0);
   }
 
   get size(): number {
@@ -242,9 +242,9 @@ export async function verifyExport(
     intact: found === null,
     events: leaves.size,
     checkpoints: checkpoints.length,
-    signedSize: Math.max(
+    signedSize: [...checkpoints, ...trusted].reduce(
+      (max, signed) => Math.max(max, signed.checkpoint.treeSize),
       0,
-      ...[...checkpoints, ...trusted].map((signed) => signed.checkpoint.treeSize),
     ),
     damage: found,
   };

@@ -6,7 +6,7 @@ import { canonicalize } from '../chain/jcs.ts';
 export type LinkProblem = 'gap' | 'link' | 'hash' | null;
 
 /**
- * What is wrong, if anything, with an event at the position where the
+ * Report what is wrong, if anything, with an event at the position where the
  * walk expects `expectedSeq` after an event whose hash was `prevHash`.
  */
 export function checkLink(
@@ -22,16 +22,20 @@ export function checkLink(
 
 /**
  * The hash covers the stored details text, and queries read the jsonb copy
- * of it, so both must match: the copy must canonicalize to the text. A
- * value that JCS cannot represent, such as a jsonb number beyond the double
- * range, cannot be what was hashed, so it counts as a mismatch too.
+ * of it, so the two must canonicalize alike. A value
+ * that JCS cannot represent (a jsonb number beyond the double range) or
+ * nesting too deep to walk cannot be what was hashed, so either counts as
+ * a mismatch.
  */
 function hashMatches(event: StoredAuditEvent): boolean {
   try {
-    if (canonicalize(event.record.details) !== event.detailsText) return false;
+    const copy = canonicalize(event.record.details);
+    if (copy !== canonicalize(JSON.parse(event.detailsText))) return false;
     return recomputeHash(event).equals(event.hash);
   } catch (error) {
-    if (error instanceof TypeError) return false;
+    if (error instanceof TypeError || error instanceof RangeError || error instanceof SyntaxError) {
+      return false;
+    }
     throw error;
   }
 }

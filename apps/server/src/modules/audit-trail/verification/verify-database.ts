@@ -147,9 +147,9 @@ export async function verifyDatabase(
     intact: found === null,
     events: leaves.size,
     checkpoints: checkpoints.length,
-    signedSize: Math.max(
+    signedSize: [...checkpoints, ...trusted].reduce(
+      (max, signed) => Math.max(max, signed.checkpoint.treeSize),
       0,
-      ...[...checkpoints, ...trusted].map((signed) => signed.checkpoint.treeSize),
     ),
     damage: found,
   };

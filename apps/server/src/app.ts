@@ -13,13 +13,14 @@ import type { MigrationFile } from './platform/db/migrations.ts';
 import { registerHealthRoutes } from './platform/health/health.routes.ts';
 import { checkSchemaCurrent } from './platform/health/platform-checks.ts';
 import type { ReadinessCheck } from './platform/health/readiness.ts';
+import { AppError } from './platform/http/app-error.ts';
 import {
   type Authenticator,
   noSessions,
   registerAuthentication,
 } from './platform/http/authentication.ts';
 import { registerOpenApi } from './platform/http/openapi.ts';
-import { registerProblemHandler } from './platform/http/problem-handler.ts';
+import { registerProblemHandler, sendProblem } from './platform/http/problem-handler.ts';
 import { generateRequestId } from './platform/http/request-id.ts';
 import { registerRequestLogging } from './platform/http/request-logging.ts';
 import { registerSchemaGate } from './platform/http/schema-gate.ts';
@@ -68,6 +69,18 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
+    // A URL the router cannot decode never reaches the error handler or
+    // the onSend hook, so this sets the request id header itself.
+    frameworkErrors: (error, request, reply) =>
+      sendProblem(
+        request,
+        reply.header('x-request-id', request.id),
+        new AppError('VALIDATION_FAILED', {
+          detail:
+            'The request URL is not valid percent-encoding. Encode the path correctly and retry.',
+          internal: error,
+        }),
+      ),
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);

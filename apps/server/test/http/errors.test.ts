@@ -66,6 +66,15 @@ describe('error responses', () => {
     expect(body.detail).toContain('/api/v1/nothing-here');
   });
 
+  it('undecodable URL is VALIDATION_FAILED', async () => {
+    const response = await testApp.app.inject({
+      method: 'GET',
+      url: '/api/v1/audit/events/%ff/inclusion-proof',
+    });
+    const body = expectProblem(response, 400, 'VALIDATION_FAILED');
+    expect(body.detail).toContain('percent-encoding');
+  });
+
   it('invalid body is VALIDATION_FAILED with field errors', async () => {
     const response = await testApp.app.inject({
       method: 'POST',

@@ -169,6 +169,37 @@ describe('checkpoint scheduler over signed history', () => {
     expect(report.damage).toMatchObject({ kind: 'bad_checkpoint_signature' });
   });
 
+  it('keeps signing beside a forged checkpoint row', async () => {
+    const forged = await newSigningKey();
+    await handle.db
+      .insertInto('audit_checkpoints')
+      .values({
+        tree_size: 999,
+        root_hash: Buffer.alloc(32),
+        signed_at: new Date(),
+        key_id: key.keyId,
+        signature: await forged.sign(Buffer.from('junk')),
+        frontier: [],
+      })
+      .execute();
+    await appendEvents(handle, 2, 4);
+    const scheduler = startCheckpointScheduler(
+      handle.db,
+      key,
+      { everyEvents: 1, everyMs: 50, verifyEveryMs: 100 },
+      silentLogger,
+    );
+    try {
+      await waitFor(async () =>
+        (await listCheckpoints(handle.db)).some((s) => s.checkpoint.treeSize === 6),
+      );
+
+      expect(scheduler.lastError()?.message).toContain('bad_checkpoint_signature');
+    } finally {
+      await scheduler.stop();
+    }
+  });
+
   it('fails readiness when signing is blocked', async () => {
     await appendEvents(handle, 2, 4);
     const holder = new pg.Client({ connectionString: database.appUrl });

@@ -87,11 +87,15 @@ export function startCheckpointScheduler(
 ): CheckpointScheduler {
   let failure: Error | null = null;
   let damaged: Error | null = null;
+  let eventsDamaged = false;
   let verifiedAt = 0;
   let loggedAt = 0;
   const publicKey = readEd25519PublicKey(key.publicKeyPem);
 
-  // A damaged chain stops signing until a later full verification passes.
+  // Damage fails readiness until a later full verification passes. Damage
+  // to events also stops signing, so no checkpoint vouches for it. A bad
+  // checkpoint signature is a forged row, not damaged history, so signing
+  // goes on from the newest genuine checkpoint.
   const verifyChain = async () => {
     // Set first, so a verification that throws is not retried every tick.
     verifiedAt = Date.now();
@@ -104,6 +108,7 @@ export function startCheckpointScheduler(
       report.damage === null
         ? null
         : new AuditChainDamagedError(report.damage.seq, report.damage.kind);
+    eventsDamaged = report.damage !== null && report.damage.kind !== 'bad_checkpoint_signature';
     if (damaged !== null)
       logger.error({ damage: report.damage }, 'audit trail verification found damage');
   };
@@ -111,7 +116,7 @@ export function startCheckpointScheduler(
   const tick = async () => {
     try {
       if (Date.now() - verifiedAt >= policy.verifyEveryMs) await verifyChain();
-      if (damaged !== null) {
+      if (eventsDamaged) {
         failure = damaged;
         return;
       }
@@ -128,11 +133,12 @@ export function startCheckpointScheduler(
       }
       const after = await readCoverage(db, key, Date.now());
       failure =
-        after.oldestAgeMs > overdueMs(policy)
+        damaged ??
+        (after.oldestAgeMs > overdueMs(policy)
           ? new Error(
               `checkpoints are overdue: the oldest unsigned event is ${Math.round(after.oldestAgeMs / 1000)} s old`,
             )
-          : null;
+          : null);
     } catch (error) {
       failure = error instanceof Error ? error : new Error(String(error));
     }

@@ -39,7 +39,7 @@ export interface AppDeps {
   webRoot?: string;
   /** Route registrations; defaults to every module's routes. */
   routeModules?: readonly RouteModule[];
-  /** Resolves request actors; defaults to noSessions, which authenticates nobody. */
+  /** Resolves request actors; defaults to noSessions, which authenticates no request. */
   authenticate?: Authenticator;
 }
 

@@ -10,6 +10,7 @@ import { requestContext } from '../../src/platform/http/authentication.ts';
 import { silentLogger } from '../support/audit-fixtures.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 const ADMIN = 'ada@example.com';
 
@@ -120,14 +121,6 @@ describe('when an audit append fails', () => {
     }
   });
 });
-
-async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe('denial floods', () => {
   let database: TestDatabase;

@@ -22,14 +22,7 @@ import {
   tamper,
 } from '../support/audit-fixtures.ts';
 import type { TestDatabase } from '../support/test-database.ts';
-
-async function waitFor(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+import { waitFor } from '../support/wait-for.ts';
 
 describe('checkpoint scheduler', () => {
   let database: TestDatabase;

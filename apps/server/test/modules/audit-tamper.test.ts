@@ -92,6 +92,20 @@ describe('audit verification against a tampered database', () => {
     );
   }
 
+  /** Change event 3, then recompute every hash, as an attacker with the published format would. */
+  async function rewriteEvent3AndRehash(client: pg.Client, events: StoredAuditEvent[]) {
+    let prevHash: Buffer = Buffer.alloc(32);
+    for (const event of events) {
+      const record =
+        event.record.seq === 3 ? { ...event.record, outcome: 'failure' as const } : event.record;
+      const hash = chainHash(prevHash, canonicalize(record));
+      await client.query('DELETE FROM audit_events WHERE seq = $1', [record.seq]);
+      await insertRecord(client, record, prevHash, hash);
+      prevHash = hash;
+    }
+    await client.query('UPDATE audit_chain_head SET last_hash = $1', [prevHash]);
+  }
+
   it('reports an untouched chain as intact', async () => {
     const report = await verify();
 
@@ -278,16 +292,7 @@ describe('audit verification against a tampered database', () => {
     const events = await storedEvents();
 
     await tamper(database.ownerUrl, async (client) => {
-      let prevHash: Buffer = Buffer.alloc(32);
-      for (const event of events) {
-        const record =
-          event.record.seq === 3 ? { ...event.record, outcome: 'failure' as const } : event.record;
-        const hash = chainHash(prevHash, canonicalize(record));
-        await client.query('DELETE FROM audit_events WHERE seq = $1', [record.seq]);
-        await insertRecord(client, record, prevHash, hash);
-        prevHash = hash;
-      }
-      await client.query('UPDATE audit_chain_head SET last_hash = $1', [prevHash]);
+      await rewriteEvent3AndRehash(client, events);
     });
 
     expect((await verify()).damage).toMatchObject({ kind: 'checkpoint_mismatch', seq: 1 });
@@ -299,16 +304,7 @@ describe('audit verification against a tampered database', () => {
 
     await tamper(database.ownerUrl, async (client) => {
       await client.query('DELETE FROM audit_checkpoints');
-      let prevHash: Buffer = Buffer.alloc(32);
-      for (const event of events) {
-        const record =
-          event.record.seq === 3 ? { ...event.record, outcome: 'failure' as const } : event.record;
-        const hash = chainHash(prevHash, canonicalize(record));
-        await client.query('DELETE FROM audit_events WHERE seq = $1', [record.seq]);
-        await insertRecord(client, record, prevHash, hash);
-        prevHash = hash;
-      }
-      await client.query('UPDATE audit_chain_head SET last_hash = $1', [prevHash]);
+      await rewriteEvent3AndRehash(client, events);
     });
     const withoutTrust = await verify();
     const withTrust = await handle.db

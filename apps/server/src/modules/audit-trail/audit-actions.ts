@@ -32,7 +32,7 @@ export const AUDIT_ACTIONS = {
   'auth.login_failed': {
     category: 'authentication',
     description:
-      'A sign-in failed; reason_code says why (unknown user and wrong password share one code).',
+      'A sign-in failed; reason_code gives the cause (unknown user and wrong password share one code).',
   },
   'auth.account_locked': {
     category: 'authentication',
@@ -49,7 +49,7 @@ export const AUDIT_ACTIONS = {
   },
   'auth.mfa_failed': {
     category: 'authentication',
-    description: 'A second-factor code or passkey assertion was refused.',
+    description: 'A second-factor code or passkey assertion was rejected.',
   },
   'auth.recovery_code_used': {
     category: 'authentication',
@@ -70,7 +70,7 @@ export const AUDIT_ACTIONS = {
   'authorization.denied': {
     category: 'authorization',
     description:
-      'An actor was refused an action; details name the permission and reason_code the rule.',
+      'An actor was denied an action; details name the permission and reason_code the rule.',
   },
   'entity.list_denied': {
     category: 'authorization',
@@ -78,7 +78,7 @@ export const AUDIT_ACTIONS = {
   },
   'entity.create_denied': {
     category: 'authorization',
-    description: 'An actor was refused the creation of an entity.',
+    description: 'An actor was denied the creation of an entity.',
   },
   'audit.denials_suppressed': {
     category: 'authorization',
@@ -150,7 +150,10 @@ export const AUDIT_ACTIONS = {
     category: 'tests',
     description: 'A test run finished; details hold the result hash and exception count.',
   },
-  'run.failed': { category: 'tests', description: 'A test run failed; reason_code says why.' },
+  'run.failed': {
+    category: 'tests',
+    description: 'A test run failed; reason_code gives the cause.',
+  },
   'exception.assigned': {
     category: 'exceptions',
     description: 'An exception was assigned or reassigned.',
@@ -227,7 +230,3 @@ export const AUDIT_ACTIONS = {
 } as const satisfies Record<string, ActionSpec>;
 
 export type AuditAction = keyof typeof AUDIT_ACTIONS;
-
-export function isAuditAction(value: string): value is AuditAction {
-  return Object.hasOwn(AUDIT_ACTIONS, value);
-}

@@ -88,7 +88,7 @@ function isStorableAddress(address: string | undefined): address is string {
   return address !== undefined && isIP(address) !== 0 && !address.includes('%');
 }
 
-/** The stored and hashed fields of an event, cleaned and redacted. */
+/** Build the stored and hashed fields of an event, cleaned and redacted. */
 export function toAuditFields(event: AuditEventInput): AuditFields {
   const context = event.context ?? {};
   const ipAddress = isStorableAddress(context.ipAddress) ? context.ipAddress : null;

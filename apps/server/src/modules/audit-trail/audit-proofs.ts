@@ -58,24 +58,24 @@ async function readLeaves(db: Db, treeSize: number): Promise<LeafStore> {
   return leaves;
 }
 
-function notCheckpointed(what: string): AppError {
+function notCheckpointed(subject: string): AppError {
   return new AppError('CONFLICT', {
-    detail: `${what} is not covered by a signed checkpoint yet. Retry after the next checkpoint, or pick a tree size from GET /api/v1/audit/checkpoints.`,
+    detail: `${subject} is not covered by a signed checkpoint yet. Retry after the next checkpoint, or pick a tree size from GET /api/v1/audit/checkpoints or peytonix audit checkpoints.`,
   });
 }
 
 async function checkpointAt(
   db: Db,
   treeSize: number | undefined,
-  what: string,
+  subject: string,
 ): Promise<SignedCheckpoint> {
   const checkpoint =
     treeSize === undefined ? await latestCheckpoint(db) : await findCheckpoint(db, treeSize);
   if (checkpoint === null) {
     throw treeSize === undefined
-      ? notCheckpointed(what)
+      ? notCheckpointed(subject)
       : new AppError('RESOURCE_NOT_FOUND', {
-          detail: `No checkpoint has tree size ${treeSize}. Pick one from GET /api/v1/audit/checkpoints.`,
+          detail: `No checkpoint has tree size ${treeSize}. Pick one from GET /api/v1/audit/checkpoints or peytonix audit checkpoints.`,
         });
   }
   return { checkpoint: checkpoint.checkpoint, signature: checkpoint.signature };

@@ -61,10 +61,10 @@ function withContext(context: RequestContext | undefined) {
 }
 
 /**
- * Reading the audit trail. Administrators and management read the events
- * of the subtrees their grants cover; a grant on the organization root
- * covers everything, including events that name no entity. Every read is
- * itself written to the trail before the answer goes out.
+ * Create the audit-trail reader. Administrators and management read the
+ * events of the subtrees their grants cover. A grant on the organization
+ * root covers everything, including events that name no entity. Every
+ * read is itself written to the trail before the response goes out.
  */
 export function createAuditTrailReader(deps: {
   db: Db;

@@ -24,8 +24,8 @@ export interface AuditSearchFilters {
 }
 
 /**
- * Newest first, keyset-paginated on seq. Returns one extra row's worth of
- * knowledge: `more` says whether another page exists.
+ * Search events newest first, keyset-paginated on seq. One extra row is
+ * read, so `more` reports whether another page exists.
  */
 export async function searchAuditEvents(
   db: Db,
@@ -66,7 +66,7 @@ export function encodeCursor(seq: number): string {
   return Buffer.from(`seq:${seq}`).toString('base64url');
 }
 
-/** The seq a cursor stands for, or null when it is not one we issued. */
+/** Decode a cursor to its seq; return null for a cursor this server did not issue. */
 export function decodeCursor(cursor: string): number | null {
   const match = /^seq:(\d{1,15})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
   return match?.[1] === undefined ? null : Number(match[1]);

@@ -4,14 +4,13 @@ import { type AuditEventInput, toAuditFields } from './audit-event-input.ts';
 import { canonicalize } from './chain/jcs.ts';
 
 export type { AuditEventInput } from './audit-event-input.ts';
-export { redactDetails } from './audit-event-input.ts';
 
 /**
  * Append one event inside the caller's transaction, so the event commits or
- * rolls back with the change it records. The event goes to audit_pending;
+ * rolls back with the change it records. The event goes to audit_pending.
  * audit_seal_pending() later gives it its sequence number and hash, in the
- * server's sealer or in the next reader of the trail. Appends therefore
- * never wait for each other.
+ * server's sealer or in the next reader of the trail, so appends never wait
+ * for each other.
  *
  * A failure throws AUDIT_TRAIL_UNAVAILABLE (503), and the caller's
  * transaction, with the change it records, rolls back.

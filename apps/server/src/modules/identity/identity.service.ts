@@ -50,9 +50,7 @@ export function createIdentityService(deps: { db: Db; now?: () => Date }): Ident
 
       return await db.transaction().execute(async (tx) => {
         // Serialize concurrent bootstraps, so two cannot both see "no administrator".
-        // This is the lock that seals audit events at commit, so taking it
-        // first cannot deadlock with a sealer.
-        await sql`SELECT pg_advisory_xact_lock(hashtext('peytonix.audit_chain'))`.execute(tx);
+        await sql`SELECT pg_advisory_xact_lock(hashtext('peytonix.bootstrap'))`.execute(tx);
 
         if (await activeAdministratorExists(tx)) {
           throw new AppError('CONFLICT', {

@@ -130,10 +130,10 @@ export async function openDatabaseTarget(
       appUrl: embeddedUrl(cluster.port, APP_ROLE, credentials.appPassword, EMBEDDED_DATABASE),
       source: 'embedded-started',
       release: async () => {
-        // TODO: stop only when no other command still uses this cluster. A
-        // CLI command that started it stops it at exit, and concurrent CLI
-        // commands that joined it as embedded-shared then lose their
-        // connections; a running server is not affected.
+        // TODO: stop only when no other command still uses this cluster.
+        // A CLI command that started it stops it at exit, so concurrent CLI
+        // commands that joined it as embedded-shared lose their connections.
+        // A running server is not affected.
         await cluster.stop();
         lock.release();
       },

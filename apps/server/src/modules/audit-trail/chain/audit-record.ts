@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { canonicalize } from './jcs.ts';
 
 /**
  * One audit event exactly as the hash chain covers it. Field names are the
@@ -30,11 +29,10 @@ export interface AuditRecord {
 export const GENESIS_HASH = Buffer.alloc(32);
 
 /**
- * The format of occurredAt: UTC with microseconds, which is the precision
- * of a PostgreSQL timestamptz. The database renders it with the to_char
- * pattern below, so both sides produce the same text.
+ * The to_char pattern of occurredAt: UTC with microseconds, the precision
+ * of a PostgreSQL timestamptz. audit_canonical_event() hashes the same
+ * pattern, so reading with it reproduces the hashed text.
  */
-export const OCCURRED_AT_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 export const OCCURRED_AT_SQL_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"';
 
 const LEAF_PREFIX = Buffer.from([0x00]);
@@ -52,8 +50,4 @@ export function chainHash(prevHash: Uint8Array, canonicalEvent: string): Buffer 
     .update(prevHash)
     .update(canonicalEvent, 'utf8')
     .digest();
-}
-
-export function canonicalRecord(record: AuditRecord): string {
-  return canonicalize(record);
 }

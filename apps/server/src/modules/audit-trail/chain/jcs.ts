@@ -2,10 +2,10 @@
  * JSON Canonicalization Scheme (RFC 8785).
  *
  * ECMAScript's own JSON.stringify already produces the number and string
- * forms that RFC 8785 section 3.2.2 prescribes, so this module only adds
- * what JSON.stringify leaves open: object members sorted by the UTF-16 code
- * units of their names (section 3.2.3), and refusal of values that have no
- * canonical form (non-finite numbers, lone surrogates, non-JSON types).
+ * forms that RFC 8785 section 3.2.2 prescribes. This module adds what
+ * JSON.stringify leaves open: object members sorted by the UTF-16 code
+ * units of their names (section 3.2.3). It also rejects values that have
+ * no canonical form: non-finite numbers, lone surrogates, non-JSON types.
  */
 export function canonicalize(value: unknown): string {
   if (value === null) return 'null';
@@ -34,17 +34,25 @@ function canonicalArray(items: readonly unknown[]): string {
   return `[${items.map(canonicalize).join(',')}]`;
 }
 
+/**
+ * Order strings by UTF-16 code units, as RFC 8785 section 3.2.3 requires.
+ * JavaScript's < compares code units; localeCompare would not.
+ */
+export function compareCodeUnits(a: string, b: string): number {
+  if (a < b) return -1;
+  if (a > b) return 1;
+  return 0;
+}
+
 function canonicalObject(value: object): string {
   const prototype = Object.getPrototypeOf(value);
   if (prototype !== Object.prototype && prototype !== null) {
     throw new TypeError(`JCS cannot represent an instance of ${prototype?.constructor?.name}`);
   }
 
-  // JavaScript compares strings by UTF-16 code units, which is the order
-  // RFC 8785 section 3.2.3 requires; localeCompare would not be.
   const entries = Object.entries(value)
     .filter(([, inner]) => inner !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    .sort(([a], [b]) => compareCodeUnits(a, b));
   const members = entries.map(([key, inner]) => `${canonicalize(key)}:${canonicalize(inner)}`);
   return `{${members.join(',')}}`;
 }

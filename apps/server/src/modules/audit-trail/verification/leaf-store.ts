@@ -6,7 +6,7 @@ const HASH_LENGTH = 32;
  * Event hashes kept back to back in one growing buffer, 32 bytes each, so
  * a verification can compute checkpoint roots after reading every event.
  * NOTE: this keeps 32 bytes per event in memory (320 MB for ten million
- * events); a streaming pass that knows the checkpoint sizes first would not.
+ * events). A pass that read the checkpoint sizes first could stream instead.
  */
 export class LeafStore {
   private buffer = Buffer.allocUnsafe(HASH_LENGTH * 4096);
@@ -39,7 +39,7 @@ export class LeafStore {
   rootsAt(sizes: Iterable<number>): Map<number, Buffer> {
     const wanted = [...new Set(sizes)].filter((size) => size <= this.count).sort((a, b) => a - b);
     const roots = new Map<number, Buffer>();
-    // The frontier holds views into this store, not copies: leaves are
+    // The frontier contains views into this store, not copies: leaves are
     // never rewritten, and growing the buffer leaves old views intact.
     const frontier: Uint8Array[] = [];
     let size = 0;

@@ -23,7 +23,7 @@ async function seqOfHash(db: Kysely<Database>, hash: Buffer): Promise<number | n
 
 /**
  * Explain a broken link at `expected`: the event stored there names, as its
- * predecessor, a hash that the chain holds elsewhere or not at all.
+ * predecessor, a hash found elsewhere in the chain or nowhere.
  */
 async function classifyBrokenLink(
   db: Kysely<Database>,
@@ -36,7 +36,7 @@ async function classifyBrokenLink(
     return damage(
       'reordered_events',
       expected,
-      `event ${expected} holds the event that followed event ${predecessor}`,
+      `event ${expected} is the event that followed event ${predecessor}`,
     );
   }
   if (predecessor !== null) {

@@ -1,3 +1,4 @@
+import cookie from '@fastify/cookie';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import {
   serializerCompiler,
@@ -6,6 +7,11 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { registerAuditTrailRoutes } from './modules/audit-trail/audit-trail.routes.ts';
+import { registerAccountRoutes } from './modules/identity/http/account.routes.ts';
+import { registerAuthRoutes } from './modules/identity/http/auth.routes.ts';
+import { registerPasskeyRoutes } from './modules/identity/http/passkey.routes.ts';
+import { createRequestAuthenticator } from './modules/identity/http/request-authenticator.ts';
+import { registerUserRoutes } from './modules/identity/http/users.routes.ts';
 import { registerIdentityRoutes } from './modules/identity/identity.routes.ts';
 import type { Config } from './platform/config/config.ts';
 import type { Db } from './platform/db/database.ts';
@@ -14,11 +20,7 @@ import { registerHealthRoutes } from './platform/health/health.routes.ts';
 import { checkSchemaCurrent } from './platform/health/platform-checks.ts';
 import type { ReadinessCheck } from './platform/health/readiness.ts';
 import { AppError } from './platform/http/app-error.ts';
-import {
-  type Authenticator,
-  noSessions,
-  registerAuthentication,
-} from './platform/http/authentication.ts';
+import { type Authenticator, registerAuthentication } from './platform/http/authentication.ts';
 import { registerOpenApi } from './platform/http/openapi.ts';
 import { registerProblemHandler, sendProblem } from './platform/http/problem-handler.ts';
 import { generateRequestId } from './platform/http/request-id.ts';
@@ -39,7 +41,7 @@ export interface AppDeps {
   webRoot?: string;
   /** Route registrations; defaults to every module's routes. */
   routeModules?: readonly RouteModule[];
-  /** Resolves request actors; defaults to noSessions, which authenticates no request. */
+  /** Resolves request actors; defaults to sessions, access tokens and API tokens. */
   authenticate?: Authenticator;
 }
 
@@ -48,6 +50,10 @@ export type RouteModule = (app: FastifyInstance, services: Services) => void;
 
 export const ROUTE_MODULES: readonly RouteModule[] = [
   (app, services) => registerIdentityRoutes(app, services.identity),
+  (app, services) => registerAuthRoutes(app, services.auth),
+  (app, services) => registerAccountRoutes(app, services.auth),
+  (app, services) => registerUserRoutes(app, services.auth),
+  (app, services) => registerPasskeyRoutes(app, services.auth),
   (app, services) => registerAuditTrailRoutes(app, services.auditTrail),
 ];
 
@@ -95,7 +101,19 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await registerOpenApi(app, PEYTONIX_VERSION);
   registerSchemaGate(app, () => checkSchemaCurrent(deps.db, deps.migrationFiles));
 
-  registerAuthentication(app, deps.authenticate ?? noSessions);
+  await app.register(cookie);
+  registerAuthentication(
+    app,
+    deps.authenticate ??
+      createRequestAuthenticator({
+        identity: deps.services.auth.config,
+        logger: deps.logger,
+        accessTokens: deps.services.auth.accessTokens,
+        sessions: deps.services.auth.sessions,
+        apiTokens: deps.services.auth.apiTokens,
+        securityEvents: deps.services.securityEvents,
+      }),
+  );
   registerHealthRoutes(app, deps.readinessChecks);
   for (const registerRoutes of deps.routeModules ?? ROUTE_MODULES) {
     registerRoutes(app, deps.services);

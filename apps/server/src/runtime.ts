@@ -14,7 +14,11 @@ import {
   readMigrationStatus,
 } from './platform/db/migrations.ts';
 import { installJobSchema, type JobDefinition, JobQueue } from './platform/jobs/job-queue.ts';
-import { memoizeKey, openCheckpointKey } from './platform/keys/key-provider.ts';
+import {
+  memoizeKey,
+  openCheckpointKey,
+  openDataKeysForDatabase,
+} from './platform/keys/key-provider.ts';
 import { createServices, type Services } from './services.ts';
 
 /** Everything a command needs once the database is open. */
@@ -83,6 +87,8 @@ export async function openRuntime(
       checkpointKey: memoizeKey(() =>
         openCheckpointKey(config, { create: false, db: database.db }),
       ),
+      identity: config.identity,
+      dataKeys: memoizeKey(() => openDataKeysForDatabase(config, database.db)),
     });
     return {
       target,

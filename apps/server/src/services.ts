@@ -15,12 +15,17 @@ import {
   createIdentityService,
   type IdentityService,
 } from './modules/identity/identity.service.ts';
+import { type AuthServices, createAuthServices } from './modules/identity/identity-services.ts';
+import type { ThrottlePolicy } from './modules/identity/login/login-throttle.ts';
+import type { IdentityConfig } from './platform/config/config.ts';
 import type { Db } from './platform/db/database.ts';
+import type { DataKeyProvider } from './platform/keys/data-key-provider.ts';
 import type { SigningKey } from './platform/keys/signing-key.ts';
 
 /** Every module's service, built once per process from the shared dependencies. */
 export interface Services {
   identity: IdentityService;
+  auth: AuthServices;
   entities: EntitiesService;
   auditTrail: AuditTrailReader;
   securityEvents: SecurityEvents;
@@ -33,12 +38,18 @@ export interface ServiceDeps {
   logger: Logger;
   /** The checkpoint signing key; opened on first use. */
   checkpointKey: () => Promise<SigningKey>;
+  identity: IdentityConfig;
+  /** The envelope-encryption provider for sealed secrets; opened on first use. */
+  dataKeys: () => Promise<DataKeyProvider>;
+  /** Overrides the sign-in throttle, for tests that cannot wait minutes. */
+  throttlePolicy?: ThrottlePolicy;
 }
 
 export function createServices(deps: ServiceDeps): Services {
   const securityEvents = createSecurityEvents(deps);
   return {
     identity: createIdentityService(deps),
+    auth: createAuthServices({ ...deps, securityEvents }),
     entities: createEntitiesService({ ...deps, securityEvents }),
     auditTrail: createAuditTrailReader({ ...deps, securityEvents }),
     securityEvents,

@@ -4,7 +4,7 @@ const hexHash = z.string().regex(/^[0-9a-f]{64}$/);
 const seqSchema = z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 
 export const auditOutcomeSchema = z.enum(['success', 'denied', 'failure']);
-export const auditActorTypeSchema = z.enum(['user', 'system', 'scim', 'ai']);
+export const auditActorTypeSchema = z.enum(['user', 'system', 'scim', 'ai', 'anonymous']);
 
 /** Query of GET /api/v1/audit/events. Times are ISO 8601 with an offset. */
 export const auditSearchQuerySchema = z.strictObject({

@@ -16,6 +16,7 @@ import { runAdminCreate } from './commands/admin-create.ts';
 import { registerAuditCommands } from './commands/audit/register.ts';
 import { runEntitiesCreate, runEntitiesList } from './commands/entities.ts';
 import { runMigrate } from './commands/migrate.ts';
+import { runSessionsRotateKey } from './commands/sessions-rotate-key.ts';
 import { runStart } from './commands/start.ts';
 import { runVersion } from './commands/version.ts';
 import { runWorker } from './commands/worker.ts';
@@ -75,6 +76,18 @@ function buildProgram(io: CliIo, result: { code: number }): Command {
     .addOption(jsonOption())
     .action(async (options) => {
       result.code = await runAdminCreate(io, options);
+    });
+
+  const sessions = program.command('sessions').description('sign-in sessions and their keys');
+  sessions
+    .command('rotate-key')
+    .description(
+      'create a new access-token signing key; older keys verify until their tokens expire',
+    )
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .action(async (options) => {
+      result.code = await runSessionsRotateKey(io, options);
     });
 
   const entities = program.command('entities').description('the entity tree');

@@ -63,7 +63,7 @@ const jsonValue = fc.jsonValue({ maxDepth: 3 });
 const recordArbitrary: fc.Arbitrary<AuditRecord> = fc.record({
   seq: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
   occurredAt: fc.constant('2026-12-04T20:25:56.123456Z'),
-  actorType: fc.constantFrom('user', 'system', 'scim', 'ai'),
+  actorType: fc.constantFrom('user', 'system', 'scim', 'ai', 'anonymous'),
   actorId: fc.option(fc.uuid(), { nil: null }),
   onBehalfOf: fc.option(fc.uuid(), { nil: null }),
   channel: fc.constantFrom('api', 'cli', 'worker'),

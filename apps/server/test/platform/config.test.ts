@@ -32,6 +32,13 @@ const INVALID_VALUES: Record<string, string> = {
   PEYTONIX_SHUTDOWN_TIMEOUT_MS: '1',
   PEYTONIX_STORAGE: 's4',
   PEYTONIX_KEYS: 'vault',
+  PEYTONIX_PUBLIC_URL: 'https://audit.example.com/app',
+  PEYTONIX_MFA_REQUIRED: 'always',
+  PEYTONIX_ACCESS_TOKEN_SECONDS: '86400',
+  PEYTONIX_SESSION_MAX_MINUTES: '2',
+  PEYTONIX_SESSION_IDLE_MINUTES: '0',
+  PEYTONIX_PASSWORD_MEMORY_KIB: '1024',
+  PEYTONIX_PASSWORD_TIME_COST: '1',
   PEYTONIX_ALLOW_EMBEDDED_DATABASE: 'sure',
   PEYTONIX_ALLOW_LOCAL_STORAGE: 'y',
   PEYTONIX_ALLOW_LOCAL_KEYS: 'n',
@@ -43,6 +50,7 @@ const PRODUCTION_READY = {
   PEYTONIX_APP_DATABASE_URL: 'postgres://peytonix_app@db.internal/peytonix',
   PEYTONIX_ALLOW_LOCAL_STORAGE: 'true',
   PEYTONIX_ALLOW_LOCAL_KEYS: 'true',
+  PEYTONIX_PUBLIC_URL: 'https://audit.example.com',
 };
 
 function problemsOf(env: Record<string, string>) {
@@ -101,6 +109,7 @@ describe('configuration', () => {
     ['PEYTONIX_APP_DATABASE_URL', 'explicit application-role connection'],
     ['PEYTONIX_ALLOW_LOCAL_STORAGE', 'refuses local evidence storage'],
     ['PEYTONIX_ALLOW_LOCAL_KEYS', 'refuses local key files'],
+    ['PEYTONIX_PUBLIC_URL', 'requires the public origin'],
   ];
   for (const [name, problem] of requiredInProduction) {
     it(`requires ${name} in production`, async () => {
@@ -116,6 +125,34 @@ describe('configuration', () => {
       expect(result.stderr).toContain(name);
     });
   }
+
+  it('requires https for the public origin in production', () => {
+    const error = problemsOf({
+      ...PRODUCTION_READY,
+      PEYTONIX_PUBLIC_URL: 'http://audit.example.com',
+    });
+
+    expect(error.problems.map((problem) => problem.problem)).toEqual([
+      'production mode requires https, because session cookies are Secure',
+    ]);
+  });
+
+  it('derives the public origin from host and port', () => {
+    const config = loadConfig({ PEYTONIX_HOST: '::1', PEYTONIX_PORT: '4000' });
+
+    expect(config.identity.publicOrigin).toBe('http://[::1]:4000');
+  });
+
+  it('rejects an idle timeout longer than the session', () => {
+    const error = problemsOf({
+      PEYTONIX_SESSION_MAX_MINUTES: '60',
+      PEYTONIX_SESSION_IDLE_MINUTES: '61',
+    });
+
+    expect(error.problems.map((problem) => problem.variable)).toEqual([
+      'PEYTONIX_SESSION_IDLE_MINUTES',
+    ]);
+  });
 
   it('requires a KMS key id and region with PEYTONIX_KEYS=kms', () => {
     const error = problemsOf({ PEYTONIX_KEYS: 'kms' });
@@ -153,6 +190,7 @@ describe('configuration', () => {
       PEYTONIX_ALLOW_EMBEDDED_DATABASE: 'true',
       PEYTONIX_ALLOW_LOCAL_STORAGE: 'true',
       PEYTONIX_ALLOW_LOCAL_KEYS: 'true',
+      PEYTONIX_PUBLIC_URL: 'https://audit.example.com',
     };
     expect(loadConfig(env).database.kind).toBe('embedded');
   });

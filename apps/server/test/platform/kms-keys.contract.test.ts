@@ -2,9 +2,6 @@
 // stand-in on 127.0.0.1 speaks the JSON 1.1 protocol that the real client
 // sends. The tests check the exact requests (operation, key id, encryption
 // context, no plaintext at rest) and that every documented error fails closed.
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { DatabaseHandle } from '../../src/platform/db/database.ts';
@@ -13,105 +10,8 @@ import { createKmsClient } from '../../src/platform/keys/kms-client.ts';
 import { openKmsSigningKey } from '../../src/platform/keys/kms-signing-key.ts';
 import { readEd25519PublicKey, verifyEd25519 } from '../../src/platform/keys/signing-key.ts';
 import { openAuditDatabase } from '../support/audit-fixtures.ts';
+import { FakeKms, KEY_ARN } from '../support/fake-kms.ts';
 import type { TestDatabase } from '../support/test-database.ts';
-
-const KEY_ARN = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
-
-interface KmsRequest {
-  target: string;
-  contentType: string;
-  authorization: string;
-  body: Record<string, unknown>;
-}
-
-/** A stand-in for KMS: AES-256-GCM under its own key, with the encryption context as AAD. */
-class FakeKms {
-  readonly requests: KmsRequest[] = [];
-  failWith: { type: string; status: number } | null = null;
-  private readonly masterKey = randomBytes(32);
-  private server: Server | null = null;
-
-  async start(): Promise<string> {
-    this.server = createServer((request, response) => {
-      this.handle(request).then(
-        ({ status, body }) => {
-          response.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
-          response.end(JSON.stringify(body));
-        },
-        () => {
-          response.writeHead(500).end();
-        },
-      );
-    });
-    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  async stop(): Promise<void> {
-    await new Promise((resolve) => this.server?.close(resolve));
-  }
-
-  private async handle(request: IncomingMessage): Promise<{ status: number; body: unknown }> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of request) chunks.push(chunk as Buffer);
-    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
-    const target = String(request.headers['x-amz-target']);
-    this.requests.push({
-      target,
-      contentType: String(request.headers['content-type']),
-      authorization: String(request.headers.authorization),
-      body,
-    });
-
-    if (this.failWith !== null) {
-      return {
-        status: this.failWith.status,
-        body: { __type: this.failWith.type, message: 'stand-in failure' },
-      };
-    }
-    const aad = Buffer.from(JSON.stringify(body.EncryptionContext ?? {}));
-    if (target === 'TrentService.Encrypt') {
-      const iv = randomBytes(12);
-      const cipher = createCipheriv('aes-256-gcm', this.masterKey, iv).setAAD(aad);
-      const sealed = Buffer.concat([
-        cipher.update(Buffer.from(String(body.Plaintext), 'base64')),
-        cipher.final(),
-      ]);
-      const blob = Buffer.concat([iv, cipher.getAuthTag(), sealed]);
-      return {
-        status: 200,
-        body: {
-          CiphertextBlob: blob.toString('base64'),
-          KeyId: KEY_ARN,
-          EncryptionAlgorithm: 'SYMMETRIC_DEFAULT',
-        },
-      };
-    }
-    if (target === 'TrentService.Decrypt') {
-      const blob = Buffer.from(String(body.CiphertextBlob), 'base64');
-      try {
-        const decipher = createDecipheriv(
-          'aes-256-gcm',
-          this.masterKey,
-          blob.subarray(0, 12),
-        ).setAAD(aad);
-        decipher.setAuthTag(blob.subarray(12, 28));
-        const plain = Buffer.concat([decipher.update(blob.subarray(28)), decipher.final()]);
-        return {
-          status: 200,
-          body: {
-            Plaintext: plain.toString('base64'),
-            KeyId: KEY_ARN,
-            EncryptionAlgorithm: 'SYMMETRIC_DEFAULT',
-          },
-        };
-      } catch {
-        return { status: 400, body: { __type: 'InvalidCiphertextException', message: 'stand-in' } };
-      }
-    }
-    return { status: 400, body: { __type: 'UnknownOperationException' } };
-  }
-}
 
 describe('KMS-protected signing key (contract test at the SDK boundary)', () => {
   const kms = new FakeKms();

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, ROUTE_MODULES, type RouteModule } from '../../src/app.ts';
+import type { ThrottlePolicy } from '../../src/modules/identity/login/login-throttle.ts';
 import { loadConfig } from '../../src/platform/config/load-config.ts';
 import { type DatabaseHandle, openDatabase } from '../../src/platform/db/database.ts';
 import { readMigrationFiles } from '../../src/platform/db/migrations.ts';
@@ -14,7 +15,12 @@ import {
 } from '../../src/platform/health/platform-checks.ts';
 import type { Authenticator } from '../../src/platform/http/authentication.ts';
 import { JobQueue } from '../../src/platform/jobs/job-queue.ts';
-import { CHECKPOINT_KEY_FILE, openCheckpointKey } from '../../src/platform/keys/key-provider.ts';
+import {
+  CHECKPOINT_KEY_FILE,
+  memoizeKey,
+  openCheckpointKey,
+  openDataKeyProvider,
+} from '../../src/platform/keys/key-provider.ts';
 import { openLocalSigningKey } from '../../src/platform/keys/local-signing-key.ts';
 import type { SigningKey } from '../../src/platform/keys/signing-key.ts';
 import { createLogger } from '../../src/platform/logging/logger.ts';
@@ -55,6 +61,8 @@ export async function startTestApp(
     routeModules?: readonly RouteModule[];
     /** Authenticate requests by the x-test-user header; see testUserAuthenticator. */
     testUserHeader?: boolean;
+    /** Sign-in throttle to use instead of the default, so tests need not wait minutes. */
+    throttlePolicy?: ThrottlePolicy;
   } = {},
 ): Promise<TestApp> {
   const config = loadConfig({
@@ -82,7 +90,14 @@ export async function startTestApp(
   }
   const migrationFiles = readMigrationFiles();
   const checkpointKey = () => openCheckpointKey(config, { create: true });
-  const services = createServices({ db: database.db, logger, checkpointKey });
+  const services = createServices({
+    db: database.db,
+    logger,
+    checkpointKey,
+    identity: config.identity,
+    dataKeys: memoizeKey(() => openDataKeyProvider(config, { create: true })),
+    ...(options.throttlePolicy ? { throttlePolicy: options.throttlePolicy } : {}),
+  });
   const app = await buildApp(config, {
     logger,
     db: database.db,
@@ -119,17 +134,20 @@ export function createTestServices(
   logger = createLogger('silent'),
 ): Services {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'peytonix-keys-'));
+  const config = loadConfig({ PEYTONIX_DATA_DIR: dataDir });
   return createServices({
     db,
     logger,
     checkpointKey: () => openLocalSigningKey(dataDir, CHECKPOINT_KEY_FILE, { create: true }),
+    identity: config.identity,
+    dataKeys: memoizeKey(() => openDataKeyProvider(config, { create: true })),
   });
 }
 
 /**
  * Test-only authenticator: the x-test-user header names the acting user's
- * email. It replaces session verification, which does not exist yet, so
- * the routes' own authorization runs against real grants.
+ * email. Tests of other modules use it in place of signing in, so the
+ * routes' own authorization runs against real grants without sessions.
  */
 export function testUserAuthenticator(services: Services): Authenticator {
   return async (request) => {

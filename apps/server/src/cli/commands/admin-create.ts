@@ -37,6 +37,7 @@ export async function runAdminCreate(io: CliIo, options: AdminCreateOptions): Pr
       `  ${created.setupSecret}`,
       '',
       'Give it to the administrator over a trusted channel. It cannot be shown again.',
+      'They set their password with it: POST /api/v1/auth/setup {"setupSecret": ..., "password": ...}.',
     ]);
     return EXIT.ok;
   } finally {

@@ -38,6 +38,45 @@ export const AUDIT_ACTIONS = {
     category: 'authentication',
     description: 'Repeated failures locked an account for a while.',
   },
+  'auth.login_throttled': {
+    category: 'authentication',
+    description:
+      'A sign-in was rejected before its password was checked, because the account or client network must wait or is locked; reason_code says which.',
+  },
+  'auth.password_set': {
+    category: 'authentication',
+    description: 'A user set their first password with a setup secret.',
+  },
+  'auth.password_changed': {
+    category: 'authentication',
+    description: 'A user changed their password; their other sessions were revoked.',
+  },
+  'auth.password_rehashed': {
+    category: 'authentication',
+    description:
+      'A stored password hash was replaced at sign-in because the argon2id parameters changed.',
+  },
+  'auth.token_rejected': {
+    category: 'authentication',
+    description:
+      'An access token, refresh token, API token or CSRF token was rejected; reason_code gives the check that failed.',
+  },
+  'auth.api_token_created': {
+    category: 'authentication',
+    description: 'A user created a personal API token; details list its permissions and expiry.',
+  },
+  'auth.api_token_revoked': {
+    category: 'authentication',
+    description: 'A personal API token was revoked.',
+  },
+  'auth.mfa_removed': {
+    category: 'authentication',
+    description: 'A second factor (TOTP or a passkey) was removed from an account.',
+  },
+  'auth.recovery_codes_generated': {
+    category: 'authentication',
+    description: 'A new set of recovery codes replaced the previous set.',
+  },
   'auth.logout': { category: 'authentication', description: 'A user signed out of one session.' },
   'auth.mfa_enrolled': {
     category: 'authentication',
@@ -66,6 +105,11 @@ export const AUDIT_ACTIONS = {
   'session.revoked': {
     category: 'authentication',
     description: 'A session was revoked by its user (sign out everywhere) or by an administrator.',
+  },
+  'session.signing_key_rotated': {
+    category: 'authentication',
+    description:
+      'A new access-token signing key was created; tokens of older keys stay valid until they expire.',
   },
   'authorization.denied': {
     category: 'authorization',

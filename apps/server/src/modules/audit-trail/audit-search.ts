@@ -12,7 +12,7 @@ export interface AuditSearchFilters {
   from?: Date;
   to?: Date;
   actorId?: string;
-  actorType?: 'user' | 'system' | 'scim' | 'ai';
+  actorType?: 'user' | 'system' | 'scim' | 'ai' | 'anonymous';
   action?: string;
   outcome?: 'success' | 'denied' | 'failure';
   targetType?: string;

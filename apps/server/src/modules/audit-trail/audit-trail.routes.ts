@@ -23,6 +23,7 @@ export function registerAuditTrailRoutes(app: FastifyInstance, audit: AuditTrail
     '/api/v1/audit/events',
     {
       onRequest: app.authenticate,
+      config: { permission: 'audit_trail.read' },
       schema: {
         tags: ['audit trail'],
         summary: 'Search audit events, newest first',
@@ -42,6 +43,7 @@ export function registerAuditTrailRoutes(app: FastifyInstance, audit: AuditTrail
     '/api/v1/audit/events/:seq/inclusion-proof',
     {
       onRequest: app.authenticate,
+      config: { permission: 'audit_trail.read' },
       schema: {
         tags: ['audit trail'],
         summary: 'Prove that an event is in a signed checkpoint',
@@ -67,6 +69,7 @@ export function registerAuditTrailRoutes(app: FastifyInstance, audit: AuditTrail
     '/api/v1/audit/checkpoints',
     {
       onRequest: app.authenticate,
+      config: { permission: 'audit_trail.read' },
       schema: {
         tags: ['audit trail'],
         summary: 'List signed checkpoints, smallest tree first',
@@ -83,6 +86,7 @@ export function registerAuditTrailRoutes(app: FastifyInstance, audit: AuditTrail
     '/api/v1/audit/consistency-proof',
     {
       onRequest: app.authenticate,
+      config: { permission: 'audit_trail.read' },
       schema: {
         tags: ['audit trail'],
         summary: 'Prove that a later checkpoint extends an earlier one',

@@ -16,7 +16,20 @@ export interface Config {
   storage: { kind: 'local' };
   keys: { kind: 'local' } | { kind: 'kms'; keyId: string; region: string };
   audit: { checkpointEvents: number; checkpointIntervalMs: number; verifyIntervalMs: number };
+  identity: IdentityConfig;
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
+}
+
+/** Sign-in, session and password settings. */
+export interface IdentityConfig {
+  /** Origin browsers use, such as https://audit.example.com; no trailing slash. */
+  publicOrigin: string;
+  mfaRequired: boolean;
+  accessTokenTtlMs: number;
+  sessionMaxMs: number;
+  sessionIdleMs: number;
+  /** argon2id parameters for new hashes. */
+  password: { memoryKib: number; timeCost: number };
 }
 
 /**

@@ -196,6 +196,37 @@ function assembleConfig(
       fix: VARIABLES.PEYTONIX_ALLOW_LOCAL_KEYS.fix,
     });
   }
+  const host = read<string>('PEYTONIX_HOST');
+  const port = read<number>('PEYTONIX_PORT');
+  let publicOrigin = read<string | undefined>('PEYTONIX_PUBLIC_URL')?.replace(/\/$/, '');
+  if (publicOrigin === undefined) {
+    if (production) {
+      problems.push({
+        variable: 'PEYTONIX_PUBLIC_URL',
+        value: undefined,
+        problem: 'production mode requires the public origin',
+        fix: VARIABLES.PEYTONIX_PUBLIC_URL.fix,
+      });
+    }
+    publicOrigin = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  } else if (production && !publicOrigin.startsWith('https://')) {
+    problems.push({
+      variable: 'PEYTONIX_PUBLIC_URL',
+      value: publicOrigin,
+      problem: 'production mode requires https, because session cookies are Secure',
+      fix: VARIABLES.PEYTONIX_PUBLIC_URL.fix,
+    });
+  }
+  const sessionMaxMinutes = read<number>('PEYTONIX_SESSION_MAX_MINUTES');
+  const sessionIdleMinutes = read<number>('PEYTONIX_SESSION_IDLE_MINUTES');
+  if (sessionIdleMinutes > sessionMaxMinutes) {
+    problems.push({
+      variable: 'PEYTONIX_SESSION_IDLE_MINUTES',
+      value: String(sessionIdleMinutes),
+      problem: `it exceeds PEYTONIX_SESSION_MAX_MINUTES (${sessionMaxMinutes})`,
+      fix: 'set PEYTONIX_SESSION_IDLE_MINUTES to at most PEYTONIX_SESSION_MAX_MINUTES',
+    });
+  }
   if (problems.length > 0) {
     throw new ConfigError(problems);
   }
@@ -211,8 +242,8 @@ function assembleConfig(
     mode,
     dataDir: path.resolve(read<string>('PEYTONIX_DATA_DIR')),
     http: {
-      host: read<string>('PEYTONIX_HOST'),
-      port: read<number>('PEYTONIX_PORT'),
+      host,
+      port,
       bodyLimitBytes: read<number>('PEYTONIX_BODY_LIMIT_BYTES'),
       trustProxy: read<boolean>('PEYTONIX_TRUST_PROXY'),
       rateLimit: {
@@ -233,6 +264,17 @@ function assembleConfig(
       checkpointEvents: read<number>('PEYTONIX_AUDIT_CHECKPOINT_EVENTS'),
       checkpointIntervalMs: read<number>('PEYTONIX_AUDIT_CHECKPOINT_SECONDS') * 1000,
       verifyIntervalMs: read<number>('PEYTONIX_AUDIT_VERIFY_SECONDS') * 1000,
+    },
+    identity: {
+      publicOrigin,
+      mfaRequired: read<boolean>('PEYTONIX_MFA_REQUIRED'),
+      accessTokenTtlMs: read<number>('PEYTONIX_ACCESS_TOKEN_SECONDS') * 1000,
+      sessionMaxMs: sessionMaxMinutes * 60_000,
+      sessionIdleMs: sessionIdleMinutes * 60_000,
+      password: {
+        memoryKib: read<number>('PEYTONIX_PASSWORD_MEMORY_KIB'),
+        timeCost: read<number>('PEYTONIX_PASSWORD_TIME_COST'),
+      },
     },
     log: { level: read<Config['log']['level']>('PEYTONIX_LOG_LEVEL') },
   };

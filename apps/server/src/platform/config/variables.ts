@@ -28,6 +28,20 @@ const postgresUrl = z.string().refine(
   { error: 'expected a postgres:// or postgresql:// URL' },
 );
 
+function isOriginUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (
+      (url.protocol === 'https:' || url.protocol === 'http:') &&
+      url.origin === value.replace(/\/$/, '') &&
+      url.username === '' &&
+      url.password === ''
+    );
+  } catch {
+    return false;
+  }
+}
+
 /**
  * One configuration variable: its schema, its default and the fix that an
  * error message prints when the value is missing or invalid.
@@ -205,6 +219,53 @@ export const VARIABLES = {
     description:
       'How often the server verifies the whole audit chain and every checkpoint, in seconds. Damage fails readiness and stops checkpoint signing.',
     fix: 'set PEYTONIX_AUDIT_VERIFY_SECONDS to a whole number of seconds such as 3600',
+  },
+  PEYTONIX_PUBLIC_URL: {
+    schema: z.string().refine(isOriginUrl, {
+      error: 'expected an origin such as https://audit.example.com, without a path',
+    }),
+    description:
+      'Origin that browsers use to reach Peytonix. Cookie-authenticated requests must come from it, passkeys are bound to its host, and access tokens name it as issuer. Default: http://PEYTONIX_HOST:PEYTONIX_PORT outside production.',
+    fix: 'set PEYTONIX_PUBLIC_URL to the origin users open, such as https://audit.example.com',
+  },
+  PEYTONIX_MFA_REQUIRED: {
+    schema: booleanText,
+    defaultValue: 'true',
+    description:
+      'Require a second factor. A user without one gets a session that can only enrol a factor.',
+    fix: 'set PEYTONIX_MFA_REQUIRED to true or false',
+  },
+  PEYTONIX_ACCESS_TOKEN_SECONDS: {
+    schema: integerText(60, 3600),
+    defaultValue: '600',
+    description: 'Lifetime of an access token, in seconds.',
+    fix: 'set PEYTONIX_ACCESS_TOKEN_SECONDS to seconds from 60 to 3600, such as 600',
+  },
+  PEYTONIX_SESSION_MAX_MINUTES: {
+    schema: integerText(5, 43_200),
+    defaultValue: '720',
+    description:
+      'Absolute lifetime of a session from sign-in, in minutes; refresh cannot extend it.',
+    fix: 'set PEYTONIX_SESSION_MAX_MINUTES to minutes such as 720',
+  },
+  PEYTONIX_SESSION_IDLE_MINUTES: {
+    schema: integerText(1, 43_200),
+    defaultValue: '30',
+    description: 'A session with no request for this many minutes ends.',
+    fix: 'set PEYTONIX_SESSION_IDLE_MINUTES to minutes such as 30',
+  },
+  PEYTONIX_PASSWORD_MEMORY_KIB: {
+    schema: integerText(19_456, 4_194_304),
+    defaultValue: '19456',
+    description:
+      'argon2id memory cost for new password hashes, in KiB. Stored hashes with other parameters are rehashed at the next sign-in.',
+    fix: 'set PEYTONIX_PASSWORD_MEMORY_KIB to KiB of at least 19456',
+  },
+  PEYTONIX_PASSWORD_TIME_COST: {
+    schema: integerText(2, 20),
+    defaultValue: '2',
+    description: 'argon2id iterations for new password hashes.',
+    fix: 'set PEYTONIX_PASSWORD_TIME_COST to a number of at least 2',
   },
   PEYTONIX_ALLOW_EMBEDDED_DATABASE: {
     schema: booleanText,

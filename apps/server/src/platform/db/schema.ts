@@ -29,6 +29,7 @@ export interface UsersTable {
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
   last_login_at: Timestamp | null;
+  grants_version: ColumnType<string, never, never>;
 }
 
 export interface UserExternalIdentitiesTable {
@@ -66,7 +67,7 @@ export interface AuditChainHeadTable {
 export interface AuditEventsTable {
   seq: ColumnType<string, string | number, never>;
   occurred_at: ColumnType<Date, never, never>;
-  actor_type: 'user' | 'system' | 'scim' | 'ai';
+  actor_type: 'user' | 'system' | 'scim' | 'ai' | 'anonymous';
   actor_id: string | null;
   on_behalf_of: string | null;
   channel: 'api' | 'cli' | 'worker' | 'scim' | 'sso';
@@ -99,7 +100,7 @@ export interface WrappedKeysTable {
 export interface AuditPendingTable {
   id: Generated<string>;
   occurred_at: Generated<Date>;
-  actor_type: 'user' | 'system' | 'scim' | 'ai';
+  actor_type: 'user' | 'system' | 'scim' | 'ai' | 'anonymous';
   actor_id: string | null;
   on_behalf_of: string | null;
   channel: string;
@@ -125,6 +126,123 @@ export interface AuditCheckpointsTable {
   frontier: Buffer[];
 }
 
+export interface PasswordCredentialsTable {
+  user_id: string;
+  password_hash: string;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface TotpCredentialsTable {
+  user_id: string;
+  secret_sealed: Buffer;
+  confirmed_at: Timestamp | null;
+  last_used_step: ColumnType<string | null, string | number | null, string | number | null>;
+  created_at: Generated<Date>;
+}
+
+export interface RecoveryCodesTable {
+  id: Generated<string>;
+  user_id: string;
+  code_sha256: Buffer;
+  created_at: Generated<Date>;
+  used_at: Timestamp | null;
+}
+
+export interface PasskeyCredentialsTable {
+  credential_id: string;
+  user_id: string;
+  public_key: Buffer;
+  sign_count: ColumnType<string, string | number, string | number>;
+  transports: string[];
+  device_type: 'singleDevice' | 'multiDevice';
+  backed_up: boolean;
+  name: string;
+  created_at: Generated<Date>;
+  last_used_at: Timestamp | null;
+}
+
+export interface WebauthnChallengesTable {
+  id: Generated<string>;
+  user_id: string;
+  purpose: 'registration' | 'authentication';
+  challenge: string;
+  created_at: Generated<Date>;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+}
+
+export interface MfaChallengesTable {
+  id: Generated<string>;
+  user_id: string;
+  token_sha256: Buffer;
+  created_at: Generated<Date>;
+  expires_at: Timestamp;
+  failed_attempts: Generated<number>;
+  completed_at: Timestamp | null;
+}
+
+export type AuthMethod = 'password' | 'totp' | 'passkey' | 'recovery_code';
+
+export type SessionRevokedReason =
+  | 'logout'
+  | 'sign_out_everywhere'
+  | 'administrator'
+  | 'refresh_reuse'
+  | 'password_changed'
+  | 'user_suspended'
+  | 'user_deprovisioned';
+
+export interface SessionsTable {
+  id: Generated<string>;
+  user_id: string;
+  assurance: 'full' | 'enrolment_only';
+  auth_methods: AuthMethod[];
+  csrf_sha256: Buffer;
+  created_at: Generated<Date>;
+  expires_at: Timestamp;
+  last_seen_at: Generated<Date>;
+  ip_address: string | null;
+  user_agent: string | null;
+  revoked_at: Timestamp | null;
+  revoked_reason: SessionRevokedReason | null;
+}
+
+export interface RefreshTokensTable {
+  token_sha256: Buffer;
+  session_id: string;
+  created_at: Generated<Date>;
+  rotated_at: Timestamp | null;
+}
+
+export interface ApiTokensTable {
+  id: Generated<string>;
+  user_id: string;
+  name: string;
+  token_sha256: Buffer;
+  permissions: string[];
+  created_at: Generated<Date>;
+  expires_at: Timestamp;
+  last_used_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+}
+
+export interface LoginThrottlesTable {
+  scope: 'account' | 'network';
+  key: string;
+  failures: number;
+  last_attempt_at: Timestamp;
+  locked_until: Timestamp | null;
+}
+
+export interface SessionSigningKeysTable {
+  kid: string;
+  algorithm: 'EdDSA';
+  public_key_pem: string;
+  private_key_sealed: Buffer;
+  created_at: Generated<Date>;
+}
+
 export interface PeytonixMigrationsTable {
   version: number;
   name: string;
@@ -145,5 +263,16 @@ export interface Database {
   audit_checkpoints: AuditCheckpointsTable;
   audit_pending: AuditPendingTable;
   wrapped_keys: WrappedKeysTable;
+  password_credentials: PasswordCredentialsTable;
+  totp_credentials: TotpCredentialsTable;
+  recovery_codes: RecoveryCodesTable;
+  passkey_credentials: PasskeyCredentialsTable;
+  webauthn_challenges: WebauthnChallengesTable;
+  mfa_challenges: MfaChallengesTable;
+  sessions: SessionsTable;
+  refresh_tokens: RefreshTokensTable;
+  api_tokens: ApiTokensTable;
+  login_throttles: LoginThrottlesTable;
+  session_signing_keys: SessionSigningKeysTable;
   peytonix_migrations: PeytonixMigrationsTable;
 }

@@ -2,14 +2,10 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Actor, RequestContext } from '../../modules/identity/actor.ts';
 import { AppError } from './app-error.ts';
 
-/** Resolves the actor behind a request, or null when it carries no valid session. */
+/** Resolves the actor behind a request, or null when it carries no credential at all. */
 export type Authenticator = (request: FastifyRequest) => Promise<Actor | null>;
 
-/**
- * The authenticator until sessions exist: no request is authenticated, so
- * every protected route returns 401. Failing closed is the point.
- * NOTE: no session verification exists yet; it replaces this default.
- */
+/** The authenticator of apps built without identity services: no request is authenticated. */
 export const noSessions: Authenticator = async () => null;
 
 declare module 'fastify' {
@@ -26,6 +22,45 @@ declare module 'fastify' {
   interface FastifyRequest {
     actor: Actor | null;
   }
+  interface FastifyContextConfig {
+    /** The route serves sessions that may only enrol a second factor. */
+    allowEnrolmentOnly?: boolean;
+    /** The permission a personal API token must carry to call this route. */
+    permission?: string;
+  }
+}
+
+/**
+ * Apply the limits of the request's credential to the route: an
+ * enrolment-only session reaches only enrolment routes, and an API token
+ * only routes that declare a permission the token carries.
+ */
+function assertCredentialReachesRoute(request: FastifyRequest, actor: Actor) {
+  if (actor.type !== 'user' || actor.credential === undefined) return;
+  const config = request.routeOptions.config;
+  const credential = actor.credential;
+
+  if (
+    credential.kind === 'session' &&
+    credential.assurance === 'enrolment_only' &&
+    config.allowEnrolmentOnly !== true
+  ) {
+    throw new AppError('MFA_ENROLMENT_REQUIRED', {
+      detail:
+        'Enrol a second factor first: POST /api/v1/account/mfa/totp or /api/v1/account/passkeys/options. Until then this session reaches only enrolment routes.',
+    });
+  }
+  if (credential.kind === 'api_token') {
+    const permission = config.permission;
+    if (permission === undefined || !credential.permissions.includes(permission)) {
+      throw new AppError('FORBIDDEN', {
+        detail:
+          permission === undefined
+            ? `API tokens cannot call ${request.method} ${request.routeOptions.url ?? request.url}; use a signed-in session.`
+            : `This API token does not carry the permission ${permission}. Create a token that names it.`,
+      });
+    }
+  }
 }
 
 export function registerAuthentication(app: FastifyInstance, authenticate: Authenticator) {
@@ -33,11 +68,13 @@ export function registerAuthentication(app: FastifyInstance, authenticate: Authe
     const actor = request.actor ?? (await authenticate(request));
     if (actor === null) {
       throw new AppError('UNAUTHENTICATED', {
-        detail: 'This endpoint needs a signed-in session, and the request carried none.',
+        detail:
+          'This endpoint needs a signed-in session or an API token, and the request carried none.',
       });
     }
     request.actor = actor;
     request.actorId = actor.type === 'user' ? actor.userId : actor.type;
+    assertCredentialReachesRoute(request, actor);
     return actor;
   };
 

@@ -6,6 +6,9 @@ export const ERROR_CODES = {
   VALIDATION_FAILED: { status: 400, title: 'Request validation failed' },
   MALFORMED_BODY: { status: 400, title: 'Malformed request body' },
   UNAUTHENTICATED: { status: 401, title: 'Authentication required' },
+  INVALID_CREDENTIALS: { status: 401, title: 'Sign-in failed' },
+  MFA_ENROLMENT_REQUIRED: { status: 403, title: 'Second factor enrolment required' },
+  CSRF_REJECTED: { status: 403, title: 'Cross-site request rejected' },
   FORBIDDEN: { status: 403, title: 'Forbidden' },
   ROUTE_NOT_FOUND: { status: 404, title: 'Route not found' },
   RESOURCE_NOT_FOUND: { status: 404, title: 'Resource not found' },
@@ -14,12 +17,15 @@ export const ERROR_CODES = {
   BODY_TOO_LARGE: { status: 413, title: 'Request body too large' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
   BUSINESS_RULE_VIOLATED: { status: 422, title: 'Business rule violated' },
+  WEAK_PASSWORD: { status: 422, title: 'Password rejected' },
   RATE_LIMITED: { status: 429, title: 'Too many requests' },
+  LOGIN_THROTTLED: { status: 429, title: 'Too many sign-in attempts' },
   INTERNAL_ERROR: { status: 500, title: 'Internal server error' },
   DATABASE_UNAVAILABLE: { status: 503, title: 'Database unavailable' },
   SCHEMA_NOT_CURRENT: { status: 503, title: 'Database schema not current' },
   SERVICE_UNAVAILABLE: { status: 503, title: 'Service unavailable' },
   AUDIT_TRAIL_UNAVAILABLE: { status: 503, title: 'Audit trail unavailable' },
+  KEY_PROVIDER_UNAVAILABLE: { status: 503, title: 'Key provider unavailable' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

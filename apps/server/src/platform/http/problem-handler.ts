@@ -4,6 +4,9 @@ import {
   isResponseSerializationError,
 } from 'fastify-type-provider-zod';
 import { isDatabaseUnavailableError } from '../db/connection-errors.ts';
+import { KeyProviderError } from '../keys/key-provider-error.ts';
+import { KeyFileError } from '../keys/local-signing-key.ts';
+import { SealedSecretError } from '../keys/sealed-secret.ts';
 import { AppError, isAppError } from './app-error.ts';
 import { ERROR_CODES } from './error-codes.ts';
 
@@ -84,6 +87,15 @@ function toAppError(error: unknown, request: FastifyRequest): AppError {
     });
   }
 
+  if (isKeyError(error)) {
+    return new AppError('KEY_PROVIDER_UNAVAILABLE', {
+      detail:
+        'A key needed for this request could not be opened. Retry later; operators find the cause in the server log under this request id.',
+      internal: error,
+      headers: { 'retry-after': '30' },
+    });
+  }
+
   if (error instanceof Error && 'code' in error && typeof error.code === 'string') {
     const mapped = fromFastifyError(error as FastifyError, request);
     if (mapped) {
@@ -96,6 +108,15 @@ function toAppError(error: unknown, request: FastifyRequest): AppError {
       'The server could not complete the request. Retry later, and quote the request id to support.',
     internal: error,
   });
+}
+
+/** Errors of the key providers: a missing or wrong master key, KMS failing, or a sealed value that does not open. */
+function isKeyError(error: unknown): boolean {
+  return (
+    error instanceof KeyProviderError ||
+    error instanceof SealedSecretError ||
+    error instanceof KeyFileError
+  );
 }
 
 /** Send one RFC 9457 problem document. */

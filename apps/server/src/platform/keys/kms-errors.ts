@@ -1,12 +1,12 @@
 import { KeyProviderError } from './key-provider-error.ts';
 
 /**
- * The fix for each error that KMS documents for Encrypt and Decrypt. An
- * error missing here still fails closed, with the generic fix.
+ * The fix for each error that KMS documents for Encrypt, Decrypt and
+ * GenerateDataKey. AccessDeniedException is built in kmsError because its
+ * fix names the operation. An error missing here still fails closed, with
+ * the generic fix.
  */
 const KMS_FIXES: Record<string, string> = {
-  AccessDeniedException:
-    'grant this role kms:Encrypt and kms:Decrypt on the key in its key policy or IAM policy',
   NotFoundException: 'check PEYTONIX_KMS_KEY_ID and PEYTONIX_AWS_REGION',
   DisabledException: 'enable the KMS key',
   KMSInvalidStateException:
@@ -22,15 +22,29 @@ const KMS_FIXES: Record<string, string> = {
   KMSInternalException: 'KMS failed internally; retry later',
   DependencyTimeoutException: 'KMS timed out; retry later',
   ThrottlingException: 'KMS throttled the request; retry later or raise the request quota',
+  DryRunOperationException: 'the request was a dry run and did nothing; remove DryRun from it',
 };
 
-/** Turn an error from the KMS client into a KeyProviderError that names the fix. */
-export function kmsError(operation: string, keyId: string, error: unknown): KeyProviderError {
+/**
+ * Turn an error from the KMS client into a KeyProviderError that names the
+ * fix. `operation` is the KMS API name, such as Decrypt, which is also the
+ * IAM action. `context`, when given, names what the key protects.
+ */
+export function kmsError(
+  operation: string,
+  keyId: string,
+  error: unknown,
+  context?: string,
+): KeyProviderError {
   const name = error instanceof Error ? error.name : 'UnknownError';
-  const fix = KMS_FIXES[name] ?? 'check that KMS is reachable from this host and retry';
+  const fix =
+    name === 'AccessDeniedException'
+      ? `grant this role kms:${operation} on the key in its key policy or IAM policy`
+      : (KMS_FIXES[name] ?? 'check that KMS is reachable from this host and retry');
+  const subject = context === undefined ? '' : ` for context "${context}"`;
   return new KeyProviderError(
     name,
-    `KMS ${operation} with key ${keyId} failed (${name}): ${fix}.`,
+    `KMS ${operation} with key ${keyId}${subject} failed (${name}): ${fix}.`,
     {
       cause: error,
     },

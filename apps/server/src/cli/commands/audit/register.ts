@@ -76,7 +76,7 @@ export function registerAuditCommands(program: Command, io: CliIo, result: { cod
     .option('--from <time>', 'ISO 8601 time, inclusive')
     .option('--to <time>', 'ISO 8601 time, exclusive')
     .option('--actor <user-id>', 'acting user id')
-    .option('--actor-type <type>', 'user, system, scim or ai')
+    .option('--actor-type <type>', 'user, system, scim, ai or anonymous')
     .option('--action <code>', 'action code, such as auth.login_failed')
     .option('--outcome <outcome>', 'success, denied or failure')
     .option('--target-type <type>', 'target type, such as entity')

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 export interface AuditRecord {
   seq: number;
   occurredAt: string;
-  actorType: 'user' | 'system' | 'scim' | 'ai';
+  actorType: 'user' | 'system' | 'scim' | 'ai' | 'anonymous';
   actorId: string | null;
   onBehalfOf: string | null;
   channel: string;

@@ -119,6 +119,8 @@ export const totpConfirmInputSchema = z.strictObject({
     .regex(/^\d{6}$/, { error: 'expected the 6-digit code from your authenticator app' }),
 });
 
+export const totpRemoveInputSchema = z.strictObject({ password });
+
 export const recoveryCodesSchema = z.object({ recoveryCodes: z.array(z.string()) });
 
 export const apiTokenInputSchema = z.strictObject({

@@ -10,6 +10,7 @@ import { MigrationError } from '../platform/db/migrations.ts';
 import { isAppError } from '../platform/http/app-error.ts';
 import { KeyProviderError } from '../platform/keys/key-provider-error.ts';
 import { KeyFileError } from '../platform/keys/local-signing-key.ts';
+import { SealedSecretError } from '../platform/keys/sealed-secret.ts';
 import { type CliIo, CommandFailure, EXIT } from './cli-io.ts';
 import { asOption, dataDirOption, jsonOption } from './cli-options.ts';
 import { runAdminCreate } from './commands/admin-create.ts';
@@ -144,6 +145,8 @@ function failureCode(error: unknown): { code: string; exit: number } {
   if (error instanceof MigrationError) return { code: 'MIGRATION_REFUSED', exit: EXIT.failed };
   if (error instanceof KeyFileError) return { code: 'KEY_FILE_INVALID', exit: EXIT.failed };
   if (error instanceof KeyProviderError) return { code: 'KEY_PROVIDER_FAILED', exit: EXIT.failed };
+  if (error instanceof SealedSecretError)
+    return { code: 'SEALED_SECRET_INVALID', exit: EXIT.failed };
   if (error instanceof CheckpointKeyMismatchError)
     return { code: 'CHECKPOINT_KEY_MISMATCH', exit: EXIT.failed };
   if (error instanceof AuditChainDamagedError)

@@ -288,3 +288,45 @@ describe('second-factor guessing', () => {
     expect(statuses.slice(6)).toEqual([429]);
   });
 });
+
+describe('removing TOTP', () => {
+  let database: TestDatabase;
+  let testApp: TestApp;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    testApp = await startTestApp(database, { env: { PEYTONIX_PUBLIC_URL: ORIGIN } });
+    await createAdministrator(testApp, ADMIN);
+  });
+
+  afterAll(async () => {
+    await testApp.close();
+    await database.drop();
+  });
+
+  it('needs the password and leaves the next sign-in enrolment-only', async () => {
+    const session = (await login(testApp.app, ADMIN)).json() as { accessToken: string };
+    await enrolTotp(testApp.app, session.accessToken);
+    expect((await login(testApp.app, ADMIN)).json()).toMatchObject({ status: 'mfa_required' });
+
+    const wrong = await testApp.app.inject({
+      method: 'POST',
+      url: '/api/v1/account/mfa/totp/remove',
+      headers: bearer(session.accessToken),
+      payload: { password: 'not-the-password-9' },
+    });
+    const removed = await testApp.app.inject({
+      method: 'POST',
+      url: '/api/v1/account/mfa/totp/remove',
+      headers: bearer(session.accessToken),
+      payload: { password: PASSWORD },
+    });
+
+    expect(wrong.statusCode).toBe(401);
+    expect(removed.statusCode).toBe(204);
+    expect((await login(testApp.app, ADMIN)).json()).toMatchObject({
+      status: 'signed_in',
+      assurance: 'enrolment_only',
+    });
+  });
+});

@@ -36,6 +36,24 @@ describe('OpenAPI document', () => {
     );
   });
 
+  it('marks protected routes with security schemes', async () => {
+    const document = (
+      await testApp.app.inject({ method: 'GET', url: '/api/openapi.json' })
+    ).json() as {
+      paths: Record<string, Record<string, { security?: unknown }>>;
+    };
+
+    expect(document.paths['/api/v1/account']?.get?.security).toEqual([
+      { bearer: [] },
+      { cookie: [] },
+    ]);
+    expect(document.paths['/api/v1/users']?.post?.security).toEqual([
+      { bearer: [] },
+      { cookie: [] },
+    ]);
+    expect(document.paths['/api/v1/auth/login']?.post?.security).toBeUndefined();
+  });
+
   it('serves the reference page from local assets', async () => {
     const page = await testApp.app.inject({ method: 'GET', url: '/api/docs/' });
     expect(page.statusCode).toBe(200);

@@ -88,6 +88,11 @@ export async function runStart(io: CliIo, options: StartOptions): Promise<number
       db: runtime.database.db,
     });
     await assertCheckpointKey(runtime.database.db, checkpointKey);
+    // Open the access-token signing key now, creating the first one, so a
+    // missing or unreadable master key stops the start instead of failing
+    // every sign-in later.
+    const sessionKey = await runtime.services.auth.keyRing.signingKey();
+    logger.info({ kid: sessionKey.kid }, 'access-token signing key ready');
     sealer = startAuditSealer(runtime.database.db, logger);
     checkpoints = startCheckpointScheduler(
       runtime.database.db,

@@ -190,6 +190,7 @@ export type SessionRevokedReason =
   | 'administrator'
   | 'refresh_reuse'
   | 'password_changed'
+  | 'mfa_removed'
   | 'user_suspended'
   | 'user_deprovisioned';
 

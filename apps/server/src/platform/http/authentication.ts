@@ -2,6 +2,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Actor, RequestContext } from '../../modules/identity/actor.ts';
 import { AppError } from './app-error.ts';
 
+/** Name of the onRequest hook that protected routes use. */
+export const AUTHENTICATE_HOOK_NAME = 'authenticateRequest';
+
 /** Resolves the actor behind a request, or null when it carries no credential at all. */
 export type Authenticator = (request: FastifyRequest) => Promise<Actor | null>;
 
@@ -78,10 +81,12 @@ export function registerAuthentication(app: FastifyInstance, authenticate: Authe
     return actor;
   };
 
-  app.decorateRequest('actor', null);
-  app.decorate('authenticate', async (request: FastifyRequest) => {
+  // Named, so the OpenAPI transform can tell protected routes by their hook.
+  async function authenticateRequest(request: FastifyRequest) {
     await resolve(request);
-  });
+  }
+  app.decorateRequest('actor', null);
+  app.decorate('authenticate', authenticateRequest);
   app.decorate('requireActor', resolve);
 }
 

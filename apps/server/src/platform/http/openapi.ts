@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
+import { AUTHENTICATE_HOOK_NAME } from './authentication.ts';
 
 export const OPENAPI_PATH = '/api/openapi.json';
 export const API_REFERENCE_PATH = '/api/docs';
@@ -21,8 +22,33 @@ export async function registerOpenApi(app: FastifyInstance, version: string) {
           'Internal-audit and controls-testing platform. Errors are application/problem+json (RFC 9457) with a stable code and the request id.',
       },
       servers: [{ url: '/' }],
+      components: {
+        securitySchemes: {
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            description:
+              'An access token (EdDSA JWT) from sign-in, or a personal API token (ptx_...).',
+          },
+          cookie: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: '__Host-peytonix-access',
+            description:
+              'The browser session cookie. State-changing requests also need Origin and X-CSRF-Token.',
+          },
+        },
+      },
     },
-    transform: jsonSchemaTransform,
+    transform: (input) => {
+      const transformed = jsonSchemaTransform(input);
+      const hooks = [input.route.onRequest ?? []].flat();
+      if (!hooks.some((hook) => hook.name === AUTHENTICATE_HOOK_NAME)) return transformed;
+      return {
+        ...transformed,
+        schema: { ...transformed.schema, security: [{ bearer: [] }, { cookie: [] }] },
+      };
+    },
   });
 
   await app.register(swaggerUi, {

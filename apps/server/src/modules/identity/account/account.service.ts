@@ -42,6 +42,8 @@ export interface AccountService {
   beginTotp(actor: UserActor, context: RequestContext): Promise<TotpEnrolment>;
   /** Confirm TOTP with a first code; returns the ten recovery codes, shown once. */
   confirmTotp(actor: UserActor, code: string, context: RequestContext): Promise<string[]>;
+  /** Remove TOTP after checking the password again; the user's other sessions end. */
+  removeTotp(actor: UserActor, password: string, context: RequestContext): Promise<void>;
   regenerateRecoveryCodes(actor: UserActor, context: RequestContext): Promise<string[]>;
   listSessions(actor: UserActor): Promise<Awaited<ReturnType<typeof listLiveSessions>>>;
   revokeOwnSession(actor: UserActor, sessionId: string, context: RequestContext): Promise<void>;
@@ -260,6 +262,45 @@ export function createAccountService(deps: {
           }
           return codes;
         });
+    },
+
+    async removeTotp(actor, password, context) {
+      const stored = await db
+        .selectFrom('password_credentials')
+        .select('password_hash')
+        .where('user_id', '=', actor.userId)
+        .executeTakeFirst();
+      const check = await deps.passwords.verify(stored?.password_hash ?? null, password);
+      if (!check.matches) {
+        throw new AppError('INVALID_CREDENTIALS', { detail: 'The password is not correct.' });
+      }
+
+      await db.transaction().execute(async (tx) => {
+        const removed = await tx
+          .deleteFrom('totp_credentials')
+          .where('user_id', '=', actor.userId)
+          .returning('user_id')
+          .executeTakeFirst();
+        if (removed === undefined) {
+          throw new AppError('RESOURCE_NOT_FOUND', {
+            detail: 'This account has no TOTP authenticator. See GET /api/v1/account.',
+          });
+        }
+        const revoked = await revokeUserSessions(
+          tx,
+          actor.userId,
+          'mfa_removed',
+          sessionIdOf(actor) ?? undefined,
+        );
+        await appendAuditEvent(tx, {
+          actor,
+          action: 'auth.mfa_removed',
+          outcome: 'success',
+          target: { type: 'user', id: actor.userId },
+          context,
+          details: { method: 'totp', revokedSessionIds: revoked },
+        });
+      });
     },
 
     async regenerateRecoveryCodes(actor, context) {

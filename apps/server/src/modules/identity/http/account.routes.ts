@@ -9,6 +9,7 @@ import {
   sessionSummarySchema,
   totpConfirmInputSchema,
   totpEnrolmentSchema,
+  totpRemoveInputSchema,
 } from '@peytonix/contracts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -119,6 +120,29 @@ export function registerAccountRoutes(app: FastifyInstance, auth: AuthServices) 
         requestContext(request),
       ),
     }),
+  );
+
+  routes.post(
+    '/api/v1/account/mfa/totp/remove',
+    {
+      ...signedIn,
+      schema: {
+        tags: ['account'],
+        summary: 'Remove your TOTP authenticator',
+        description:
+          'Needs the password again, and ends your other sessions. Without a second factor, the next sign-in can only enrol one when MFA is required.',
+        body: totpRemoveInputSchema,
+        response: { 204: z.null() },
+      },
+    },
+    async (request, reply) => {
+      await auth.account.removeTotp(
+        await sessionActor(request),
+        request.body.password,
+        requestContext(request),
+      );
+      return reply.code(204).send(null);
+    },
   );
 
   routes.post(

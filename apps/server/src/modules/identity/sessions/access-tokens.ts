@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { errors, jwtVerify, SignJWT } from 'jose';
 import type { SessionKeyRing } from './session-signing-keys.ts';
+import { VerifiedTokenCache } from './verified-token-cache.ts';
 
 export const ACCESS_TOKEN_AUDIENCE = 'peytonix-api';
 /** RFC 9068 media type of a JWT access token, checked so an ID token or other JWT cannot pass. */
 const ACCESS_TOKEN_TYPE = 'at+jwt';
 const MAX_TOKEN_LENGTH = 4096;
 const CLOCK_TOLERANCE_SECONDS = 5;
+/** Verified tokens remembered per process; about 1 KiB each. */
+const VERIFIED_CACHE_ENTRIES = 10_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export interface AccessTokenClaims {
@@ -67,6 +70,7 @@ export function createAccessTokens(deps: {
   ttlMs: number;
 }): AccessTokens {
   const ttlSeconds = Math.floor(deps.ttlMs / 1000);
+  const verified = new VerifiedTokenCache(VERIFIED_CACHE_ENTRIES);
 
   return {
     async issue(claims) {
@@ -86,6 +90,8 @@ export function createAccessTokens(deps: {
     },
 
     async verify(token) {
+      const cached = verified.get(token, Date.now(), CLOCK_TOLERANCE_SECONDS * 1000);
+      if (cached !== null) return cached;
       if (token.length > MAX_TOKEN_LENGTH) {
         throw new AccessTokenError(
           'malformed',
@@ -118,7 +124,7 @@ export function createAccessTokens(deps: {
             requiredClaims: ['sub', 'sid', 'iat', 'nbf', 'exp', 'jti'],
           },
         );
-        const { sub, sid } = payload;
+        const { sub, sid, exp, nbf } = payload;
         if (
           typeof sub !== 'string' ||
           !UUID.test(sub) ||
@@ -127,7 +133,11 @@ export function createAccessTokens(deps: {
         ) {
           throw new AccessTokenError('claims', 'sub and sid must be UUIDs');
         }
-        return { userId: sub, sessionId: sid };
+        const claims = { userId: sub, sessionId: sid };
+        if (typeof exp === 'number' && typeof nbf === 'number') {
+          verified.set(token, { claims, expiresAtMs: exp * 1000, notBeforeMs: nbf * 1000 });
+        }
+        return claims;
       } catch (error) {
         throw rejectionOf(error);
       }

@@ -8,6 +8,7 @@ import type { SecurityEvents } from '../../audit-trail/security-events.ts';
 import type { Actor, RequestContext } from '../actor.ts';
 import type { AccessTokens } from './access-tokens.ts';
 import { newSecretToken, tokenHash } from './secret-tokens.ts';
+import { createSessionStateLoader } from './session-state-loader.ts';
 import {
   findRefreshTokenSession,
   insertRefreshToken,
@@ -95,6 +96,7 @@ export function createSessionService(deps: {
   securityEvents: SecurityEvents;
 }): SessionService {
   const { db, identity } = deps;
+  const loadSessionState = createSessionStateLoader(db, identity.sessionIdleMs);
 
   const withAccessToken: SessionService['withAccessToken'] = async (session) => {
     const { token, expiresAt } = await deps.accessTokens.issue({
@@ -237,7 +239,7 @@ export function createSessionService(deps: {
     },
 
     async revalidate(sessionId, userId) {
-      const state = await readSessionState(db, sessionId, identity.sessionIdleMs);
+      const state = await loadSessionState(sessionId);
       if (
         state === undefined ||
         state.user_id !== userId ||

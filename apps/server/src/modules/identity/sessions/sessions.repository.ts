@@ -59,13 +59,8 @@ export async function findRefreshTokenSession(db: Db | Tx, tokenSha256: Buffer) 
     .executeTakeFirst();
 }
 
-/**
- * The state that every authenticated request checks: one indexed read of
- * the session joined to its user. Liveness is computed with the database
- * clock, so all instances agree.
- */
-export async function readSessionState(db: Db | Tx, sessionId: string, idleMs: number) {
-  return await db
+function sessionStateQuery(db: Db | Tx, idleMs: number) {
+  return db
     .selectFrom('sessions')
     .innerJoin('users', 'users.id', 'sessions.user_id')
     .select([
@@ -83,9 +78,29 @@ export async function readSessionState(db: Db | Tx, sessionId: string, idleMs: n
         'within_idle',
       ),
       sql<boolean>`sessions.last_seen_at < now() - interval '60 seconds'`.as('touch_due'),
-    ])
+    ]);
+}
+
+export type SessionStateRow = NonNullable<Awaited<ReturnType<typeof readSessionState>>>;
+
+/**
+ * Read the state that authenticated requests check: the session joined to
+ * its user, by primary key. Liveness is computed with the database clock,
+ * so all instances agree.
+ */
+export async function readSessionState(db: Db | Tx, sessionId: string, idleMs: number) {
+  return await sessionStateQuery(db, idleMs)
     .where('sessions.id', '=', sessionId)
     .executeTakeFirst();
+}
+
+/** Read the states of several sessions in one query, for requests that arrived together. */
+export async function readSessionStates(
+  db: Db | Tx,
+  sessionIds: readonly string[],
+  idleMs: number,
+) {
+  return await sessionStateQuery(db, idleMs).where('sessions.id', 'in', sessionIds).execute();
 }
 
 export async function touchSession(db: Db | Tx, sessionId: string) {

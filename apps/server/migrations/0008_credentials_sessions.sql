@@ -136,7 +136,7 @@ CREATE TABLE sessions (
   revoked_at timestamptz,
   revoked_reason text CHECK (
     revoked_reason IN ('logout', 'sign_out_everywhere', 'administrator', 'refresh_reuse',
-                       'password_changed', 'mfa_removed', 'user_suspended', 'user_deprovisioned')
+                       'password_changed', 'user_suspended', 'user_deprovisioned')
   ),
   CHECK (expires_at > created_at),
   CHECK ((revoked_at IS NULL) = (revoked_reason IS NULL))

@@ -57,6 +57,11 @@ export const ROUTE_MODULES: readonly RouteModule[] = [
   (app, services) => registerAuditTrailRoutes(app, services.auditTrail),
 ];
 
+/** Trust the nearest `hops` proxies, as proxy-addr does for a number. */
+function trustHops(hops: number) {
+  return (_address: string, hop: number) => hop < hops;
+}
+
 /**
  * Build the HTTP application without listening, so tests can drive it with
  * `inject` and the CLI can call `listen`.
@@ -71,7 +76,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     }),
     genReqId: generateRequestId,
     bodyLimit: config.http.bodyLimitBytes,
-    trustProxy: config.http.trustProxy,
+    trustProxy:
+      typeof config.http.trustProxy === 'number'
+        ? trustHops(config.http.trustProxy)
+        : config.http.trustProxy,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { hasControlCharacter } from './text.ts';
 
 export const ENTITY_TYPES = ['organization', 'business_unit', 'subsidiary', 'engagement'] as const;
 
@@ -14,7 +15,8 @@ export const entityNameSchema = z
   .string()
   .trim()
   .min(1, { error: 'expected a name' })
-  .max(200, { error: 'expected at most 200 characters' });
+  .max(200, { error: 'expected at most 200 characters' })
+  .refine((value) => !hasControlCharacter(value), { error: 'expected no control characters' });
 
 /** Input for a new entity below an existing one; the root comes from `admin create`. */
 export const createEntityInputSchema = z.strictObject({

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { plainText } from './text.ts';
 
 const email = z
   .string()
@@ -124,7 +125,7 @@ export const totpRemoveInputSchema = z.strictObject({ password });
 export const recoveryCodesSchema = z.object({ recoveryCodes: z.array(z.string()) });
 
 export const apiTokenInputSchema = z.strictObject({
-  name: z.string().trim().min(1).max(100),
+  name: plainText(100),
   permissions: z.array(z.string().max(100)).min(1).max(100),
   expiresInDays: z.number().int().min(1).max(365),
 });
@@ -157,7 +158,7 @@ export const userSummarySchema = z.object({
 
 export const createUserInputSchema = z.strictObject({
   email,
-  displayName: z.string().trim().min(1).max(200),
+  displayName: plainText(200),
 });
 
 export const createdUserSchema = userSummarySchema.extend({
@@ -165,4 +166,7 @@ export const createdUserSchema = userSummarySchema.extend({
   setupSecretExpiresAt: z.iso.datetime(),
 });
 
-export const idParamsSchema = z.strictObject({ id: z.uuid({ error: 'expected a UUID' }) });
+/** UUIDs compare as text in code, so upper-case spellings are folded to the stored lower case. */
+export const idParamsSchema = z.strictObject({
+  id: z.uuid({ error: 'expected a UUID' }).transform((id) => id.toLowerCase()),
+});

@@ -3,3 +3,4 @@ export * from './entities.ts';
 export * from './identity.ts';
 export * from './problem.ts';
 export * from './setup.ts';
+export * from './text.ts';

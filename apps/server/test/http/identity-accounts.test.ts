@@ -99,6 +99,28 @@ describe('accounts, API tokens and session limits', () => {
       expect(response.json()).toMatchObject({ code: 'WEAK_PASSWORD' });
     });
 
+    it('throttles wrong current passwords like sign-in', async () => {
+      const session = await signIn(testApp.app, PREPARER);
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i += 1) {
+        const response = await testApp.app.inject({
+          method: 'POST',
+          url: '/api/v1/account/password',
+          headers: bearer(session.accessToken),
+          payload: {
+            currentPassword: `wrong-guess-${i}-abcdef`,
+            newPassword: 'granite-harbor-sonnet-42',
+          },
+        });
+        statuses.push(response.statusCode);
+      }
+
+      // Three free failures, then the account must wait before the next try.
+      expect(statuses.slice(0, 3)).toEqual([401, 401, 401]);
+      expect(statuses.slice(3)).toContain(429);
+      await owner.query(`DELETE FROM login_throttles WHERE key = $1`, [PREPARER]);
+    });
+
     it('changes the password and ends the other sessions', async () => {
       const kept = await signIn(testApp.app, PREPARER);
       const other = await signIn(testApp.app, PREPARER);
@@ -222,13 +244,36 @@ describe('accounts, API tokens and session limits', () => {
     it('refuses to let an administrator suspend themselves', async () => {
       const admin = await signIn(testApp.app, ADMIN);
 
-      const response = await testApp.app.inject({
+      for (const id of [admin.userId, admin.userId.toUpperCase()]) {
+        for (const verb of ['suspend', 'deprovision']) {
+          const response = await testApp.app.inject({
+            method: 'POST',
+            url: `/api/v1/users/${id}/${verb}`,
+            headers: bearer(admin.accessToken),
+          });
+          expect(response.statusCode, `${verb} ${id}`).toBe(422);
+        }
+      }
+      expect((await get('/api/v1/account', bearer(admin.accessToken))).statusCode).toBe(200);
+    });
+
+    it('rejects control characters in names', async () => {
+      const admin = await signIn(testApp.app, ADMIN);
+      const user = await testApp.app.inject({
         method: 'POST',
-        url: `/api/v1/users/${admin.userId}/suspend`,
+        url: '/api/v1/users',
         headers: bearer(admin.accessToken),
+        payload: { email: 'nul@example.com', displayName: 'a\u0000b' },
+      });
+      const token = await testApp.app.inject({
+        method: 'POST',
+        url: '/api/v1/account/api-tokens',
+        headers: bearer(admin.accessToken),
+        payload: { name: 'line\nbreak', permissions: ['audit_trail.read'], expiresInDays: 1 },
       });
 
-      expect(response.statusCode).toBe(422);
+      expect(user.statusCode).toBe(400);
+      expect(token.statusCode).toBe(400);
     });
   });
 

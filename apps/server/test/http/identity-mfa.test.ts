@@ -30,6 +30,7 @@ describe('second factors and throttling', () => {
           maxDelaySeconds: 1,
           lockAfter: 7,
           lockSeconds: 600,
+          maxLockSeconds: 600,
           windowSeconds: 600,
         },
         network: {
@@ -37,6 +38,7 @@ describe('second factors and throttling', () => {
           maxDelaySeconds: 1,
           lockAfter: 1000,
           lockSeconds: 600,
+          maxLockSeconds: 600,
           windowSeconds: 600,
         },
       },
@@ -246,6 +248,7 @@ describe('second-factor guessing', () => {
           maxDelaySeconds: 1,
           lockAfter: 6,
           lockSeconds: 600,
+          maxLockSeconds: 600,
           windowSeconds: 600,
         },
         network: {
@@ -253,6 +256,7 @@ describe('second-factor guessing', () => {
           maxDelaySeconds: 1,
           lockAfter: 1000,
           lockSeconds: 600,
+          maxLockSeconds: 600,
           windowSeconds: 600,
         },
       },

@@ -279,6 +279,41 @@ describe('sessions', () => {
       expect(response.json()).toMatchObject({ code: 'CSRF_REJECTED' });
     });
 
+    it('rejects cookie sign-in steps from a foreign origin', async () => {
+      const mfaToken = 'A'.repeat(43);
+      const requests = [
+        { url: '/api/v1/auth/login', payload: { email: ADMIN, password: PASSWORD } },
+        { url: '/api/v1/auth/login/totp', payload: { mfaToken, code: '123456' } },
+        {
+          url: '/api/v1/auth/login/recovery-code',
+          payload: { mfaToken, code: 'ABCD-EFGH-JKMN-PQRS' },
+        },
+        {
+          url: '/api/v1/auth/login/passkey',
+          payload: {
+            mfaToken,
+            response: {
+              id: 'B'.repeat(22),
+              rawId: 'B'.repeat(22),
+              type: 'public-key',
+              response: { clientDataJSON: 'AAAA', authenticatorData: 'AAAA', signature: 'AAAA' },
+              clientExtensionResults: {},
+            },
+          },
+        },
+      ];
+      for (const { url, payload } of requests) {
+        const response = await testApp.app.inject({
+          method: 'POST',
+          url,
+          headers: { origin: 'https://evil.example' },
+          payload,
+        });
+        expect(response.statusCode, url).toBe(403);
+        expect(response.json()).toMatchObject({ code: 'CSRF_REJECTED' });
+      }
+    });
+
     it('rejects a CSRF token of another session', async () => {
       const mine = await cookieSession();
       const other = await cookieSession();

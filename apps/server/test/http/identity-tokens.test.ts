@@ -67,6 +67,24 @@ describe('access token verification', () => {
     expect((await me(validToken)).statusCode).toBe(200);
   });
 
+  it('accepts the scheme name in any case', async () => {
+    const response = await testApp.app.inject({
+      method: 'GET',
+      url: '/api/v1/account',
+      headers: { authorization: `bearer ${validToken}` },
+    });
+
+    expect(response.statusCode).toBe(200);
+  });
+
+  it('names the Bearer scheme on 401', async () => {
+    const missing = await testApp.app.inject({ method: 'GET', url: '/api/v1/account' });
+    const invalid = await me(`${validToken.slice(0, -4)}AAAA`);
+
+    expect(missing.headers['www-authenticate']).toBe('Bearer realm="peytonix"');
+    expect(invalid.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
+  });
+
   it('accepts a token re-signed with the server key', async () => {
     expect((await me(await signWithServerKey({}))).statusCode).toBe(200);
   });

@@ -1,9 +1,15 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { accountKey, networkKey } from '../../src/modules/identity/login/login-throttle.ts';
+import { removeStaleSignInState } from '../../src/modules/identity/housekeeping.ts';
+import {
+  accountKey,
+  beginAttempt,
+  networkKey,
+} from '../../src/modules/identity/login/login-throttle.ts';
 import { normalizeRecoveryCode } from '../../src/modules/identity/mfa/recovery-codes.ts';
 import { createPasswordHasher } from '../../src/modules/identity/passwords/password-hasher.ts';
 import { findPasswordProblem } from '../../src/modules/identity/passwords/password-policy.ts';
+import { type DatabaseHandle, openDatabase } from '../../src/platform/db/database.ts';
 import { createLogger } from '../../src/platform/logging/logger.ts';
 import { migrateDatabase } from '../../src/runtime.ts';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
@@ -157,5 +163,81 @@ describe('grants version', () => {
     expect(before).toBe('1');
     expect(afterGrant).toBe('2');
     expect(afterRevoke).toBe('3');
+  });
+});
+
+describe('sign-in throttle in the database', () => {
+  let database: TestDatabase;
+  let owner: pg.Client;
+  let handle: DatabaseHandle;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    await migrateDatabase(database.ownerUrl, createLogger('silent'));
+    owner = new pg.Client({ connectionString: database.ownerUrl });
+    await owner.connect();
+    handle = openDatabase({
+      url: database.appUrl,
+      poolMax: 2,
+      statementTimeoutMs: 10_000,
+      applicationName: 'peytonix-test',
+      logger: createLogger('silent'),
+    });
+  });
+
+  afterAll(async () => {
+    await handle.close();
+    await owner.end();
+    await database.drop();
+  });
+
+  it('doubles each consecutive lock', async () => {
+    const rule = {
+      freeFailures: 100,
+      maxDelaySeconds: 1,
+      lockAfter: 2,
+      lockSeconds: 1,
+      maxLockSeconds: 4,
+      windowSeconds: 600,
+    };
+    const attempt = () => beginAttempt(handle.db, 'account', 'lock@example.com', rule);
+
+    expect(await attempt()).toMatchObject({ allowed: true, locked: false });
+    expect(await attempt()).toMatchObject({ allowed: true, locked: true });
+    expect((await attempt()).retryAfterSeconds).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect(await attempt()).toMatchObject({ allowed: true, locked: false });
+    expect(await attempt()).toMatchObject({ allowed: true, locked: true });
+
+    const refused = await attempt();
+    expect(refused.allowed).toBe(false);
+    expect(refused.retryAfterSeconds).toBe(2);
+  });
+
+  it('removes stale throttles and expired challenges only', async () => {
+    const user = await owner.query<{ id: string }>(
+      `INSERT INTO users (email, display_name) VALUES ('kim@example.com', 'Kim') RETURNING id`,
+    );
+    const userId = user.rows[0]?.id;
+    await owner.query(
+      `INSERT INTO login_throttles (scope, key, failures, last_attempt_at) VALUES
+         ('account', 'stale@example.com', 3, now() - interval '2 days'),
+         ('account', 'fresh@example.com', 3, now())`,
+    );
+    await owner.query(
+      `INSERT INTO mfa_challenges (user_id, token_sha256, created_at, expires_at) VALUES
+         ($1, decode(repeat('aa', 32), 'hex'), now() - interval '3 hours', now() - interval '2 hours'),
+         ($1, decode(repeat('bb', 32), 'hex'), now(), now() + interval '5 minutes')`,
+      [userId],
+    );
+
+    const removed = await removeStaleSignInState(handle.db);
+
+    expect(removed).toMatchObject({ throttles: 1, mfaChallenges: 1 });
+    const keys = await owner.query<{ key: string }>('SELECT key FROM login_throttles ORDER BY key');
+    expect(keys.rows.map((row) => row.key)).toContain('fresh@example.com');
+    expect(keys.rows.map((row) => row.key)).not.toContain('stale@example.com');
+    const challenges = await owner.query('SELECT 1 FROM mfa_challenges');
+    expect(challenges.rowCount).toBe(1);
   });
 });

@@ -28,7 +28,7 @@ const INVALID_VALUES: Record<string, string> = {
   PEYTONIX_BODY_LIMIT_BYTES: '12kb',
   PEYTONIX_RATE_LIMIT_MAX: '1.5',
   PEYTONIX_RATE_LIMIT_WINDOW_MS: 'ten',
-  PEYTONIX_TRUST_PROXY: 'on',
+  PEYTONIX_TRUST_PROXY: 'true',
   PEYTONIX_SHUTDOWN_TIMEOUT_MS: '1',
   PEYTONIX_STORAGE: 's4',
   PEYTONIX_KEYS: 'vault',
@@ -125,6 +125,24 @@ describe('configuration', () => {
       expect(result.stderr).toContain(name);
     });
   }
+
+  it.each([
+    ['false', false],
+    ['1', 1],
+    ['10.0.0.0/8, 192.0.2.10', ['10.0.0.0/8', '192.0.2.10']],
+    ['2001:db8::/32', ['2001:db8::/32']],
+  ])('reads PEYTONIX_TRUST_PROXY=%s', (value, expected) => {
+    expect(loadConfig({ PEYTONIX_TRUST_PROXY: value }).http.trustProxy).toEqual(expected);
+  });
+
+  it.each(['true', '11', '10.0.0.0/33', 'proxy.internal'])(
+    'rejects PEYTONIX_TRUST_PROXY=%s',
+    (value) => {
+      expect(problemsOf({ PEYTONIX_TRUST_PROXY: value }).problems[0]?.variable).toBe(
+        'PEYTONIX_TRUST_PROXY',
+      );
+    },
+  );
 
   it('requires https for the public origin in production', () => {
     const error = problemsOf({

@@ -12,6 +12,7 @@ import {
   sealerCheck,
   startAuditSealer,
 } from '../../modules/audit-trail/sealing/audit-sealer.ts';
+import { startIdentityHousekeeping } from '../../modules/identity/housekeeping.ts';
 import type { Config } from '../../platform/config/config.ts';
 import {
   databaseCheck,
@@ -20,6 +21,7 @@ import {
 } from '../../platform/health/platform-checks.ts';
 import type { JobQueue } from '../../platform/jobs/job-queue.ts';
 import { openCheckpointKey } from '../../platform/keys/key-provider.ts';
+import type { PeriodicTask } from '../../platform/scheduling/periodic-task.ts';
 import { openRuntime, type Runtime, startJobQueue } from '../../runtime.ts';
 import { prepareCommand } from '../cli-context.ts';
 import type { CliIo } from '../cli-io.ts';
@@ -82,6 +84,7 @@ export async function runStart(io: CliIo, options: StartOptions): Promise<number
   let jobs: JobQueue | undefined;
   let checkpoints: CheckpointScheduler | undefined;
   let sealer: AuditSealer | undefined;
+  let housekeeping: PeriodicTask | undefined;
   try {
     const checkpointKey = await openCheckpointKey(config, {
       create: true,
@@ -94,6 +97,7 @@ export async function runStart(io: CliIo, options: StartOptions): Promise<number
     const sessionKey = await runtime.services.auth.keyRing.signingKey();
     logger.info({ kid: sessionKey.kid }, 'access-token signing key ready');
     sealer = startAuditSealer(runtime.database.db, logger);
+    housekeeping = startIdentityHousekeeping(runtime.database.db, logger);
     checkpoints = startCheckpointScheduler(
       runtime.database.db,
       checkpointKey,
@@ -133,6 +137,7 @@ export async function runStart(io: CliIo, options: StartOptions): Promise<number
     const startedJobs = jobs;
     const startedCheckpoints = checkpoints;
     const startedSealer = sealer;
+    const startedHousekeeping = housekeeping;
     return await new Promise<number>((resolve) => {
       installShutdown(
         config,
@@ -142,6 +147,7 @@ export async function runStart(io: CliIo, options: StartOptions): Promise<number
           await startedJobs.stop(config.http.shutdownTimeoutMs);
           await startedCheckpoints.stop();
           await startedSealer.stop();
+          await startedHousekeeping.stop();
           await runtime.close();
         },
         resolve,
@@ -151,6 +157,7 @@ export async function runStart(io: CliIo, options: StartOptions): Promise<number
     await jobs?.stop(0);
     await checkpoints?.stop();
     await sealer?.stop();
+    await housekeeping?.stop();
     await runtime.close();
     throw error;
   }

@@ -7,7 +7,7 @@
  */
 export const PERMISSIONS = {
   'audit_trail.read': 'Search audit events, and read checkpoints and proofs.',
-  'users.manage': 'Create, suspend and reactivate users, and revoke their sessions.',
+  'users.manage': 'Create, suspend, reactivate and deprovision users, and revoke their sessions.',
 } as const;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -51,6 +51,15 @@ export function createAuthServices(deps: {
     ttlMs: identity.accessTokenTtlMs,
   });
   const sessions = createSessionService({ db, logger, identity, accessTokens, securityEvents });
+  const login = createLoginService({
+    db,
+    logger,
+    identity,
+    passwords,
+    sessions,
+    securityEvents,
+    ...(deps.throttlePolicy ? { throttlePolicy: deps.throttlePolicy } : {}),
+  });
 
   return {
     config: identity,
@@ -59,16 +68,13 @@ export function createAuthServices(deps: {
     keyRing,
     accessTokens,
     sessions,
-    login: createLoginService({
+    login,
+    account: createAccountService({
       db,
-      logger,
-      identity,
       passwords,
-      sessions,
-      securityEvents,
-      ...(deps.throttlePolicy ? { throttlePolicy: deps.throttlePolicy } : {}),
+      dataKeys: deps.dataKeys,
+      reauthenticate: login.verifyCurrentPassword,
     }),
-    account: createAccountService({ db, passwords, dataKeys: deps.dataKeys }),
     apiTokens: createApiTokenService({ db }),
     users: createUserAdminService({ db }),
     passkeys: createPasskeyService({ db, identity, logger }),

@@ -6,7 +6,8 @@ export interface Config {
     host: string;
     port: number;
     bodyLimitBytes: number;
-    trustProxy: boolean;
+    /** Fastify's trustProxy: false, a hop count, or trusted proxy addresses and CIDR ranges. */
+    trustProxy: false | number | string[];
     rateLimit: { max: number; windowMs: number };
     shutdownTimeoutMs: number;
   };

@@ -245,7 +245,7 @@ function assembleConfig(
       host,
       port,
       bodyLimitBytes: read<number>('PEYTONIX_BODY_LIMIT_BYTES'),
-      trustProxy: read<boolean>('PEYTONIX_TRUST_PROXY'),
+      trustProxy: read<false | number | string[]>('PEYTONIX_TRUST_PROXY'),
       rateLimit: {
         max: read<number>('PEYTONIX_RATE_LIMIT_MAX'),
         windowMs: read<number>('PEYTONIX_RATE_LIMIT_WINDOW_MS'),

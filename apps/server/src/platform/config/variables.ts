@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const booleanText = z
@@ -41,6 +42,32 @@ function isOriginUrl(value: string): boolean {
     return false;
   }
 }
+
+/** false, a hop count from 1 to 10, or a comma-separated list of IP addresses and CIDR ranges. */
+const trustProxyText = z.string().transform((value, context): false | number | string[] => {
+  const text = value.trim();
+  if (text === 'false' || text === '0') return false;
+  if (/^\d+$/.test(text)) {
+    const hops = Number(text);
+    if (hops >= 1 && hops <= 10) return hops;
+  } else {
+    const entries = text.split(',').map((entry) => entry.trim());
+    const valid = entries.every((entry) => {
+      const [address = '', prefix, extra] = entry.split('/');
+      if (extra !== undefined || isIP(address) === 0) return false;
+      if (prefix === undefined) return true;
+      const bits = Number(prefix);
+      return /^\d+$/.test(prefix) && bits <= (isIP(address) === 4 ? 32 : 128);
+    });
+    if (valid && entries.length > 0) return entries;
+  }
+  context.addIssue({
+    code: 'custom',
+    message:
+      'expected false, a hop count from 1 to 10, or comma-separated IP addresses or CIDR ranges',
+  });
+  return z.NEVER;
+});
 
 /**
  * One configuration variable: its schema, its default and the fix that an
@@ -156,11 +183,11 @@ export const VARIABLES = {
     fix: 'set PEYTONIX_RATE_LIMIT_WINDOW_MS to milliseconds such as 60000',
   },
   PEYTONIX_TRUST_PROXY: {
-    schema: booleanText,
+    schema: trustProxyText,
     defaultValue: 'false',
     description:
-      'Trust X-Forwarded-For from the load balancer when reading the client address. Enable only behind a proxy that sets it.',
-    fix: 'set PEYTONIX_TRUST_PROXY to true or false',
+      "Which proxies may set X-Forwarded-For: false (none; the socket address is the client), the number of proxy hops in front of the server (such as 1 behind one load balancer), or a comma-separated list of proxy addresses or CIDR ranges. Addresses to the left of the trusted ones are the client's own claim and are never used.",
+    fix: 'set PEYTONIX_TRUST_PROXY to false, a hop count such as 1, or proxy addresses such as 10.0.0.0/8',
   },
   PEYTONIX_SHUTDOWN_TIMEOUT_MS: {
     schema: integerText(100, 600_000),

@@ -8,9 +8,6 @@ export const AUTHENTICATE_HOOK_NAME = 'authenticateRequest';
 /** Resolves the actor behind a request, or null when it carries no credential at all. */
 export type Authenticator = (request: FastifyRequest) => Promise<Actor | null>;
 
-/** The authenticator of apps built without identity services: no request is authenticated. */
-export const noSessions: Authenticator = async () => null;
-
 declare module 'fastify' {
   interface FastifyInstance {
     /**
@@ -73,6 +70,7 @@ export function registerAuthentication(app: FastifyInstance, authenticate: Authe
       throw new AppError('UNAUTHENTICATED', {
         detail:
           'This endpoint needs a signed-in session or an API token, and the request carried none.',
+        headers: { 'www-authenticate': 'Bearer realm="peytonix"' },
       });
     }
     request.actor = actor;

@@ -58,6 +58,8 @@ export function createAccountService(deps: {
   db: Db;
   passwords: PasswordHasher;
   dataKeys: () => Promise<DataKeyProvider>;
+  /** Check the signed-in user's password again, throttled like sign-in. */
+  reauthenticate: (actor: UserActor, password: string, context: RequestContext) => Promise<void>;
 }): AccountService {
   const { db } = deps;
 
@@ -156,18 +158,12 @@ export function createAccountService(deps: {
     },
 
     async changePassword(actor, current, next, context) {
+      await deps.reauthenticate(actor, current, context);
       const stored = await db
-        .selectFrom('password_credentials')
-        .innerJoin('users', 'users.id', 'password_credentials.user_id')
-        .select(['password_hash', 'users.display_name'])
-        .where('user_id', '=', actor.userId)
+        .selectFrom('users')
+        .select('display_name')
+        .where('id', '=', actor.userId)
         .executeTakeFirst();
-      const check = await deps.passwords.verify(stored?.password_hash ?? null, current);
-      if (!check.matches) {
-        throw new AppError('INVALID_CREDENTIALS', {
-          detail: 'The current password is not correct.',
-        });
-      }
       requirePasswordAccepted(next, {
         email: actor.email,
         ...(stored ? { displayName: stored.display_name } : {}),
@@ -265,15 +261,7 @@ export function createAccountService(deps: {
     },
 
     async removeTotp(actor, password, context) {
-      const stored = await db
-        .selectFrom('password_credentials')
-        .select('password_hash')
-        .where('user_id', '=', actor.userId)
-        .executeTakeFirst();
-      const check = await deps.passwords.verify(stored?.password_hash ?? null, password);
-      if (!check.matches) {
-        throw new AppError('INVALID_CREDENTIALS', { detail: 'The password is not correct.' });
-      }
+      await deps.reauthenticate(actor, password, context);
 
       await db.transaction().execute(async (tx) => {
         const removed = await tx

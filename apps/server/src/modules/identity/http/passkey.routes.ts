@@ -2,6 +2,7 @@ import { signedInSchema, tokenDeliverySchema } from '@peytonix/contracts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { IdentityConfig } from '../../../platform/config/config.ts';
 import type { Db } from '../../../platform/db/database.ts';
 import { AppError } from '../../../platform/http/app-error.ts';
 import { requestContext } from '../../../platform/http/authentication.ts';
@@ -19,13 +20,14 @@ import {
 } from '../mfa/passkeys.ts';
 import { countUnusedRecoveryCodes, replaceRecoveryCodes } from '../mfa/recovery-codes.ts';
 import { upgradeSessionAssurance } from '../sessions/sessions.repository.ts';
-import { sendIssuedTokens } from './token-delivery.ts';
+import { assertSameOrigin, sendIssuedTokens } from './token-delivery.ts';
 
 /** Dependencies of the passkey routes. AuthServices with `db` and `passkeys` added satisfies it as it is. */
 export interface PasskeyRouteDeps {
   db: Db;
   login: LoginService;
   passkeys: PasskeyService;
+  config: IdentityConfig;
 }
 
 // ---------------------------------------------------------------------------
@@ -200,6 +202,7 @@ export function registerPasskeyRoutes(app: FastifyInstance, deps: PasskeyRouteDe
     },
     async (request, reply) => {
       const { response, delivery } = request.body;
+      if (delivery === 'cookie') assertSameOrigin(request, deps.config.publicOrigin, false);
       const tokens = await login.completeSecondFactor(
         request.body.mfaToken,
         'passkey',

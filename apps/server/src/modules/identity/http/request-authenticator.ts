@@ -43,9 +43,16 @@ export function createRequestAuthenticator(deps: {
       outcome: 'denied',
       reasonCode,
       context: requestContext(request),
-      details: { token, method: request.method, route: request.routeOptions.url ?? null },
+      details: {
+        credential: token,
+        method: request.method,
+        route: request.routeOptions.url ?? null,
+      },
     });
-    throw new AppError('UNAUTHENTICATED', { detail: REJECTED });
+    throw new AppError('UNAUTHENTICATED', {
+      detail: REJECTED,
+      headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
+    });
   };
 
   /** Run a database check, turning any failure other than our own errors into 503. */
@@ -96,6 +103,7 @@ export function createRequestAuthenticator(deps: {
         // Expiry is routine: the client refreshes. It is not audited.
         throw new AppError('UNAUTHENTICATED', {
           detail: 'The access token has expired. Refresh it.',
+          headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
         });
       }
       request.log.info({ reason: error.reason }, 'access token rejected');
@@ -148,7 +156,11 @@ export function createRequestAuthenticator(deps: {
       outcome: 'denied',
       reasonCode,
       context: requestContext(request),
-      details: { token: 'csrf', method: request.method, route: request.routeOptions.url ?? null },
+      details: {
+        credential: 'csrf',
+        method: request.method,
+        route: request.routeOptions.url ?? null,
+      },
     });
     throw new AppError('CSRF_REJECTED', {
       detail: `A request authenticated by cookie must come from ${deps.identity.publicOrigin} and carry the session's X-CSRF-Token header.`,
@@ -158,7 +170,8 @@ export function createRequestAuthenticator(deps: {
   return async (request) => {
     const authorization = request.headers.authorization;
     if (authorization !== undefined) {
-      const match = /^Bearer ([\x21-\x7E]+)$/.exec(authorization);
+      // The scheme name is case-insensitive (RFC 9110, section 11.1).
+      const match = /^bearer ([\x21-\x7E]+)$/i.exec(authorization);
       if (match?.[1] === undefined) {
         throw new AppError('UNAUTHENTICATED', {
           detail: 'The Authorization header must be "Bearer <token>" with one token.',

@@ -13,7 +13,9 @@ export interface ThrottleRule {
   freeFailures: number;
   maxDelaySeconds: number;
   lockAfter: number;
+  /** The first lock; each consecutive one lasts twice as long, up to `maxLockSeconds`. */
   lockSeconds: number;
+  maxLockSeconds: number;
   windowSeconds: number;
 }
 
@@ -30,6 +32,7 @@ export const DEFAULT_THROTTLE_POLICY: ThrottlePolicy = {
     maxDelaySeconds: 60,
     lockAfter: 10,
     lockSeconds: 900,
+    maxLockSeconds: 14_400,
     windowSeconds: 900,
   },
   network: {
@@ -37,6 +40,7 @@ export const DEFAULT_THROTTLE_POLICY: ThrottlePolicy = {
     maxDelaySeconds: 60,
     lockAfter: 200,
     lockSeconds: 900,
+    maxLockSeconds: 14_400,
     windowSeconds: 900,
   },
 };
@@ -94,7 +98,7 @@ export async function beginAttempt(
     locked: boolean;
   }>`SELECT * FROM login_attempt_begin(${scope}, ${key}, ${rule.freeFailures}::int,
       ${rule.maxDelaySeconds}::int, ${rule.lockAfter}::int, ${rule.lockSeconds}::int,
-      ${rule.windowSeconds}::int)`.execute(db);
+      ${rule.maxLockSeconds}::int, ${rule.windowSeconds}::int)`.execute(db);
   const row = result.rows[0];
   if (row === undefined) {
     throw new Error('login_attempt_begin returned no row');

@@ -5,7 +5,7 @@ import type { AuthMethod } from '../../../platform/db/schema.ts';
 import { AppError } from '../../../platform/http/app-error.ts';
 import { appendAuditEvent } from '../../audit-trail/audit-trail.service.ts';
 import type { SecurityEvents } from '../../audit-trail/security-events.ts';
-import type { Actor, RequestContext } from '../actor.ts';
+import type { Actor, RequestContext, UserActor } from '../actor.ts';
 import type { PasswordHasher } from '../passwords/password-hasher.ts';
 import { newSecretToken, tokenHash } from '../sessions/secret-tokens.ts';
 import type { IssuedTokens, SessionService } from '../sessions/session.service.ts';
@@ -65,6 +65,12 @@ export interface LoginService {
     context: RequestContext,
     check: (tx: Tx, userId: string) => Promise<FactorCheck>,
   ): Promise<IssuedTokens>;
+  /**
+   * Check a signed-in user's password again before a sensitive change. It
+   * counts against the same throttle as sign-in, so a stolen session cannot
+   * guess the password at full speed.
+   */
+  verifyCurrentPassword(actor: UserActor, password: string, context: RequestContext): Promise<void>;
   /** The user id behind an open challenge, for building passkey options; null when not usable. */
   challengeUser(mfaToken: string): Promise<{ userId: string } | null>;
 }
@@ -328,6 +334,31 @@ export function createLoginService(deps: {
 
       await takeBack(decisions, result.user.email, context, ['network', 'account']);
       return await startSession(result.user, 'full', ['password', method], context);
+    },
+
+    async verifyCurrentPassword(actor, password, context) {
+      const decisions = await throttle(actor.email, context);
+      const stored = await db
+        .selectFrom('password_credentials')
+        .select('password_hash')
+        .where('user_id', '=', actor.userId)
+        .executeTakeFirst();
+      const check = await deps.passwords.verify(stored?.password_hash ?? null, password);
+      if (!check.matches) {
+        await deps.securityEvents.record({
+          actor,
+          action: 'auth.login_failed',
+          outcome: 'failure',
+          reasonCode: 'current_password_invalid',
+          target: { type: 'user', id: actor.userId },
+          context,
+        });
+        await recordLocks(actor.email, actor.userId, decisions, context);
+        throw new AppError('INVALID_CREDENTIALS', {
+          detail: 'The current password is not correct.',
+        });
+      }
+      await takeBack(decisions, actor.email, context, ['network', 'account']);
     },
 
     async challengeUser(mfaToken) {

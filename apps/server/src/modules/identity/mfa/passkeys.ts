@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { plainText } from '@peytonix/contracts';
 import {
   type AuthenticationResponseJSON,
   generateAuthenticationOptions,
@@ -61,7 +62,7 @@ export const credentialIdSchema = z
   .string()
   .regex(/^[A-Za-z0-9_-]{16,1366}$/, { error: 'expected 16 to 1366 base64url characters' });
 
-export const passkeyNameSchema = z.string().trim().min(1).max(100);
+export const passkeyNameSchema = plainText(100);
 
 /**
  * Extension outputs are accepted as any JSON object, or left out, because

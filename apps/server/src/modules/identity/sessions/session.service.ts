@@ -115,7 +115,7 @@ export function createSessionService(deps: {
       outcome: 'denied',
       reasonCode,
       context,
-      details: { token: 'refresh' },
+      details: { credential: 'refresh' },
     });
     throw new AppError('UNAUTHENTICATED', { detail: UNAUTHENTICATED_REFRESH });
   };

@@ -77,7 +77,10 @@ function sessionStateQuery(db: Db | Tx, idleMs: number) {
       sql<boolean>`sessions.last_seen_at > now() - make_interval(secs => ${idleMs / 1000})`.as(
         'within_idle',
       ),
-      sql<boolean>`sessions.last_seen_at < now() - interval '60 seconds'`.as('touch_due'),
+      // Written at most once a minute, and often enough for short idle timeouts.
+      sql<boolean>`sessions.last_seen_at < now() - make_interval(secs => ${Math.min(60, idleMs / 4000)})`.as(
+        'touch_due',
+      ),
     ]);
 }
 

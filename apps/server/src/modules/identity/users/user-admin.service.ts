@@ -159,14 +159,14 @@ export function createUserAdminService(deps: { db: Db }): UserAdminService {
     },
 
     async setStatus(actor, userId, status, context) {
-      if (userId === actor.userId) {
-        throw new AppError('BUSINESS_RULE_VIOLATED', {
-          detail: 'You cannot change the status of your own account. Ask another administrator.',
-          extensions: { rule: 'SOD_SELF_STATUS_CHANGE' },
-        });
-      }
       return await db.transaction().execute(async (tx) => {
         const organizationId = await authorize(tx, actor);
+        if (userId.toLowerCase() === actor.userId.toLowerCase()) {
+          throw new AppError('BUSINESS_RULE_VIOLATED', {
+            detail: 'You cannot change the status of your own account. Ask another administrator.',
+            extensions: { rule: 'SOD_SELF_STATUS_CHANGE' },
+          });
+        }
         const user = await loadUser(tx, userId);
         if (user.status === status) return toSummary(user);
         if (user.status === 'deprovisioned') {

@@ -36,6 +36,7 @@ import {
   openDataKeyProvider,
 } from '../apps/server/src/platform/keys/key-provider.ts';
 import { createLogger } from '../apps/server/src/platform/logging/logger.ts';
+import { openObjectStorage } from '../apps/server/src/platform/storage/open-object-storage.ts';
 import { migrateDatabase } from '../apps/server/src/runtime.ts';
 import { createServices, type Services } from '../apps/server/src/services.ts';
 
@@ -165,12 +166,15 @@ async function startServer(config: Config, appUrl: string): Promise<Server> {
     applicationName: 'peytonix-bench',
     logger,
   });
+  const dataKeys = memoizeKey(() => openDataKeyProvider(config, { create: true }));
   const services = createServices({
     db: database.db,
     logger,
     checkpointKey: memoizeKey(() => openCheckpointKey(config, { create: true, db: database.db })),
     identity: config.identity,
-    dataKeys: memoizeKey(() => openDataKeyProvider(config, { create: true })),
+    dataKeys,
+    storage: memoizeKey(() => openObjectStorage(config, dataKeys)),
+    workRoot: path.join(config.dataDir, 'work'),
   });
   const closeServices = async () => {
     await services.close();

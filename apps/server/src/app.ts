@@ -7,6 +7,7 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { registerAuditTrailRoutes } from './modules/audit-trail/audit-trail.routes.ts';
+import { registerDatasetRoutes } from './modules/datasets/datasets.routes.ts';
 import { registerAccountRoutes } from './modules/identity/http/account.routes.ts';
 import { registerAuthRoutes } from './modules/identity/http/auth.routes.ts';
 import { registerPasskeyRoutes } from './modules/identity/http/passkey.routes.ts';
@@ -55,6 +56,7 @@ export const ROUTE_MODULES: readonly RouteModule[] = [
   (app, services) => registerUserRoutes(app, services.auth),
   (app, services) => registerPasskeyRoutes(app, services.auth),
   (app, services) => registerAuditTrailRoutes(app, services.auditTrail),
+  (app, services) => registerDatasetRoutes(app, services.datasets),
 ];
 
 /** Trust the nearest `hops` proxies, as proxy-addr does for a number. */

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { JOB_DEFINITIONS } from './jobs.ts';
@@ -19,6 +20,7 @@ import {
   openCheckpointKey,
   openDataKeysForDatabase,
 } from './platform/keys/key-provider.ts';
+import { openObjectStorage } from './platform/storage/open-object-storage.ts';
 import { createServices, type Services } from './services.ts';
 
 /** Everything a command needs once the database is open. */
@@ -81,6 +83,7 @@ export async function openRuntime(
       applicationName: `peytonix-${options.command}`,
       logger,
     });
+    const dataKeys = memoizeKey(() => openDataKeysForDatabase(config, database.db));
     const services = createServices({
       db: database.db,
       logger,
@@ -88,7 +91,9 @@ export async function openRuntime(
         openCheckpointKey(config, { create: false, db: database.db }),
       ),
       identity: config.identity,
-      dataKeys: memoizeKey(() => openDataKeysForDatabase(config, database.db)),
+      dataKeys,
+      storage: memoizeKey(() => openObjectStorage(config, dataKeys)),
+      workRoot: path.join(config.dataDir, 'work'),
     });
     return {
       target,

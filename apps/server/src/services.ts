@@ -8,6 +8,10 @@ import {
   type SecurityEvents,
 } from './modules/audit-trail/security-events.ts';
 import {
+  createDatasetsService,
+  type DatasetsService,
+} from './modules/datasets/datasets.service.ts';
+import {
   createEntitiesService,
   type EntitiesService,
 } from './modules/entities/entities.service.ts';
@@ -21,11 +25,13 @@ import type { IdentityConfig } from './platform/config/config.ts';
 import type { Db } from './platform/db/database.ts';
 import type { DataKeyProvider } from './platform/keys/data-key-provider.ts';
 import type { SigningKey } from './platform/keys/signing-key.ts';
+import type { ObjectStorage } from './platform/storage/object-storage.ts';
 
 /** Every module's service, built once per process from the shared dependencies. */
 export interface Services {
   identity: IdentityService;
   auth: AuthServices;
+  datasets: DatasetsService;
   entities: EntitiesService;
   auditTrail: AuditTrailReader;
   securityEvents: SecurityEvents;
@@ -41,6 +47,10 @@ export interface ServiceDeps {
   identity: IdentityConfig;
   /** The envelope-encryption provider for sealed secrets; opened on first use. */
   dataKeys: () => Promise<DataKeyProvider>;
+  /** Object storage for dataset files; opened on first use. */
+  storage: () => Promise<ObjectStorage>;
+  /** Directory for temporary work files such as imports in progress. */
+  workRoot: string;
   /** Overrides the sign-in throttle, for tests that cannot wait minutes. */
   throttlePolicy?: ThrottlePolicy;
 }
@@ -50,6 +60,7 @@ export function createServices(deps: ServiceDeps): Services {
   return {
     identity: createIdentityService(deps),
     auth: createAuthServices({ ...deps, securityEvents }),
+    datasets: createDatasetsService({ ...deps, securityEvents }),
     entities: createEntitiesService({ ...deps, securityEvents }),
     auditTrail: createAuditTrailReader({ ...deps, securityEvents }),
     securityEvents,

@@ -1,4 +1,5 @@
 export * from './audit.ts';
+export * from './datasets.ts';
 export * from './entities.ts';
 export * from './identity.ts';
 export * from './problem.ts';

@@ -15,6 +15,12 @@ import { type CliIo, CommandFailure, EXIT } from './cli-io.ts';
 import { asOption, dataDirOption, jsonOption } from './cli-options.ts';
 import { runAdminCreate } from './commands/admin-create.ts';
 import { registerAuditCommands } from './commands/audit/register.ts';
+import {
+  runDatasetsImport,
+  runDatasetsList,
+  runDatasetsShow,
+} from './commands/datasets/datasets-commands.ts';
+import { parseOptionFlags } from './commands/datasets/parse-option-flags.ts';
 import { runEntitiesCreate, runEntitiesList } from './commands/entities.ts';
 import { runMigrate } from './commands/migrate.ts';
 import { runSessionsRotateKey } from './commands/sessions-rotate-key.ts';
@@ -119,6 +125,41 @@ function buildProgram(io: CliIo, result: { code: number }): Command {
       result.code = await runEntitiesCreate(io, options);
     });
 
+  const datasets = program.command('datasets').description('imported extracts and their versions');
+  const importCommand = datasets
+    .command('import <file>')
+    .description('import a CSV, TSV, Parquet, JSON Lines or XLSX file as a new dataset version')
+    .requiredOption('--entity <code>', 'code of the entity that owns the dataset')
+    .requiredOption('--name <name>', 'dataset name; a new name creates the dataset')
+    .option('--description <text>', 'description of a new dataset');
+  for (const option of parseOptionFlags()) importCommand.addOption(option);
+  importCommand
+    .addOption(asOption())
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .action(async (file: string, options) => {
+      result.code = await runDatasetsImport(io, file, options);
+    });
+  datasets
+    .command('list')
+    .description("list the datasets in the acting user's scope")
+    .addOption(asOption())
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .action(async (options) => {
+      result.code = await runDatasetsList(io, options);
+    });
+  datasets
+    .command('show <name>')
+    .description('show a dataset: its versions, fingerprints and column types')
+    .requiredOption('--entity <code>', 'code of the entity that owns the dataset')
+    .addOption(asOption())
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .action(async (name: string, options) => {
+      result.code = await runDatasetsShow(io, name, options);
+    });
+
   registerAuditCommands(program, io, result);
 
   program
@@ -185,7 +226,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         : String(error);
     io.stderr.write(`peytonix: ${message}\n`);
     if (json) {
-      io.stdout.write(`${JSON.stringify({ ok: false, error: { code, message } }, null, 2)}\n`);
+      const extensions = isAppError(error) ? error.extensions : {};
+      io.stdout.write(
+        `${JSON.stringify({ ok: false, error: { code, message, ...extensions } }, null, 2)}\n`,
+      );
     }
     if (
       code === 'COMMAND_FAILED' &&

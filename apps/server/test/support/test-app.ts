@@ -24,6 +24,7 @@ import {
 import { openLocalSigningKey } from '../../src/platform/keys/local-signing-key.ts';
 import type { SigningKey } from '../../src/platform/keys/signing-key.ts';
 import { createLogger } from '../../src/platform/logging/logger.ts';
+import { openObjectStorage } from '../../src/platform/storage/open-object-storage.ts';
 import { migrateDatabase } from '../../src/runtime.ts';
 import { createServices, type Services } from '../../src/services.ts';
 
@@ -90,12 +91,15 @@ export async function startTestApp(
   }
   const migrationFiles = readMigrationFiles();
   const checkpointKey = () => openCheckpointKey(config, { create: true });
+  const dataKeys = memoizeKey(() => openDataKeyProvider(config, { create: true }));
   const services = createServices({
     db: database.db,
     logger,
     checkpointKey,
     identity: config.identity,
-    dataKeys: memoizeKey(() => openDataKeyProvider(config, { create: true })),
+    dataKeys,
+    storage: memoizeKey(() => openObjectStorage(config, dataKeys)),
+    workRoot: path.join(config.dataDir, 'work'),
     ...(options.throttlePolicy ? { throttlePolicy: options.throttlePolicy } : {}),
   });
   const app = await buildApp(config, {
@@ -135,12 +139,15 @@ export function createTestServices(
 ): Services {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'peytonix-keys-'));
   const config = loadConfig({ PEYTONIX_DATA_DIR: dataDir });
+  const dataKeys = memoizeKey(() => openDataKeyProvider(config, { create: true }));
   return createServices({
     db,
     logger,
     checkpointKey: () => openLocalSigningKey(dataDir, CHECKPOINT_KEY_FILE, { create: true }),
     identity: config.identity,
-    dataKeys: memoizeKey(() => openDataKeyProvider(config, { create: true })),
+    dataKeys,
+    storage: memoizeKey(() => openObjectStorage(config, dataKeys)),
+    workRoot: path.join(dataDir, 'work'),
   });
 }
 

@@ -7,6 +7,7 @@
  */
 export const PERMISSIONS = {
   'audit_trail.read': 'Search audit events, and read checkpoints and proofs.',
+  'datasets.read': 'List datasets and read their versions, fingerprints and column types.',
   'users.manage': 'Create, suspend, reactivate and deprovision users, and revoke their sessions.',
 } as const;
 

@@ -13,6 +13,7 @@ export const AUDIT_CATEGORIES = {
   access: 'Roles and grants',
   entities: 'Entities and engagements',
   configuration: 'Platform configuration',
+  datasets: 'Datasets',
   tests: 'Test definitions and runs',
   exceptions: 'Exceptions and sign-offs',
   evidence: 'Evidence',
@@ -165,6 +166,20 @@ export const AUDIT_ACTIONS = {
   'config.changed': {
     category: 'configuration',
     description: 'A platform setting was changed; details hold the old and new values.',
+  },
+  'dataset.version_imported': {
+    category: 'datasets',
+    description:
+      'A file was imported as a new dataset version; details hold its fingerprints, row count and parse options.',
+  },
+  'dataset.import_failed': {
+    category: 'datasets',
+    description:
+      'An import was rejected; reason_code gives the cause and details the file, line and column.',
+  },
+  'dataset.import_denied': {
+    category: 'authorization',
+    description: 'An actor without an importing role tried to import into an entity.',
   },
   'test_definition.drafted': {
     category: 'tests',

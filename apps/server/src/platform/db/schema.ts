@@ -244,6 +244,44 @@ export interface SessionSigningKeysTable {
   created_at: Generated<Date>;
 }
 
+export interface DatasetsTable {
+  id: Generated<string>;
+  entity_id: string;
+  name: string;
+  description: Generated<string>;
+  created_by: string;
+  created_at: Generated<Date>;
+  latest_version: Generated<number>;
+}
+
+export type DatasetFormat = 'csv' | 'tsv' | 'parquet' | 'jsonl' | 'xlsx';
+
+export interface DatasetColumn {
+  name: string;
+  type: string;
+  nullable: boolean;
+  sourceName: string;
+}
+
+export interface DatasetVersionsTable {
+  id: Generated<string>;
+  dataset_id: string;
+  version: number;
+  source_file_name: string;
+  source_format: DatasetFormat;
+  parse_options: ColumnType<Record<string, unknown>, string, never>;
+  raw_object_key: string;
+  raw_sha256: Buffer;
+  raw_size: ColumnType<string, string | number, never>;
+  parquet_object_key: string;
+  parquet_sha256: Buffer;
+  parquet_size: ColumnType<string, string | number, never>;
+  columns: ColumnType<DatasetColumn[], string, never>;
+  row_count: ColumnType<string, string | number, never>;
+  created_by: string;
+  created_at: Generated<Date>;
+}
+
 export interface PeytonixMigrationsTable {
   version: number;
   name: string;
@@ -275,5 +313,7 @@ export interface Database {
   api_tokens: ApiTokensTable;
   login_throttles: LoginThrottlesTable;
   session_signing_keys: SessionSigningKeysTable;
+  datasets: DatasetsTable;
+  dataset_versions: DatasetVersionsTable;
   peytonix_migrations: PeytonixMigrationsTable;
 }

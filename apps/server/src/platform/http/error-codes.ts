@@ -18,6 +18,7 @@ export const ERROR_CODES = {
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
   BUSINESS_RULE_VIOLATED: { status: 422, title: 'Business rule violated' },
   WEAK_PASSWORD: { status: 422, title: 'Password rejected' },
+  IMPORT_REJECTED: { status: 422, title: 'Import rejected' },
   RATE_LIMITED: { status: 429, title: 'Too many requests' },
   LOGIN_THROTTLED: { status: 429, title: 'Too many sign-in attempts' },
   INTERNAL_ERROR: { status: 500, title: 'Internal server error' },

@@ -1,0 +1,333 @@
+import { randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { Db } from '../../platform/db/database.ts';
+import type { DatasetColumn, DatasetFormat } from '../../platform/db/schema.ts';
+import { AppError } from '../../platform/http/app-error.ts';
+import type { ObjectStorage } from '../../platform/storage/object-storage.ts';
+import { findRolesCovering, type Role } from '../access/grants.repository.ts';
+import { appendAuditEvent } from '../audit-trail/audit-trail.service.ts';
+import type { SecurityEvents } from '../audit-trail/security-events.ts';
+import { findEntityByCode } from '../entities/entities.repository.ts';
+import type { Actor, RequestContext } from '../identity/actor.ts';
+import {
+  type DatasetVersionRow,
+  ensureDataset,
+  findDatasetByName,
+  insertDatasetVersion,
+  listDatasetsInUserScope,
+  listDatasetVersions,
+  nextVersionNumber,
+} from './datasets.repository.ts';
+import {
+  ImportError,
+  type ImportResult,
+  importDataset,
+  type ParseOptions,
+} from './import/import-dataset.ts';
+
+/** Roles that may import data into an entity. NOTE: interim rule until the permission catalogue maps roles. */
+const IMPORTING_ROLES: readonly Role[] = ['preparer', 'administrator'];
+
+export interface DatasetImportInput {
+  entityCode: string;
+  datasetName: string;
+  description?: string;
+  filePath: string;
+  fileName: string;
+  format?: DatasetFormat;
+  options?: ParseOptions;
+}
+
+export interface DatasetVersionSummary {
+  datasetId: string;
+  datasetName: string;
+  entityCode: string;
+  versionId: string;
+  version: number;
+  sourceFileName: string;
+  sourceFormat: DatasetFormat;
+  rowCount: number;
+  /** SHA-256 of the raw file, hex. */
+  sha256: string;
+  rawSize: number;
+  /** SHA-256 of the normalized Parquet copy, hex. */
+  parquetSha256: string;
+  parquetSize: number;
+  columns: DatasetColumn[];
+  parseOptions: Record<string, unknown>;
+  createdAt: string;
+}
+
+export interface DatasetSummary {
+  id: string;
+  entityId: string;
+  entityCode: string;
+  name: string;
+  description: string;
+  latestVersion: number;
+  createdAt: string;
+}
+
+export interface DatasetsService {
+  importFile(
+    actor: Actor,
+    input: DatasetImportInput,
+    context?: RequestContext,
+  ): Promise<DatasetVersionSummary>;
+  listInScope(actor: Actor): Promise<DatasetSummary[]>;
+  /** A dataset named `name` in entity `entityCode`, with all its versions, newest first. */
+  show(
+    actor: Actor,
+    entityCode: string,
+    name: string,
+  ): Promise<DatasetSummary & { versions: DatasetVersionSummary[] }>;
+}
+
+function toVersionSummary(
+  row: DatasetVersionRow,
+  dataset: { name: string; entityCode: string },
+): DatasetVersionSummary {
+  return {
+    datasetId: row.dataset_id,
+    datasetName: dataset.name,
+    entityCode: dataset.entityCode,
+    versionId: row.id,
+    version: row.version,
+    sourceFileName: row.source_file_name,
+    sourceFormat: row.source_format,
+    rowCount: Number(row.row_count),
+    sha256: row.raw_sha256.toString('hex'),
+    rawSize: Number(row.raw_size),
+    parquetSha256: row.parquet_sha256.toString('hex'),
+    parquetSize: Number(row.parquet_size),
+    columns: row.columns,
+    parseOptions: row.parse_options,
+    createdAt: new Date(row.created_at).toISOString(),
+  };
+}
+
+function notVisible(entityCode: string): AppError {
+  return new AppError('RESOURCE_NOT_FOUND', {
+    detail: `No entity with code ${JSON.stringify(entityCode)} is visible to you. Check the code with "peytonix entities list".`,
+  });
+}
+
+function importFailure(error: ImportError, fileName: string): AppError {
+  return new AppError('IMPORT_REJECTED', {
+    detail: error.message,
+    extensions: {
+      reason: error.code,
+      fileName,
+      ...(error.line !== undefined ? { line: error.line } : {}),
+      ...(error.column !== undefined ? { column: error.column } : {}),
+      ...(error.value !== undefined ? { value: error.value } : {}),
+    },
+    internal: error,
+  });
+}
+
+/**
+ * Datasets and their versions. An import is all-or-nothing: the file is
+ * parsed into Parquet in a private work directory, both files go to object
+ * storage, and only then does one transaction record the version and its
+ * audit event. When that transaction fails, the stored objects are deleted.
+ */
+export function createDatasetsService(deps: {
+  db: Db;
+  logger: Logger;
+  securityEvents: SecurityEvents;
+  storage: () => Promise<ObjectStorage>;
+  /** Directory for import work files; each import gets a private subdirectory. */
+  workRoot: string;
+}): DatasetsService {
+  const { db } = deps;
+
+  const loadEntity = async (actor: Actor, entityCode: string) => {
+    const entity = await findEntityByCode(db, entityCode);
+    const roles =
+      entity && actor.type === 'user' ? await findRolesCovering(db, actor.userId, entity.id) : [];
+    // An entity outside the actor's scope is reported like a missing one.
+    if (!entity || roles.length === 0) throw notVisible(entityCode);
+    return { entity, roles };
+  };
+
+  const storeVersion = async (
+    actor: Actor & { type: 'user' },
+    entity: { id: string; code: string },
+    input: DatasetImportInput,
+    result: ImportResult,
+    context: RequestContext | undefined,
+  ): Promise<DatasetVersionSummary> => {
+    const storage = await deps.storage();
+    const versionId = randomUUID();
+    const rawKey = `dataset-versions/${versionId}/raw`;
+    const parquetKey = `dataset-versions/${versionId}/parquet`;
+
+    await storage.put(rawKey, createReadStream(input.filePath), {
+      contentType: 'application/octet-stream',
+      sha256: result.rawSha256,
+    });
+    try {
+      await storage.put(parquetKey, createReadStream(result.parquetPath), {
+        contentType: 'application/vnd.apache.parquet',
+        sha256: result.parquetSha256,
+      });
+      return await db.transaction().execute(async (tx) => {
+        const dataset = await ensureDataset(tx, {
+          entityId: entity.id,
+          name: input.datasetName,
+          description: input.description ?? '',
+          createdBy: actor.userId,
+        });
+        const version = await nextVersionNumber(tx, dataset.id);
+        await insertDatasetVersion(tx, {
+          id: versionId,
+          datasetId: dataset.id,
+          version,
+          sourceFileName: input.fileName,
+          sourceFormat: result.format,
+          parseOptions: result.appliedOptions,
+          rawObjectKey: rawKey,
+          rawSha256: Buffer.from(result.rawSha256, 'hex'),
+          rawSize: result.rawSize,
+          parquetObjectKey: parquetKey,
+          parquetSha256: Buffer.from(result.parquetSha256, 'hex'),
+          parquetSize: result.parquetSize,
+          columns: result.columns,
+          rowCount: result.rowCount,
+          createdBy: actor.userId,
+        });
+        await appendAuditEvent(tx, {
+          actor,
+          action: 'dataset.version_imported',
+          outcome: 'success',
+          target: { type: 'dataset_version', id: versionId },
+          entityId: entity.id,
+          ...(context ? { context } : {}),
+          details: {
+            datasetId: dataset.id,
+            datasetName: dataset.name,
+            version,
+            fileName: input.fileName,
+            format: result.format,
+            rowCount: result.rowCount,
+            rawSha256: result.rawSha256,
+            parquetSha256: result.parquetSha256,
+            parseOptions: result.appliedOptions,
+          },
+        });
+        const [row] = await listDatasetVersions(tx, dataset.id);
+        if (row === undefined || row.id !== versionId)
+          throw new Error('the new dataset version was not found');
+        return toVersionSummary(row, { name: dataset.name, entityCode: entity.code });
+      });
+    } catch (error) {
+      for (const key of [rawKey, parquetKey]) {
+        await storage.delete(key).catch((cleanupError: unknown) => {
+          deps.logger.error(
+            { err: cleanupError, key },
+            'removing an object of a failed import failed',
+          );
+        });
+      }
+      throw error;
+    }
+  };
+
+  return {
+    async importFile(actor, input, context) {
+      const { entity, roles } = await loadEntity(actor, input.entityCode);
+      if (actor.type !== 'user' || !roles.some((role) => IMPORTING_ROLES.includes(role))) {
+        await deps.securityEvents.recordDenial({
+          actor,
+          action: 'dataset.import_denied',
+          outcome: 'denied',
+          reasonCode: 'ROLE_REQUIRED',
+          target: { type: 'entity', id: entity.id },
+          entityId: entity.id,
+          ...(context ? { context } : {}),
+          details: { requiredRoles: IMPORTING_ROLES, datasetName: input.datasetName },
+        });
+        throw new AppError('FORBIDDEN', {
+          detail: `Importing data into ${entity.code} requires the preparer or administrator role on it or above it.`,
+        });
+      }
+
+      await mkdir(deps.workRoot, { recursive: true, mode: 0o700 });
+      const workDir = await mkdtemp(path.join(deps.workRoot, 'import-'));
+      try {
+        let result: ImportResult;
+        try {
+          result = await importDataset({
+            sourcePath: input.filePath,
+            fileName: input.fileName,
+            workDir,
+            ...(input.format ? { format: input.format } : {}),
+            ...(input.options ? { options: input.options } : {}),
+          });
+        } catch (error) {
+          if (!(error instanceof ImportError)) throw error;
+          await deps.securityEvents.record({
+            actor,
+            action: 'dataset.import_failed',
+            outcome: 'failure',
+            reasonCode: error.code,
+            target: { type: 'entity', id: entity.id },
+            entityId: entity.id,
+            ...(context ? { context } : {}),
+            details: {
+              datasetName: input.datasetName,
+              fileName: input.fileName,
+              line: error.line ?? null,
+              column: error.column ?? null,
+            },
+          });
+          throw importFailure(error, input.fileName);
+        }
+        return await storeVersion(actor, entity, input, result, context);
+      } finally {
+        await rm(workDir, { recursive: true, force: true });
+      }
+    },
+
+    async listInScope(actor) {
+      if (actor.type !== 'user') return [];
+      const rows = await listDatasetsInUserScope(db, actor.userId);
+      return rows.map((row) => ({
+        id: row.id,
+        entityId: row.entity_id,
+        entityCode: row.entity_code,
+        name: row.name,
+        description: row.description,
+        latestVersion: row.latest_version,
+        createdAt: new Date(row.created_at).toISOString(),
+      }));
+    },
+
+    async show(actor, entityCode, name) {
+      const { entity } = await loadEntity(actor, entityCode);
+      const dataset = await findDatasetByName(db, entity.id, name);
+      if (dataset === undefined) {
+        throw new AppError('RESOURCE_NOT_FOUND', {
+          detail: `Entity ${entity.code} has no dataset named ${JSON.stringify(name)}. List datasets with "peytonix datasets list".`,
+        });
+      }
+      const versions = await listDatasetVersions(db, dataset.id);
+      return {
+        id: dataset.id,
+        entityId: entity.id,
+        entityCode: entity.code,
+        name: dataset.name,
+        description: dataset.description,
+        latestVersion: dataset.latest_version,
+        createdAt: new Date(dataset.created_at).toISOString(),
+        versions: versions.map((row) =>
+          toVersionSummary(row, { name: dataset.name, entityCode: entity.code }),
+        ),
+      };
+    },
+  };
+}

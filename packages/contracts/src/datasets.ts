@@ -1,0 +1,53 @@
+import { z } from 'zod';
+
+export const datasetFormatSchema = z.enum(['csv', 'tsv', 'parquet', 'jsonl', 'xlsx']);
+
+export const datasetColumnSchema = z.object({
+  name: z.string(),
+  /** DuckDB type name, such as VARCHAR, BIGINT, DECIMAL(18,2), DATE. */
+  type: z.string(),
+  nullable: z.boolean(),
+  /** The column's name in the source file, before trimming. */
+  sourceName: z.string(),
+});
+
+export const datasetVersionSchema = z.object({
+  datasetId: z.uuid(),
+  datasetName: z.string(),
+  entityCode: z.string(),
+  versionId: z.uuid(),
+  version: z.number().int(),
+  sourceFileName: z.string(),
+  sourceFormat: datasetFormatSchema,
+  rowCount: z.number().int(),
+  /** SHA-256 of the raw file, hex. */
+  sha256: z.string(),
+  rawSize: z.number().int(),
+  /** SHA-256 of the normalized Parquet copy, hex. */
+  parquetSha256: z.string(),
+  parquetSize: z.number().int(),
+  columns: z.array(datasetColumnSchema),
+  parseOptions: z.record(z.string(), z.unknown()),
+  createdAt: z.iso.datetime(),
+});
+
+export const datasetSummarySchema = z.object({
+  id: z.uuid(),
+  entityId: z.uuid(),
+  entityCode: z.string(),
+  name: z.string(),
+  description: z.string(),
+  latestVersion: z.number().int(),
+  createdAt: z.iso.datetime(),
+});
+
+export const datasetDetailSchema = datasetSummarySchema.extend({
+  versions: z.array(datasetVersionSchema),
+});
+
+export const datasetListSchema = z.object({ items: z.array(datasetSummarySchema) });
+
+export const datasetShowQuerySchema = z.strictObject({
+  entity: z.string().min(1).max(64),
+  name: z.string().min(1).max(200),
+});

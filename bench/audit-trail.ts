@@ -29,13 +29,13 @@ import {
   type AuditEventInput,
   appendAuditEvent,
 } from '../apps/server/src/modules/audit-trail/audit-trail.service.ts';
-import { canonicalize } from '../apps/server/src/modules/audit-trail/chain/jcs.ts';
 import { createCheckpoint } from '../apps/server/src/modules/audit-trail/checkpoints/create-checkpoint.ts';
 import { readLines } from '../apps/server/src/modules/audit-trail/export/read-lines.ts';
 import { verifyExport } from '../apps/server/src/modules/audit-trail/export/verify-export.ts';
 import { writeExport } from '../apps/server/src/modules/audit-trail/export/write-export.ts';
 import { startAuditSealer } from '../apps/server/src/modules/audit-trail/sealing/audit-sealer.ts';
 import { type Db, openDatabase } from '../apps/server/src/platform/db/database.ts';
+import { canonicalize } from '../apps/server/src/platform/json/jcs.ts';
 import { openLocalSigningKey } from '../apps/server/src/platform/keys/local-signing-key.ts';
 import { readEd25519PublicKey } from '../apps/server/src/platform/keys/signing-key.ts';
 import { migrateDatabase } from '../apps/server/src/runtime.ts';

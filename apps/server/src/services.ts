@@ -21,6 +21,7 @@ import {
 } from './modules/identity/identity.service.ts';
 import { type AuthServices, createAuthServices } from './modules/identity/identity-services.ts';
 import type { ThrottlePolicy } from './modules/identity/login/login-throttle.ts';
+import { createRunsService, type RunsService } from './modules/runs/runs.service.ts';
 import type { IdentityConfig } from './platform/config/config.ts';
 import type { Db } from './platform/db/database.ts';
 import type { DataKeyProvider } from './platform/keys/data-key-provider.ts';
@@ -32,6 +33,7 @@ export interface Services {
   identity: IdentityService;
   auth: AuthServices;
   datasets: DatasetsService;
+  runs: RunsService;
   entities: EntitiesService;
   auditTrail: AuditTrailReader;
   securityEvents: SecurityEvents;
@@ -61,6 +63,7 @@ export function createServices(deps: ServiceDeps): Services {
     identity: createIdentityService(deps),
     auth: createAuthServices({ ...deps, securityEvents }),
     datasets: createDatasetsService({ ...deps, securityEvents }),
+    runs: createRunsService({ ...deps, securityEvents }),
     entities: createEntitiesService({ ...deps, securityEvents }),
     auditTrail: createAuditTrailReader({ ...deps, securityEvents }),
     securityEvents,

@@ -23,6 +23,13 @@ import {
 import { parseOptionFlags } from './commands/datasets/parse-option-flags.ts';
 import { runEntitiesCreate, runEntitiesList } from './commands/entities.ts';
 import { runMigrate } from './commands/migrate.ts';
+import {
+  runExceptionsList,
+  runRunsReperform,
+  runRunsShow,
+  runTestsList,
+  runTestsRun,
+} from './commands/runs/runs-commands.ts';
 import { runSessionsRotateKey } from './commands/sessions-rotate-key.ts';
 import { runStart } from './commands/start.ts';
 import { runVersion } from './commands/version.ts';
@@ -158,6 +165,84 @@ function buildProgram(io: CliIo, result: { code: number }): Command {
     .addOption(jsonOption())
     .action(async (name: string, options) => {
       result.code = await runDatasetsShow(io, name, options);
+    });
+
+  const collect = (value: string, previous: string[] = []) => [...previous, value];
+  const tests = program.command('tests').description('audit tests and their runs');
+  tests
+    .command('list')
+    .description("list the tests in the acting user's scope and the library templates")
+    .addOption(asOption())
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .action(async (options) => {
+      result.code = await runTestsList(io, options);
+    });
+  tests
+    .command('run <test>')
+    .description(
+      'run a test, or a library template by its key, and print the run id, status, exception count and result hash',
+    )
+    .requiredOption('--entity <code>', 'code of the entity whose test and datasets to use')
+    .option(
+      '--input <name=dataset[@version]>',
+      'bind an input to a dataset, latest version unless given; repeatable',
+      collect,
+    )
+    .option(
+      '--map <field=column>',
+      'map a field (or input.field) to a dataset column; repeatable',
+      collect,
+    )
+    .option('--param <name=value>', 'set a parameter; repeatable', collect)
+    .option('--preview', 'run without creating exceptions; the rows are kept apart')
+    .option(
+      '--wait',
+      'wait for the run to finish (runs always finish before the command returns for now)',
+    )
+    .addOption(asOption())
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .action(async (test: string, options) => {
+      result.code = await runTestsRun(io, test, options);
+    });
+
+  const runs = program.command('runs').description('test runs');
+  runs
+    .command('show <runId>')
+    .description('show what a run executed on which data, and its result')
+    .addOption(asOption())
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .action(async (runId: string, options) => {
+      result.code = await runRunsShow(io, runId, options);
+    });
+  runs
+    .command('reperform <runId>')
+    .description(
+      'run the same SQL on the same dataset versions again; exit 0 only if the result hash is identical',
+    )
+    .addOption(asOption())
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .action(async (runId: string, options) => {
+      result.code = await runRunsReperform(io, runId, options);
+    });
+
+  const exceptionsCommand = program
+    .command('exceptions')
+    .description('exceptions that runs flagged');
+  exceptionsCommand
+    .command('list')
+    .description(
+      "list a run's flagged rows: exceptions with new, recurring or reopened, or a preview's rows",
+    )
+    .requiredOption('--run <runId>', 'the run')
+    .addOption(asOption())
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .action(async (options) => {
+      result.code = await runExceptionsList(io, options);
     });
 
   registerAuditCommands(program, io, result);

@@ -3,10 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendAuditEvent } from '../../src/modules/audit-trail/audit-trail.service.ts';
 import type { AuditRecord } from '../../src/modules/audit-trail/chain/audit-record.ts';
 import { canonicalEventText } from '../../src/modules/audit-trail/chain/canonical-event.ts';
-import { canonicalize } from '../../src/modules/audit-trail/chain/jcs.ts';
 import { sealPendingEvents } from '../../src/modules/audit-trail/sealing/seal-pending.ts';
 import { verifyDatabase } from '../../src/modules/audit-trail/verification/verify-database.ts';
 import type { DatabaseHandle } from '../../src/platform/db/database.ts';
+import { canonicalize } from '../../src/platform/json/jcs.ts';
 import { readEd25519PublicKey } from '../../src/platform/keys/signing-key.ts';
 import { newSigningKey, openAuditDatabase } from '../support/audit-fixtures.ts';
 

@@ -6,7 +6,6 @@ import path from 'node:path';
 import { finished } from 'node:stream/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chainHash } from '../../src/modules/audit-trail/chain/audit-record.ts';
-import { canonicalize } from '../../src/modules/audit-trail/chain/jcs.ts';
 import {
   checkpointMessage,
   type SignedCheckpoint,
@@ -15,6 +14,7 @@ import { createCheckpoint } from '../../src/modules/audit-trail/checkpoints/crea
 import { MAX_LINE_BYTES } from '../../src/modules/audit-trail/export/read-lines.ts';
 import { verifyExport } from '../../src/modules/audit-trail/export/verify-export.ts';
 import { writeExport } from '../../src/modules/audit-trail/export/write-export.ts';
+import { canonicalize } from '../../src/platform/json/jcs.ts';
 import { readEd25519PublicKey, type SigningKey } from '../../src/platform/keys/signing-key.ts';
 import { appendEvents, newSigningKey, openAuditDatabase } from '../support/audit-fixtures.ts';
 

@@ -7,13 +7,13 @@ import {
 } from '../../src/modules/audit-trail/audit-events.repository.ts';
 import { appendAuditEvent } from '../../src/modules/audit-trail/audit-trail.service.ts';
 import { type AuditRecord, chainHash } from '../../src/modules/audit-trail/chain/audit-record.ts';
-import { canonicalize } from '../../src/modules/audit-trail/chain/jcs.ts';
 import { listCheckpoints } from '../../src/modules/audit-trail/checkpoints/checkpoints.repository.ts';
 import { createCheckpoint } from '../../src/modules/audit-trail/checkpoints/create-checkpoint.ts';
 import { sealPendingEvents } from '../../src/modules/audit-trail/sealing/seal-pending.ts';
 import type { VerificationReport } from '../../src/modules/audit-trail/verification/damage.ts';
 import { verifyDatabase } from '../../src/modules/audit-trail/verification/verify-database.ts';
 import type { DatabaseHandle } from '../../src/platform/db/database.ts';
+import { canonicalize } from '../../src/platform/json/jcs.ts';
 import { readEd25519PublicKey, type SigningKey } from '../../src/platform/keys/signing-key.ts';
 import {
   appendEvents,

@@ -214,6 +214,60 @@ describe('runSandboxedQuery', () => {
   });
 });
 
+describe('runSandboxedQuery field mapping', () => {
+  it('shows mapped columns under their field names', async () => {
+    const result = await runSandboxedQuery(
+      request('SELECT supplier, total FROM payments WHERE total > 5000 ORDER BY supplier', {
+        inputs: [
+          {
+            name: 'payments',
+            parquetPath: paymentsPath,
+            fields: { supplier: 'VENDOR_ID', total: 'amount' },
+          },
+        ],
+      }),
+    );
+
+    expect(result.rows).toEqual([
+      [2, '9800.50'],
+      [2, '15000.00'],
+    ]);
+  });
+
+  it('hides a file column that a field name replaces', async () => {
+    const result = await runSandboxedQuery(
+      request('SELECT amount FROM payments ORDER BY amount LIMIT 1', {
+        inputs: [{ name: 'payments', parquetPath: paymentsPath, fields: { amount: 'payment_id' } }],
+      }),
+    );
+
+    expect(result.rows).toEqual([['101']]);
+  });
+
+  it('reads an unmapped optional field as NULL', async () => {
+    const result = await runSandboxedQuery(
+      request('SELECT count(*) AS n, count(card_id) AS cards FROM payments', {
+        inputs: [{ name: 'payments', parquetPath: paymentsPath, fields: { card_id: null } }],
+      }),
+    );
+
+    expect(result.rows).toEqual([['5', '0']]);
+  });
+
+  it('names the missing source column', async () => {
+    const error = await runError(
+      request('SELECT 1', {
+        inputs: [
+          { name: 'payments', parquetPath: paymentsPath, fields: { vendor: 'supplier_no' } },
+        ],
+      }),
+    );
+
+    expect(error.code).toBe('INPUT_INVALID');
+    expect(error.message).toContain('supplier_no');
+  });
+});
+
 describe('runSandboxedQuery parameters', () => {
   it('binds typed parameters', async () => {
     const result = await runSandboxedQuery(

@@ -201,6 +201,11 @@ export const AUDIT_ACTIONS = {
     category: 'tests',
     description: 'An approved version became the active one.',
   },
+  'run.queued': {
+    category: 'tests',
+    description:
+      'A run was requested; details give the test, run number, whether it is a preview and what it re-performs.',
+  },
   'run.started': {
     category: 'tests',
     description: 'A test run started; details hold the query and input fingerprints.',

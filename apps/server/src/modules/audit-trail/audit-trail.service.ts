@@ -1,7 +1,7 @@
 import type { Tx } from '../../platform/db/database.ts';
 import { AppError } from '../../platform/http/app-error.ts';
+import { canonicalize } from '../../platform/json/jcs.ts';
 import { type AuditEventInput, toAuditFields } from './audit-event-input.ts';
-import { canonicalize } from './chain/jcs.ts';
 
 export type { AuditEventInput } from './audit-event-input.ts';
 

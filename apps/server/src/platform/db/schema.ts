@@ -282,6 +282,109 @@ export interface DatasetVersionsTable {
   created_at: Generated<Date>;
 }
 
+export type TestVersionState =
+  | 'draft'
+  | 'submitted'
+  | 'approved'
+  | 'rejected'
+  | 'active'
+  | 'superseded';
+export type Severity = 'low' | 'medium' | 'high' | 'critical';
+export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'timed_out' | 'cancelled';
+
+type Json = ColumnType<unknown, string, string>;
+
+export interface TestDefinitionsTable {
+  id: Generated<string>;
+  entity_id: string;
+  key: string;
+  template_key: string | null;
+  owner_id: string;
+  created_at: Generated<Date>;
+  latest_version: Generated<number>;
+  latest_run_number: Generated<number>;
+}
+
+export interface TestVersionsTable {
+  id: Generated<string>;
+  test_id: string;
+  version: number;
+  state: TestVersionState;
+  name: string;
+  description: Generated<string>;
+  control_reference: string | null;
+  severity: Severity;
+  sql: string;
+  summary_sql: string | null;
+  inputs: Json;
+  parameters: Json;
+  key_columns: string[];
+  schedule: string | null;
+  created_by: string;
+  created_at: Generated<Date>;
+  submitted_by: string | null;
+  submitted_at: Timestamp | null;
+  decided_by: string | null;
+  decided_at: Timestamp | null;
+  decision_note: string | null;
+}
+
+export interface RunsTable {
+  id: Generated<string>;
+  test_id: string;
+  test_version_id: string;
+  preview: boolean;
+  run_number: number | null;
+  status: RunStatus;
+  requested_by: string;
+  requested_via: 'api' | 'cli' | 'schedule' | 'reperform';
+  reperforms_run_id: string | null;
+  requested_at: Generated<Date>;
+  started_at: Timestamp | null;
+  finished_at: Timestamp | null;
+  sql_executed: string;
+  summary_sql_executed: string | null;
+  parameters: Json;
+  inputs: Json;
+  key_columns: string[];
+  duckdb_version: string | null;
+  input_row_counts: Json | null;
+  exception_count: ColumnType<string | null, string | number | null, string | number | null>;
+  result_hash: Buffer | null;
+  summary: Json | null;
+  error_code: string | null;
+  error_message: string | null;
+}
+
+export interface ExceptionsTable {
+  id: Generated<string>;
+  test_id: string;
+  entity_id: string;
+  key_hash: Buffer;
+  key_values: Json;
+  status: 'open' | 'closed';
+  payload: Json;
+  first_run_id: string;
+  last_run_id: string;
+  closed_run_id: string | null;
+  closed_reason: string | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface RunExceptionsTable {
+  run_id: string;
+  exception_id: string;
+  occurrence: 'new' | 'recurring' | 'reopened';
+  payload: Json;
+}
+
+export interface PreviewRowsTable {
+  run_id: string;
+  row_number: number;
+  payload: Json;
+}
+
 export interface PeytonixMigrationsTable {
   version: number;
   name: string;
@@ -315,5 +418,11 @@ export interface Database {
   session_signing_keys: SessionSigningKeysTable;
   datasets: DatasetsTable;
   dataset_versions: DatasetVersionsTable;
+  test_definitions: TestDefinitionsTable;
+  test_versions: TestVersionsTable;
+  runs: RunsTable;
+  exceptions: ExceptionsTable;
+  run_exceptions: RunExceptionsTable;
+  preview_rows: PreviewRowsTable;
   peytonix_migrations: PeytonixMigrationsTable;
 }

@@ -1,5 +1,5 @@
+import { canonicalize, compareCodeUnits } from '../../../platform/json/jcs.ts';
 import type { AuditRecord } from './audit-record.ts';
-import { canonicalize, compareCodeUnits } from './jcs.ts';
 
 /**
  * Build the RFC 8785 canonical JSON of an event, with details inserted as

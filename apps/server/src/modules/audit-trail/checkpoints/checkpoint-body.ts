@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
+import { canonicalize } from '../../../platform/json/jcs.ts';
 import { keyIdOf, verifyEd25519 } from '../../../platform/keys/signing-key.ts';
-import { canonicalize } from '../chain/jcs.ts';
 
 /** Names the log a checkpoint belongs to and the format version. */
 export const CHECKPOINT_ORIGIN = 'peytonix-audit-trail/v1';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { canonicalize } from '../chain/jcs.ts';
+import { canonicalize } from '../../../platform/json/jcs.ts';
 import { CHECKPOINT_ORIGIN, type SignedCheckpoint } from '../checkpoints/checkpoint-body.ts';
 
 /**

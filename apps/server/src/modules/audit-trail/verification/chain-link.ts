@@ -1,7 +1,7 @@
+import { canonicalize } from '../../../platform/json/jcs.ts';
 import type { StoredAuditEvent } from '../audit-events.repository.ts';
 import { chainHash } from '../chain/audit-record.ts';
 import { canonicalEventText } from '../chain/canonical-event.ts';
-import { canonicalize } from '../chain/jcs.ts';
 
 export type LinkProblem = 'gap' | 'link' | 'hash' | null;
 

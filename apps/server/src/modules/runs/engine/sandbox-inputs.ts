@@ -7,12 +7,21 @@ import { IDENTIFIER_PATTERN } from './statement-check.ts';
 export interface SandboxInput {
   name: string;
   parquetPath: string;
+  /**
+   * Logical field names mapped to the file's column names. The view shows
+   * each field under its own name, so template SQL works on any extract;
+   * a file column with a field's name but mapped elsewhere is hidden. A
+   * field mapped to null reads as a column of NULLs, for optional fields
+   * that the extract does not have.
+   */
+  fields?: Readonly<Record<string, string | null>>;
 }
 
 /** An input whose name is checked and whose path is the file's canonical real path. */
 export interface ResolvedInput {
   name: string;
   path: string;
+  fields: Readonly<Record<string, string | null>>;
 }
 
 /** Check for the characters rejected in paths: the SQL quote and control characters, NUL included. */
@@ -100,7 +109,14 @@ export async function resolveInputs(
     if (!fileStats.isFile()) {
       throw invalidInput(`${label} ${JSON.stringify(input.parquetPath)} is not a regular file.`);
     }
-    resolved.push({ name, path: realPath });
+    for (const field of Object.keys(input.fields ?? {})) {
+      if (!IDENTIFIER_PATTERN.test(field)) {
+        throw invalidInput(
+          `Field name ${JSON.stringify(field)} of input ${name} is invalid. Use lowercase letters, digits and underscores, starting with a letter.`,
+        );
+      }
+    }
+    resolved.push({ name, path: realPath, fields: input.fields ?? {} });
   }
   return resolved;
 }

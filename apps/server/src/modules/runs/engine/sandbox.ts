@@ -231,6 +231,51 @@ function toSandboxError(
   );
 }
 
+/**
+ * Build the select list of an input's view: every file column, plus each
+ * mapped field as an alias of its source column. A file column that has a
+ * field's name but is not its source is left out, so the field name always
+ * means the mapped column. DuckDB compares column names without regard to
+ * case, and so does this, but a column that differs from its field only in
+ * case is still aliased, so the result shows the field's own spelling.
+ */
+async function mappedSelectList(
+  connection: DuckDBConnection,
+  source: string,
+  input: ResolvedInput,
+): Promise<string> {
+  const mappings = Object.entries(input.fields);
+  if (mappings.length === 0) return '*';
+
+  const described = await connection.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`);
+  const columns = described.getRows().map((row) => String(row[0]));
+  const byLowerName = new Map(columns.map((column) => [column.toLowerCase(), column]));
+  const hidden: string[] = [];
+  const aliases: string[] = [];
+  for (const [field, sourceColumn] of mappings) {
+    if (sourceColumn === null) {
+      const clash = byLowerName.get(field);
+      if (clash !== undefined) hidden.push(sqlIdentifier(clash));
+      aliases.push(`NULL AS ${sqlIdentifier(field)}`);
+      continue;
+    }
+    const actual = byLowerName.get(sourceColumn.toLowerCase());
+    if (actual === undefined) {
+      throw new SandboxError(
+        'INPUT_INVALID',
+        `Input ${input.name} has no column ${JSON.stringify(sourceColumn)} for field ${field}. Its columns are ${columns.map((column) => JSON.stringify(column)).join(', ')}.`,
+      );
+    }
+    // Same name, same case: the file column already is the field.
+    if (actual === field) continue;
+    const clash = byLowerName.get(field);
+    if (clash !== undefined) hidden.push(sqlIdentifier(clash));
+    aliases.push(`${sqlIdentifier(actual)} AS ${sqlIdentifier(field)}`);
+  }
+  const all = hidden.length > 0 ? `* EXCLUDE (${hidden.join(', ')})` : '*';
+  return aliases.length > 0 ? `${all}, ${aliases.join(', ')}` : all;
+}
+
 /** Create one view per input and return each input's row count. */
 async function createInputViews(
   connection: DuckDBConnection,
@@ -242,9 +287,9 @@ async function createInputViews(
     deadline.throwIfFired();
     const view = sqlIdentifier(input.name);
     try {
-      await connection.run(
-        `CREATE VIEW ${view} AS SELECT * FROM read_parquet(${sqlStringLiteral(input.path)})`,
-      );
+      const source = `read_parquet(${sqlStringLiteral(input.path)})`;
+      const selectList = await mappedSelectList(connection, source, input);
+      await connection.run(`CREATE VIEW ${view} AS SELECT ${selectList} FROM ${source}`);
       const reader = await connection.runAndReadAll(`SELECT count(*) FROM ${view}`);
       rowCounts[input.name] = Number(reader.getRows()[0]?.[0] ?? 0);
     } catch (error) {

@@ -1,0 +1,182 @@
+import type { RunDetail } from '../../../modules/runs/runs.service.ts';
+import { AppError } from '../../../platform/http/app-error.ts';
+import { type ActingOptions, withActingRuntime } from '../../acting-runtime.ts';
+import { type CliIo, CommandFailure, EXIT, printResult } from '../../cli-io.ts';
+
+interface RunOptions extends ActingOptions {
+  entity: string;
+  input?: string[];
+  map?: string[];
+  param?: string[];
+  preview?: boolean;
+  wait?: boolean;
+}
+
+function pairs(flag: string, values: readonly string[] | undefined): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const entry of values ?? []) {
+    const separator = entry.indexOf('=');
+    if (separator < 1) {
+      throw new AppError('VALIDATION_FAILED', {
+        detail: `Invalid ${flag} ${JSON.stringify(entry)}: expected NAME=VALUE.`,
+      });
+    }
+    result[entry.slice(0, separator)] = entry.slice(separator + 1);
+  }
+  return result;
+}
+
+function inputBindings(values: readonly string[] | undefined) {
+  const bindings: Record<string, { dataset: string; version?: number }> = {};
+  for (const [name, target] of Object.entries(pairs('--input', values))) {
+    const match = /^(.*?)(?:@(\d{1,9}))?$/.exec(target);
+    const dataset = match?.[1] ?? '';
+    if (dataset === '') {
+      throw new AppError('VALIDATION_FAILED', {
+        detail: `Invalid --input ${name}=${target}: expected DATASET[@VERSION].`,
+      });
+    }
+    bindings[name] = match?.[2] ? { dataset, version: Number(match[2]) } : { dataset };
+  }
+  return bindings;
+}
+
+function runLines(run: RunDetail): string[] {
+  return [
+    `run ${run.runId}  ${run.testKey}${run.runNumber ? ` #${run.runNumber}` : ''}${run.preview ? ' (preview)' : ''}`,
+    `  status       ${run.status}${run.errorCode ? ` ${run.errorCode}: ${run.errorMessage ?? ''}` : ''}`,
+    `  exceptions   ${run.exceptionCount ?? '-'}`,
+    `  result hash  ${run.resultHash ?? '-'}`,
+    ...run.inputs.map(
+      (input) =>
+        `  input        ${input.name} = ${input.datasetName}@${input.version} (${input.rowCount} rows, sha256 ${input.parquetSha256})`,
+    ),
+    ...(run.summary ? [`  summary      ${JSON.stringify(run.summary)}`] : []),
+  ];
+}
+
+/**
+ * Run a test or a library template and print the run id, status, exception
+ * count and result hash. NOTE: the run executes in this process right
+ * after it is queued; dispatch to background workers is not wired yet, so
+ * --wait changes nothing.
+ */
+export async function runTestsRun(io: CliIo, test: string, options: RunOptions): Promise<number> {
+  const request = {
+    entityCode: options.entity,
+    test,
+    inputs: inputBindings(options.input),
+    fieldMap: pairs('--map', options.map),
+    parameters: pairs('--param', options.param),
+    preview: options.preview === true,
+    via: 'cli' as const,
+  };
+  return await withActingRuntime(io, options, 'tests run', async (runtime, actor) => {
+    const { runId } = await runtime.services.runs.request(actor, request, {
+      correlationId: `cli-${process.pid}`,
+    });
+    io.stderr.write(`queued run ${runId}; running\n`);
+    await runtime.services.runs.execute(runId);
+    const run = await runtime.services.runs.show(actor, runId);
+    printResult(io, options.json === true, run, runLines(run));
+    return run.status === 'succeeded' ? EXIT.ok : EXIT.failed;
+  });
+}
+
+export async function runTestsList(io: CliIo, options: ActingOptions): Promise<number> {
+  return await withActingRuntime(io, options, 'tests list', async (runtime, actor) => {
+    const listing = await runtime.services.runs.listTests(actor);
+    printResult(io, options.json === true, listing, [
+      listing.tests.length === 0 ? 'No tests in your scope yet.' : 'Tests in your scope:',
+      ...listing.tests.map(
+        (test) =>
+          `  ${test.entityCode}/${test.key}  v${test.activeVersion ?? '-'}  ${test.name ?? ''}  (${test.runs} runs)`,
+      ),
+      '',
+      'Library templates (run one by its key):',
+      ...listing.templates.map(
+        (template) =>
+          `  ${template.key}  v${template.version}  ${template.name}  [${template.severity}]`,
+      ),
+    ]);
+    return EXIT.ok;
+  });
+}
+
+export async function runRunsShow(
+  io: CliIo,
+  runId: string,
+  options: ActingOptions,
+): Promise<number> {
+  return await withActingRuntime(io, options, 'runs show', async (runtime, actor) => {
+    const run = await runtime.services.runs.show(actor, runId);
+    printResult(io, options.json === true, run, [...runLines(run), '', run.sql]);
+    return EXIT.ok;
+  });
+}
+
+/** Run the same SQL on the same dataset versions again; exit 0 only when the result hash is identical. */
+export async function runRunsReperform(
+  io: CliIo,
+  runId: string,
+  options: ActingOptions,
+): Promise<number> {
+  return await withActingRuntime(io, options, 'runs reperform', async (runtime, actor) => {
+    const original = await runtime.services.runs.show(actor, runId);
+    if (original.status !== 'succeeded' || original.resultHash === null) {
+      throw new CommandFailure(
+        'RUN_NOT_SUCCEEDED',
+        `Run ${runId} is ${original.status}; only a succeeded run can be re-performed.`,
+      );
+    }
+    const { runId: again } = await runtime.services.runs.reperform(actor, runId, {
+      correlationId: `cli-${process.pid}`,
+    });
+    await runtime.services.runs.execute(again);
+    const repeated = await runtime.services.runs.show(actor, again);
+    const identical = repeated.resultHash === original.resultHash;
+    printResult(
+      io,
+      options.json === true,
+      {
+        originalRunId: runId,
+        runId: again,
+        identical,
+        originalResultHash: original.resultHash,
+        resultHash: repeated.resultHash,
+        status: repeated.status,
+      },
+      [
+        `re-performed run ${runId} as ${again}: ${repeated.status}`,
+        `  original hash  ${original.resultHash}`,
+        `  repeated hash  ${repeated.resultHash ?? '-'}`,
+        identical ? 'Identical.' : 'DIFFERENT: the result does not reproduce.',
+      ],
+    );
+    return identical ? EXIT.ok : EXIT.failed;
+  });
+}
+
+interface ExceptionsListOptions extends ActingOptions {
+  run: string;
+}
+
+export async function runExceptionsList(
+  io: CliIo,
+  options: ExceptionsListOptions,
+): Promise<number> {
+  return await withActingRuntime(io, options, 'exceptions list', async (runtime, actor) => {
+    const listed = await runtime.services.runs.listRunRows(actor, options.run);
+    printResult(
+      io,
+      options.json === true,
+      listed,
+      listed.rows.length === 0
+        ? ['The run flagged no rows.']
+        : listed.rows.map(
+            (row) => `${row.occurrence ?? 'preview'}  ${JSON.stringify(row.payload)}`,
+          ),
+    );
+    return EXIT.ok;
+  });
+}

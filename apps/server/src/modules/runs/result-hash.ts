@@ -1,0 +1,42 @@
+import { createHash } from 'node:crypto';
+import { canonicalize, compareCodeUnits } from '../../platform/json/jcs.ts';
+
+export type JsonValue =
+  | null
+  | boolean
+  | number
+  | string
+  | JsonValue[]
+  | { [key: string]: JsonValue };
+
+/** One result row as a JSON object keyed by column name. */
+export function rowObject(
+  columns: readonly string[],
+  row: readonly JsonValue[],
+): Record<string, JsonValue> {
+  const object: Record<string, JsonValue> = {};
+  columns.forEach((column, index) => {
+    object[column] = row[index] ?? null;
+  });
+  return object;
+}
+
+/**
+ * SHA-256 over the canonical, sorted exception rows: each row as RFC 8785
+ * (JCS) JSON of its column-to-value object, sorted by UTF-16 code units,
+ * joined by line feeds. Row order and column order in the query do not
+ * change the hash; any value, column name or row count does. Anyone can
+ * recompute it from the stored rows.
+ */
+export function resultHash(
+  columns: readonly string[],
+  rows: readonly (readonly JsonValue[])[],
+): Buffer {
+  const lines = rows.map((row) => canonicalize(rowObject(columns, row))).sort(compareCodeUnits);
+  return createHash('sha256').update(lines.join('\n'), 'utf8').digest();
+}
+
+/** The identity of an exception across runs: SHA-256 of the JCS array of its key values. */
+export function keyHash(keyValues: readonly JsonValue[]): Buffer {
+  return createHash('sha256').update(canonicalize(keyValues), 'utf8').digest();
+}

@@ -1,0 +1,338 @@
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { sql } from 'kysely';
+import type { Logger } from 'pino';
+import type { Db } from '../../platform/db/database.ts';
+import type { ObjectStorage } from '../../platform/storage/object-storage.ts';
+import { appendAuditEvent } from '../audit-trail/audit-trail.service.ts';
+import type { Actor } from '../identity/actor.ts';
+import { runSandboxedQuery, type SandboxLimits } from './engine/sandbox.ts';
+import { isSandboxError } from './engine/sandbox-errors.ts';
+import type { SandboxParameter } from './engine/sandbox-parameters.ts';
+import { checkSingleSelect } from './engine/statement-check.ts';
+import {
+  type CarryOverCounts,
+  recordPreviewRows,
+  recordRunExceptions,
+} from './exceptions.repository.ts';
+import { type JsonValue, keyHash, resultHash, rowObject } from './result-hash.ts';
+import type { BoundInput } from './run-plan.ts';
+
+export const DEFAULT_RUN_LIMITS: SandboxLimits = {
+  memoryMb: 1024,
+  threads: 2,
+  timeoutMs: 15 * 60_000,
+  maxResultRows: 2_000_000,
+};
+
+export interface RunOutcome {
+  runId: string;
+  status: 'succeeded' | 'failed' | 'timed_out';
+  exceptionCount: number | null;
+  resultHash: string | null;
+  summary: Record<string, JsonValue> | null;
+  carryOver: CarryOverCounts | null;
+  errorCode: string | null;
+  errorMessage: string | null;
+}
+
+/** A run failure whose cause the auditor can fix; recorded on the run with its code. */
+class RunFailure extends Error {
+  readonly code: string;
+
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = 'RunFailure';
+    this.code = code;
+  }
+}
+
+async function materializeInput(
+  storage: ObjectStorage,
+  input: BoundInput,
+  directory: string,
+): Promise<string> {
+  const target = path.join(directory, `${input.name}.parquet`);
+  const digest = createHash('sha256');
+  const source = await storage.get(input.parquetObjectKey);
+  source.on('data', (chunk: Buffer) => digest.update(chunk));
+  await pipeline(source, createWriteStream(target, { mode: 0o600 }));
+  const actual = digest.digest('hex');
+  if (actual !== input.parquetSha256) {
+    throw new RunFailure(
+      'INPUT_FINGERPRINT_MISMATCH',
+      `Dataset version ${input.datasetVersionId} bound to input ${input.name} has SHA-256 ${actual}, but the run recorded ${input.parquetSha256}.`,
+    );
+  }
+  return target;
+}
+
+function usedParameters(
+  parameters: readonly SandboxParameter[],
+  names: readonly string[],
+): SandboxParameter[] {
+  return parameters.filter((parameter) => names.includes(parameter.name));
+}
+
+/**
+ * Execute a queued run: copy its input Parquet files out of storage and
+ * check their fingerprints, run the SQL (and the summary SQL) in the
+ * sandbox, hash the result, and record the exceptions, the outcome and the
+ * audit event in one transaction. A run that is not queued is left alone.
+ */
+export async function executeRun(
+  deps: {
+    db: Db;
+    logger: Logger;
+    storage: () => Promise<ObjectStorage>;
+    workRoot: string;
+    limits?: SandboxLimits;
+  },
+  runId: string,
+): Promise<RunOutcome | null> {
+  const { db } = deps;
+  const claimed = await db
+    .updateTable('runs')
+    .set({ status: 'running', started_at: sql`now()` })
+    .where('id', '=', runId)
+    .where('status', '=', 'queued')
+    .returningAll()
+    .executeTakeFirst();
+  if (claimed === undefined) return null;
+
+  const test = await db
+    .selectFrom('test_definitions')
+    .select(['id', 'entity_id', 'key'])
+    .where('id', '=', claimed.test_id)
+    .executeTakeFirstOrThrow();
+  const requester = await db
+    .selectFrom('users')
+    .select(['id', 'email'])
+    .where('id', '=', claimed.requested_by)
+    .executeTakeFirstOrThrow();
+  const actor: Actor = {
+    type: 'user',
+    userId: requester.id,
+    email: requester.email,
+    channel: 'worker',
+  };
+  const inputs = claimed.inputs as BoundInput[];
+  const parameters = claimed.parameters as SandboxParameter[];
+  const logger = deps.logger.child({ runId, testId: test.id });
+
+  await db.transaction().execute((tx) =>
+    appendAuditEvent(tx, {
+      actor,
+      action: 'run.started',
+      outcome: 'success',
+      target: { type: 'run', id: runId },
+      entityId: test.entity_id,
+      details: {
+        testKey: test.key,
+        preview: claimed.preview,
+        sql: claimed.sql_executed,
+        parameters,
+        inputs: inputs.map((input) => ({
+          name: input.name,
+          datasetVersionId: input.datasetVersionId,
+          rawSha256: input.rawSha256,
+          parquetSha256: input.parquetSha256,
+        })),
+      },
+    }),
+  );
+
+  const runDirectory = path.join(deps.workRoot, 'runs', runId);
+  const inputDirectory = path.join(runDirectory, 'inputs');
+  const tempDirectory = path.join(runDirectory, 'tmp');
+  try {
+    await mkdir(inputDirectory, { recursive: true, mode: 0o700 });
+    await mkdir(tempDirectory, { recursive: true, mode: 0o700 });
+    const storage = await deps.storage();
+    const sandboxInputs = [];
+    for (const input of inputs) {
+      const parquetPath = await materializeInput(storage, input, inputDirectory);
+      sandboxInputs.push({ name: input.name, parquetPath, fields: input.fields });
+    }
+
+    const limits = deps.limits ?? DEFAULT_RUN_LIMITS;
+    const relationNames = inputs.map((input) => input.name);
+    const checked = await checkSingleSelect(claimed.sql_executed, { relationNames });
+    const result = await runSandboxedQuery({
+      sql: claimed.sql_executed,
+      inputs: sandboxInputs,
+      parameters: usedParameters(parameters, checked.parameterNames),
+      limits,
+      inputRoot: inputDirectory,
+      tempDir: tempDirectory,
+      logger,
+    });
+    if (result.truncated) {
+      throw new RunFailure(
+        'RESULT_TOO_LARGE',
+        `The query flagged more than ${limits.maxResultRows} rows. Narrow the test, or raise its thresholds.`,
+      );
+    }
+
+    let summary: Record<string, JsonValue> | null = null;
+    if (claimed.summary_sql_executed !== null) {
+      const summaryChecked = await checkSingleSelect(claimed.summary_sql_executed, {
+        relationNames,
+      });
+      const summaryResult = await runSandboxedQuery({
+        sql: claimed.summary_sql_executed,
+        inputs: sandboxInputs,
+        parameters: usedParameters(parameters, summaryChecked.parameterNames),
+        limits: { ...limits, maxResultRows: 1 },
+        inputRoot: inputDirectory,
+        tempDir: tempDirectory,
+        logger,
+      });
+      const [row] = summaryResult.rows;
+      summary = row
+        ? rowObject(
+            summaryResult.columns.map((column) => column.name),
+            row as JsonValue[],
+          )
+        : null;
+    }
+
+    const columns = result.columns.map((column) => column.name);
+    const duplicate = columns.find((column, index) => columns.indexOf(column) !== index);
+    if (duplicate !== undefined) {
+      throw new RunFailure(
+        'DUPLICATE_COLUMN',
+        `The query returns the column ${JSON.stringify(duplicate)} twice. Give each column its own alias.`,
+      );
+    }
+    const keyIndexes = claimed.key_columns.map((key) => {
+      const index = columns.indexOf(key);
+      if (index < 0) {
+        throw new RunFailure(
+          'KEY_COLUMN_MISSING',
+          `Key column ${JSON.stringify(key)} is not in the result. The result columns are ${columns.join(', ')}.`,
+        );
+      }
+      return index;
+    });
+
+    const rows = result.rows as JsonValue[][];
+    const hash = resultHash(columns, rows);
+    const flagged = rows.map((row) => {
+      const keyValues = keyIndexes.map((index) => row[index] ?? null);
+      return { keyHash: keyHash(keyValues), keyValues, payload: rowObject(columns, row) };
+    });
+    const seen = new Set<string>();
+    for (const row of flagged) {
+      const hex = row.keyHash.toString('hex');
+      if (seen.has(hex)) {
+        throw new RunFailure(
+          'DUPLICATE_EXCEPTION_KEY',
+          `Two result rows share the key ${JSON.stringify(row.keyValues)} (${claimed.key_columns.join(', ')}). Key columns must identify one row.`,
+        );
+      }
+      seen.add(hex);
+    }
+
+    const carryOver = await db.transaction().execute(async (tx) => {
+      let counts: CarryOverCounts | null = null;
+      if (claimed.preview) {
+        await recordPreviewRows(
+          tx,
+          runId,
+          flagged.map((row) => row.payload),
+        );
+      } else {
+        counts = await recordRunExceptions(
+          tx,
+          {
+            id: runId,
+            testId: test.id,
+            entityId: test.entity_id,
+            runNumber: claimed.run_number ?? 0,
+          },
+          flagged,
+        );
+      }
+      await tx
+        .updateTable('runs')
+        .set({
+          status: 'succeeded',
+          finished_at: sql`now()`,
+          duckdb_version: result.duckdbVersion,
+          input_row_counts: JSON.stringify(result.inputRowCounts),
+          exception_count: rows.length,
+          result_hash: hash,
+          summary: summary === null ? null : JSON.stringify(summary),
+        })
+        .where('id', '=', runId)
+        .execute();
+      await appendAuditEvent(tx, {
+        actor,
+        action: 'run.completed',
+        outcome: 'success',
+        target: { type: 'run', id: runId },
+        entityId: test.entity_id,
+        details: {
+          testKey: test.key,
+          preview: claimed.preview,
+          exceptionCount: rows.length,
+          resultHash: hash.toString('hex'),
+          carryOver: counts,
+        },
+      });
+      return counts;
+    });
+    logger.info({ exceptionCount: rows.length, durationMs: result.durationMs }, 'run succeeded');
+    return {
+      runId,
+      status: 'succeeded',
+      exceptionCount: rows.length,
+      resultHash: hash.toString('hex'),
+      summary,
+      carryOver,
+      errorCode: null,
+      errorMessage: null,
+    };
+  } catch (error) {
+    const timedOut = isSandboxError(error) && error.code === 'SANDBOX_TIMEOUT';
+    const known = error instanceof RunFailure || isSandboxError(error);
+    const code = known ? (error as { code: string }).code : 'RUN_FAILED';
+    const message = known
+      ? (error as Error).message.slice(0, 4000)
+      : 'The run failed unexpectedly. Operators find the cause in the worker log under this run id.';
+    if (!known) logger.error({ err: error }, 'run failed unexpectedly');
+    const status = timedOut ? 'timed_out' : 'failed';
+    await db.transaction().execute(async (tx) => {
+      await tx
+        .updateTable('runs')
+        .set({ status, finished_at: sql`now()`, error_code: code, error_message: message })
+        .where('id', '=', runId)
+        .execute();
+      await appendAuditEvent(tx, {
+        actor,
+        action: 'run.failed',
+        outcome: 'failure',
+        reasonCode: code,
+        target: { type: 'run', id: runId },
+        entityId: test.entity_id,
+        details: { testKey: test.key, status, message },
+      });
+    });
+    return {
+      runId,
+      status,
+      exceptionCount: null,
+      resultHash: null,
+      summary: null,
+      carryOver: null,
+      errorCode: code,
+      errorMessage: message,
+    };
+  } finally {
+    await rm(runDirectory, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,527 @@
+import { sql } from 'kysely';
+import type { Logger } from 'pino';
+import type { Db, Tx } from '../../platform/db/database.ts';
+import { AppError } from '../../platform/http/app-error.ts';
+import type { ObjectStorage } from '../../platform/storage/object-storage.ts';
+import { findRolesCovering, type Role } from '../access/grants.repository.ts';
+import { appendAuditEvent } from '../audit-trail/audit-trail.service.ts';
+import type { SecurityEvents } from '../audit-trail/security-events.ts';
+import { findDatasetByName, findDatasetVersion } from '../datasets/datasets.repository.ts';
+import { findEntityByCode } from '../entities/entities.repository.ts';
+import type { Actor, RequestContext } from '../identity/actor.ts';
+import { findTemplate, LIBRARY_TEMPLATES } from '../tests/library/library.ts';
+import type { TestTemplate } from '../tests/library/template.ts';
+import {
+  findActiveVersion,
+  findTestByKey,
+  insertTestDefinition,
+  insertTestVersion,
+  listTestsInUserScope,
+} from '../tests/test-definitions.repository.ts';
+import type { SandboxLimits } from './engine/sandbox.ts';
+import { executeRun, type RunOutcome } from './run-executor.ts';
+import {
+  type BoundInput,
+  type DeclaredInput,
+  type DeclaredParameter,
+  mapFields,
+  resolveParameters,
+} from './run-plan.ts';
+
+/** Roles that may run tests. NOTE: interim rule until the permission catalogue maps roles. */
+const RUNNING_ROLES: readonly Role[] = ['preparer', 'administrator'];
+
+export interface RunRequest {
+  entityCode: string;
+  /** A test key in the entity, or a library template key (created as a test on first use). */
+  test: string;
+  /** Input name → dataset name and version (latest when absent). */
+  inputs: Record<string, { dataset: string; version?: number }>;
+  /** "input.field" or "field" (when only one input has it) → dataset column. */
+  fieldMap: Record<string, string>;
+  parameters: Record<string, string>;
+  preview: boolean;
+  via: 'api' | 'cli' | 'schedule';
+}
+
+export interface RunDetail {
+  runId: string;
+  testId: string;
+  testKey: string;
+  entityCode: string;
+  testVersion: number;
+  runNumber: number | null;
+  preview: boolean;
+  status: string;
+  requestedBy: string;
+  requestedAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  sql: string;
+  summarySql: string | null;
+  parameters: unknown;
+  inputs: BoundInput[];
+  keyColumns: string[];
+  duckdbVersion: string | null;
+  inputRowCounts: unknown;
+  exceptionCount: number | null;
+  resultHash: string | null;
+  summary: unknown;
+  errorCode: string | null;
+  errorMessage: string | null;
+  reperformsRunId: string | null;
+}
+
+export interface TestListing {
+  tests: {
+    id: string;
+    key: string;
+    entityCode: string;
+    templateKey: string | null;
+    activeVersion: number | null;
+    name: string | null;
+    severity: string | null;
+    runs: number;
+  }[];
+  templates: { key: string; version: number; name: string; category: string; severity: string }[];
+}
+
+export interface RunsService {
+  /** The tests in the actor's scope, and the library templates any of them can be created from. */
+  listTests(actor: Actor): Promise<TestListing>;
+  request(actor: Actor, request: RunRequest, context?: RequestContext): Promise<{ runId: string }>;
+  /** Execute a queued run in this process. */
+  execute(runId: string): Promise<RunOutcome | null>;
+  show(actor: Actor, runId: string): Promise<RunDetail>;
+  /** Queue a new run with the same SQL, parameters and dataset versions as `runId`. */
+  reperform(actor: Actor, runId: string, context?: RequestContext): Promise<{ runId: string }>;
+  listRunRows(
+    actor: Actor,
+    runId: string,
+  ): Promise<{
+    preview: boolean;
+    rows: { occurrence: string | null; exceptionId: string | null; payload: unknown }[];
+  }>;
+}
+
+function notFound(what: string): AppError {
+  return new AppError('RESOURCE_NOT_FOUND', {
+    detail: `${what} is not visible to you, or does not exist.`,
+  });
+}
+
+function splitFieldMap(map: Record<string, string>, inputs: readonly DeclaredInput[]) {
+  const byInput: Record<string, Record<string, string>> = {};
+  for (const [target, column] of Object.entries(map)) {
+    const [first, second] = target.split('.');
+    let inputName: string;
+    let field: string;
+    if (second !== undefined && first !== undefined) {
+      inputName = first;
+      field = second;
+    } else {
+      const owners = inputs.filter((input) =>
+        input.fields.some((candidate) => candidate.name === target),
+      );
+      if (owners.length !== 1 || owners[0] === undefined) {
+        throw new AppError('VALIDATION_FAILED', {
+          detail:
+            owners.length === 0
+              ? `No input has a field ${JSON.stringify(target)}.`
+              : `Several inputs have a field ${JSON.stringify(target)}; write --map INPUT.${target}=COLUMN.`,
+        });
+      }
+      inputName = owners[0].name;
+      field = target;
+    }
+    byInput[inputName] = { ...byInput[inputName], [field]: column };
+  }
+  return byInput;
+}
+
+function templateVersion(template: TestTemplate) {
+  return {
+    name: template.name,
+    description: template.description,
+    severity: template.severity,
+    sql: template.sql,
+    summarySql: template.summarySql ?? null,
+    inputs: template.inputs,
+    parameters: template.parameters,
+    keyColumns: template.keyColumns,
+  };
+}
+
+/**
+ * Test runs: request, execute, show and re-perform. A request resolves
+ * everything a run depends on (the active test version, each input's
+ * dataset version with its fingerprints, field mappings and parameter
+ * values) and stores it on the run, so the run and any re-performance read
+ * exactly the same things.
+ */
+export function createRunsService(deps: {
+  db: Db;
+  logger: Logger;
+  securityEvents: SecurityEvents;
+  storage: () => Promise<ObjectStorage>;
+  workRoot: string;
+  runLimits?: SandboxLimits;
+}): RunsService {
+  const { db } = deps;
+
+  const authorizeEntity = async (actor: Actor, entityId: string, roles: readonly Role[] | null) => {
+    const held = actor.type === 'user' ? await findRolesCovering(db, actor.userId, entityId) : [];
+    if (held.length === 0) return false;
+    if (roles !== null && !held.some((role) => roles.includes(role))) {
+      throw new AppError('FORBIDDEN', {
+        detail: 'Running tests requires the preparer or administrator role on the entity.',
+      });
+    }
+    return true;
+  };
+
+  /** Find the test, or create it from the library template of that key, with the template as its active version. */
+  const resolveTest = async (
+    tx: Tx,
+    actor: Actor & { type: 'user' },
+    entityId: string,
+    key: string,
+  ) => {
+    const existing = await findTestByKey(tx, entityId, key);
+    if (existing) return existing;
+    const template = findTemplate(key);
+    if (template === undefined) {
+      throw new AppError('RESOURCE_NOT_FOUND', {
+        detail: `No test ${JSON.stringify(key)} exists in this entity, and no library template has that key. List them with "peytonix tests list".`,
+      });
+    }
+    const test = await insertTestDefinition(tx, {
+      entityId,
+      key,
+      templateKey: key,
+      ownerId: actor.userId,
+    });
+    const content = templateVersion(template);
+    const version = await insertTestVersion(tx, {
+      testId: test.id,
+      state: 'active',
+      ...content,
+      controlReference: null,
+      schedule: null,
+      createdBy: actor.userId,
+      decisionNote: `library template ${template.key} version ${template.version}, shipped with Peytonix`,
+    });
+    await appendAuditEvent(tx, {
+      actor,
+      action: 'test_definition.activated',
+      outcome: 'success',
+      target: { type: 'test_version', id: version.id },
+      entityId,
+      details: {
+        testKey: key,
+        version: version.version,
+        source: `library template ${template.key}@${template.version}`,
+      },
+    });
+    return test;
+  };
+
+  const queueRun = async (
+    tx: Tx,
+    actor: Actor & { type: 'user' },
+    run: {
+      testId: string;
+      testVersionId: string;
+      preview: boolean;
+      via: 'api' | 'cli' | 'schedule' | 'reperform';
+      reperformsRunId: string | null;
+      sql: string;
+      summarySql: string | null;
+      parameters: unknown;
+      inputs: BoundInput[];
+      keyColumns: string[];
+      entityId: string;
+      testKey: string;
+    },
+    context?: RequestContext,
+  ) => {
+    let runNumber: number | null = null;
+    if (!run.preview) {
+      const numbered = await tx
+        .updateTable('test_definitions')
+        .set((eb) => ({ latest_run_number: eb('latest_run_number', '+', 1) }))
+        .where('id', '=', run.testId)
+        .returning('latest_run_number')
+        .executeTakeFirstOrThrow();
+      runNumber = numbered.latest_run_number;
+    }
+    const inserted = await tx
+      .insertInto('runs')
+      .values({
+        test_id: run.testId,
+        test_version_id: run.testVersionId,
+        preview: run.preview,
+        run_number: runNumber,
+        status: 'queued',
+        requested_by: actor.userId,
+        requested_via: run.via,
+        reperforms_run_id: run.reperformsRunId,
+        sql_executed: run.sql,
+        summary_sql_executed: run.summarySql,
+        parameters: JSON.stringify(run.parameters),
+        inputs: JSON.stringify(run.inputs),
+        key_columns: run.keyColumns,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await appendAuditEvent(tx, {
+      actor,
+      action: 'run.queued',
+      outcome: 'success',
+      target: { type: 'run', id: inserted.id },
+      entityId: run.entityId,
+      ...(context ? { context } : {}),
+      details: {
+        testKey: run.testKey,
+        runNumber,
+        preview: run.preview,
+        via: run.via,
+        reperforms: run.reperformsRunId,
+      },
+    });
+    return { runId: inserted.id };
+  };
+
+  const loadRun = async (actor: Actor, runId: string) => {
+    const run = await db
+      .selectFrom('runs')
+      .innerJoin('test_definitions', 'test_definitions.id', 'runs.test_id')
+      .innerJoin('entities', 'entities.id', 'test_definitions.entity_id')
+      .innerJoin('test_versions', 'test_versions.id', 'runs.test_version_id')
+      .innerJoin('users', 'users.id', 'runs.requested_by')
+      .selectAll('runs')
+      .select([
+        'test_definitions.key as test_key',
+        'test_definitions.entity_id',
+        'entities.code as entity_code',
+        'test_versions.version as test_version',
+        'users.email as requested_by_email',
+      ])
+      .where('runs.id', '=', runId)
+      .executeTakeFirst();
+    if (run === undefined || !(await authorizeEntity(actor, run.entity_id, null))) {
+      throw notFound(`Run ${runId}`);
+    }
+    return run;
+  };
+
+  return {
+    async listTests(actor) {
+      const rows = actor.type === 'user' ? await listTestsInUserScope(db, actor.userId) : [];
+      return {
+        tests: rows.map((row) => ({
+          id: row.id,
+          key: row.key,
+          entityCode: row.entity_code,
+          templateKey: row.template_key,
+          activeVersion: row.active_version,
+          name: row.name,
+          severity: row.severity,
+          runs: row.latest_run_number,
+        })),
+        templates: LIBRARY_TEMPLATES.map((template) => ({
+          key: template.key,
+          version: template.version,
+          name: template.name,
+          category: template.category,
+          severity: template.severity,
+        })),
+      };
+    },
+
+    async request(actor, request, context) {
+      if (actor.type !== 'user')
+        throw new AppError('FORBIDDEN', { detail: 'Only users run tests.' });
+      const entity = await findEntityByCode(db, request.entityCode);
+      if (!entity || !(await authorizeEntity(actor, entity.id, RUNNING_ROLES))) {
+        throw notFound(`Entity ${JSON.stringify(request.entityCode)}`);
+      }
+
+      return await db.transaction().execute(async (tx) => {
+        const test = await resolveTest(tx, actor, entity.id, request.test);
+        const version = await findActiveVersion(tx, test.id);
+        if (version === undefined) {
+          throw new AppError('BUSINESS_RULE_VIOLATED', {
+            detail: `Test ${test.key} has no active version yet. Run a draft with --preview, or get a version approved.`,
+          });
+        }
+        const declaredInputs = version.inputs as DeclaredInput[];
+        const fieldMaps = splitFieldMap(request.fieldMap, declaredInputs);
+        for (const name of Object.keys(request.inputs)) {
+          if (!declaredInputs.some((input) => input.name === name)) {
+            throw new AppError('VALIDATION_FAILED', {
+              detail: `Test ${test.key} has no input ${JSON.stringify(name)}. Its inputs are ${declaredInputs.map((input) => input.name).join(', ')}.`,
+            });
+          }
+        }
+
+        const inputs: BoundInput[] = [];
+        for (const declared of declaredInputs) {
+          const binding = request.inputs[declared.name];
+          if (binding === undefined) {
+            throw new AppError('VALIDATION_FAILED', {
+              detail: `Test ${test.key} needs input ${declared.name}: pass --input ${declared.name}=DATASET[@VERSION].`,
+            });
+          }
+          const dataset = await findDatasetByName(tx, entity.id, binding.dataset);
+          const datasetVersion = dataset
+            ? await findDatasetVersion(tx, dataset.id, binding.version ?? 'latest')
+            : undefined;
+          if (!dataset || !datasetVersion) {
+            throw new AppError('RESOURCE_NOT_FOUND', {
+              detail: `Entity ${entity.code} has no dataset ${JSON.stringify(binding.dataset)}${binding.version ? ` with version ${binding.version}` : ''}. See "peytonix datasets list".`,
+            });
+          }
+          inputs.push({
+            name: declared.name,
+            datasetId: dataset.id,
+            datasetName: dataset.name,
+            datasetVersionId: datasetVersion.id,
+            version: datasetVersion.version,
+            rawSha256: datasetVersion.raw_sha256.toString('hex'),
+            parquetSha256: datasetVersion.parquet_sha256.toString('hex'),
+            parquetObjectKey: datasetVersion.parquet_object_key,
+            rowCount: Number(datasetVersion.row_count),
+            fields: mapFields(declared, datasetVersion.columns, fieldMaps[declared.name] ?? {}),
+          });
+        }
+        const parameters = resolveParameters(
+          version.parameters as DeclaredParameter[],
+          request.parameters,
+        );
+
+        return await queueRun(
+          tx,
+          actor,
+          {
+            testId: test.id,
+            testVersionId: version.id,
+            preview: request.preview,
+            via: request.via,
+            reperformsRunId: null,
+            sql: version.sql,
+            summarySql: version.summary_sql,
+            parameters,
+            inputs,
+            keyColumns: version.key_columns,
+            entityId: entity.id,
+            testKey: test.key,
+          },
+          context,
+        );
+      });
+    },
+
+    execute: (runId) =>
+      executeRun(
+        {
+          db,
+          logger: deps.logger,
+          storage: deps.storage,
+          workRoot: deps.workRoot,
+          ...(deps.runLimits ? { limits: deps.runLimits } : {}),
+        },
+        runId,
+      ),
+
+    async show(actor, runId) {
+      const run = await loadRun(actor, runId);
+      return {
+        runId: run.id,
+        testId: run.test_id,
+        testKey: run.test_key,
+        entityCode: run.entity_code,
+        testVersion: run.test_version,
+        runNumber: run.run_number,
+        preview: run.preview,
+        status: run.status,
+        requestedBy: run.requested_by_email,
+        requestedAt: new Date(run.requested_at).toISOString(),
+        startedAt: run.started_at ? new Date(run.started_at).toISOString() : null,
+        finishedAt: run.finished_at ? new Date(run.finished_at).toISOString() : null,
+        sql: run.sql_executed,
+        summarySql: run.summary_sql_executed,
+        parameters: run.parameters,
+        inputs: run.inputs as BoundInput[],
+        keyColumns: run.key_columns,
+        duckdbVersion: run.duckdb_version,
+        inputRowCounts: run.input_row_counts,
+        exceptionCount: run.exception_count === null ? null : Number(run.exception_count),
+        resultHash: run.result_hash?.toString('hex') ?? null,
+        summary: run.summary,
+        errorCode: run.error_code,
+        errorMessage: run.error_message,
+        reperformsRunId: run.reperforms_run_id,
+      };
+    },
+
+    async reperform(actor, runId, context) {
+      if (actor.type !== 'user')
+        throw new AppError('FORBIDDEN', { detail: 'Only users re-perform runs.' });
+      const run = await loadRun(actor, runId);
+      await authorizeEntity(actor, run.entity_id, RUNNING_ROLES);
+      return await db.transaction().execute(async (tx) =>
+        queueRun(
+          tx,
+          actor,
+          {
+            testId: run.test_id,
+            testVersionId: run.test_version_id,
+            // A re-performance must not move exceptions: it is kept apart like a preview.
+            preview: true,
+            via: 'reperform',
+            reperformsRunId: run.id,
+            sql: run.sql_executed,
+            summarySql: run.summary_sql_executed,
+            parameters: run.parameters,
+            inputs: run.inputs as BoundInput[],
+            keyColumns: run.key_columns,
+            entityId: run.entity_id,
+            testKey: run.test_key,
+          },
+          context,
+        ),
+      );
+    },
+
+    async listRunRows(actor, runId) {
+      const run = await loadRun(actor, runId);
+      if (run.preview) {
+        const rows = await db
+          .selectFrom('preview_rows')
+          .select(['payload'])
+          .where('run_id', '=', runId)
+          .orderBy('row_number')
+          .execute();
+        return {
+          preview: true,
+          rows: rows.map((row) => ({ occurrence: null, exceptionId: null, payload: row.payload })),
+        };
+      }
+      const rows = await db
+        .selectFrom('run_exceptions')
+        .select(['exception_id', 'occurrence', 'payload'])
+        .where('run_id', '=', runId)
+        .orderBy(sql`payload::text`)
+        .execute();
+      return {
+        preview: false,
+        rows: rows.map((row) => ({
+          occurrence: row.occurrence,
+          exceptionId: row.exception_id,
+          payload: row.payload,
+        })),
+      };
+    },
+  };
+}

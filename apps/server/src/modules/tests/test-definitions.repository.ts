@@ -1,0 +1,136 @@
+import type { Db, Tx } from '../../platform/db/database.ts';
+import type { Severity, TestVersionState } from '../../platform/db/schema.ts';
+
+export async function findTestByKey(db: Db | Tx, entityId: string, key: string) {
+  return await db
+    .selectFrom('test_definitions')
+    .selectAll()
+    .where('entity_id', '=', entityId)
+    .where('key', '=', key)
+    .executeTakeFirst();
+}
+
+export async function findTestById(db: Db | Tx, testId: string) {
+  return await db
+    .selectFrom('test_definitions')
+    .selectAll()
+    .where('id', '=', testId)
+    .executeTakeFirst();
+}
+
+export async function insertTestDefinition(
+  tx: Tx,
+  test: { entityId: string; key: string; templateKey: string | null; ownerId: string },
+) {
+  return await tx
+    .insertInto('test_definitions')
+    .values({
+      entity_id: test.entityId,
+      key: test.key,
+      template_key: test.templateKey,
+      owner_id: test.ownerId,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export interface NewTestVersion {
+  testId: string;
+  state: TestVersionState;
+  name: string;
+  description: string;
+  controlReference: string | null;
+  severity: Severity;
+  sql: string;
+  summarySql: string | null;
+  inputs: unknown[];
+  parameters: unknown[];
+  keyColumns: string[];
+  schedule: string | null;
+  createdBy: string;
+  decisionNote: string | null;
+}
+
+/** Insert the next version of a test, numbered under the definition's row lock. */
+export async function insertTestVersion(tx: Tx, version: NewTestVersion) {
+  const numbered = await tx
+    .updateTable('test_definitions')
+    .set((eb) => ({ latest_version: eb('latest_version', '+', 1) }))
+    .where('id', '=', version.testId)
+    .returning('latest_version')
+    .executeTakeFirstOrThrow();
+  return await tx
+    .insertInto('test_versions')
+    .values({
+      test_id: version.testId,
+      version: numbered.latest_version,
+      state: version.state,
+      name: version.name,
+      description: version.description,
+      control_reference: version.controlReference,
+      severity: version.severity,
+      sql: version.sql,
+      summary_sql: version.summarySql,
+      inputs: JSON.stringify(version.inputs),
+      parameters: JSON.stringify(version.parameters),
+      key_columns: version.keyColumns,
+      schedule: version.schedule,
+      created_by: version.createdBy,
+      decision_note: version.decisionNote,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export async function findActiveVersion(db: Db | Tx, testId: string) {
+  return await db
+    .selectFrom('test_versions')
+    .selectAll()
+    .where('test_id', '=', testId)
+    .where('state', '=', 'active')
+    .executeTakeFirst();
+}
+
+export async function findTestVersion(db: Db | Tx, versionId: string) {
+  return await db
+    .selectFrom('test_versions')
+    .selectAll()
+    .where('id', '=', versionId)
+    .executeTakeFirst();
+}
+
+/** Tests of the entities the user's grants cover, with their active version's name. */
+export async function listTestsInUserScope(db: Db | Tx, userId: string) {
+  return await db
+    .selectFrom('test_definitions')
+    .innerJoin('entities', 'entities.id', 'test_definitions.entity_id')
+    .leftJoin('test_versions', (join) =>
+      join
+        .onRef('test_versions.test_id', '=', 'test_definitions.id')
+        .on('test_versions.state', '=', 'active'),
+    )
+    .select([
+      'test_definitions.id',
+      'test_definitions.key',
+      'test_definitions.template_key',
+      'entities.code as entity_code',
+      'test_versions.version as active_version',
+      'test_versions.name',
+      'test_versions.severity',
+      'test_definitions.latest_run_number',
+    ])
+    .where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('role_grants')
+          .innerJoin('entity_closure', 'entity_closure.ancestor_id', 'role_grants.entity_id')
+          .select('role_grants.id')
+          .where('role_grants.user_id', '=', userId)
+          .whereRef('entity_closure.descendant_id', '=', 'test_definitions.entity_id'),
+      ),
+    )
+    .orderBy('entities.code')
+    .orderBy('test_definitions.key')
+    .limit(1000)
+    .execute();
+}

@@ -1,0 +1,252 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCliCaptured } from '../support/cli.ts';
+import { realDataFile } from '../support/real-data.ts';
+import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
+
+const ADMIN = 'ada@example.com';
+
+interface RunJson {
+  runId: string;
+  runNumber: number | null;
+  status: string;
+  exceptionCount: number | null;
+  resultHash: string | null;
+  errorCode: string | null;
+  summary: Record<string, unknown> | null;
+  inputs: {
+    name: string;
+    version: number;
+    parquetSha256: string;
+    fields: Record<string, string | null>;
+  }[];
+}
+
+describe('peytonix tests run', () => {
+  let database: TestDatabase;
+  let env: Record<string, string>;
+  let workDir: string;
+  const run = (args: string[]) => runCliCaptured(args, env);
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    workDir = mkdtempSync(path.join(tmpdir(), 'peytonix-cli-runs-'));
+    env = {
+      DATABASE_URL: database.ownerUrl,
+      PEYTONIX_APP_DATABASE_URL: database.appUrl,
+      PEYTONIX_DATA_DIR: path.join(workDir, 'data'),
+      PEYTONIX_AS: ADMIN,
+    };
+    expect((await run(['migrate'])).code).toBe(0);
+    expect((await run(['admin', 'create', '--email', ADMIN])).code).toBe(0);
+    expect(
+      (
+        await run([
+          'entities',
+          'create',
+          '--parent',
+          'ORG',
+          '--type',
+          'business_unit',
+          '--code',
+          'AP',
+          '--name',
+          'AP',
+        ])
+      ).code,
+    ).toBe(0);
+  });
+
+  afterAll(async () => {
+    await database.drop();
+  });
+
+  async function importPayments(name: string, rows: string[]) {
+    const file = path.join(workDir, `${name}.csv`);
+    writeFileSync(file, `VendorNum,InvNum,Amount,PaidOn\n${rows.join('\n')}\n`);
+    const result = await run([
+      'datasets',
+      'import',
+      file,
+      '--entity',
+      'AP',
+      '--name',
+      'Payments',
+      '--json',
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+  }
+
+  async function runDuplicates(extra: string[] = []): Promise<RunJson> {
+    const result = await run([
+      'tests',
+      'run',
+      'duplicate-payments-exact',
+      '--entity',
+      'AP',
+      '--input',
+      'payments=Payments',
+      '--map',
+      'vendor_id=VendorNum',
+      '--map',
+      'invoice_number=InvNum',
+      '--map',
+      'amount=Amount',
+      '--map',
+      'payment_date=PaidOn',
+      '--json',
+      ...extra,
+    ]);
+    expect(result.code, result.stderr + result.stdout).toBe(0);
+    return JSON.parse(result.stdout) as RunJson;
+  }
+
+  it('flags duplicates and records what it ran on', async () => {
+    await importPayments('first', [
+      '10,INV-1,100.00,2024-01-02',
+      '10,INV-1,100.00,2024-01-09',
+      '11,INV-7,50.00,2024-01-03',
+      '11,INV-7,50.00,2024-01-03',
+      '12,INV-9,75.00,2024-01-04',
+    ]);
+
+    const first = await runDuplicates();
+
+    expect(first.status).toBe('succeeded');
+    expect(first.runNumber).toBe(1);
+    expect(first.exceptionCount).toBe(2);
+    expect(first.resultHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(first.inputs[0]).toMatchObject({
+      name: 'payments',
+      version: 1,
+      fields: { vendor_id: 'VendorNum' },
+    });
+
+    const listed = await run(['exceptions', 'list', '--run', first.runId, '--json']);
+    const rows = (JSON.parse(listed.stdout) as { rows: { occurrence: string }[] }).rows;
+    expect(rows.map((row) => row.occurrence)).toEqual(['new', 'new']);
+  });
+
+  it('re-performs a run to the same result hash', async () => {
+    const original = await runDuplicates();
+
+    const result = await run(['runs', 'reperform', original.runId, '--json']);
+
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      identical: true,
+      resultHash: original.resultHash,
+    });
+  });
+
+  it('carries exceptions over: recurring, new and closed', async () => {
+    await importPayments('second', [
+      '10,INV-1,100.00,2024-01-02',
+      '10,INV-1,100.00,2024-01-09',
+      '12,INV-9,75.00,2024-01-04',
+      '12,INV-9,75.00,2024-02-04',
+    ]);
+
+    const third = await runDuplicates();
+
+    expect(third.inputs[0]?.version).toBe(2);
+    const listed = await run(['exceptions', 'list', '--run', third.runId, '--json']);
+    const rows = (
+      JSON.parse(listed.stdout) as {
+        rows: { occurrence: string; payload: { vendor_id: string } }[];
+      }
+    ).rows;
+    expect(rows.map((row) => [row.payload.vendor_id, row.occurrence]).sort()).toEqual([
+      ['10', 'recurring'],
+      ['12', 'new'],
+    ]);
+    const owner = new pg.Client({ connectionString: database.ownerUrl });
+    await owner.connect();
+    try {
+      const closed = await owner.query<{ closed_reason: string }>(
+        `SELECT closed_reason FROM exceptions WHERE status = 'closed'`,
+      );
+      expect(closed.rows).toEqual([{ closed_reason: `not present in run ${third.runNumber}` }]);
+    } finally {
+      await owner.end();
+    }
+  });
+
+  it('keeps a preview apart from exceptions', async () => {
+    const preview = await runDuplicates(['--preview']);
+
+    expect(preview.runNumber).toBeNull();
+    const listed = await run(['exceptions', 'list', '--run', preview.runId, '--json']);
+    expect(JSON.parse(listed.stdout)).toMatchObject({ preview: true });
+  });
+
+  it('lists the test and the library', async () => {
+    const result = await run(['tests', 'list', '--json']);
+
+    expect(result.code).toBe(0);
+    const listing = JSON.parse(result.stdout) as {
+      tests: { key: string; runs: number }[];
+      templates: { key: string }[];
+    };
+    expect(listing.tests).toEqual([
+      expect.objectContaining({ key: 'duplicate-payments-exact', runs: 3 }),
+    ]);
+    expect(listing.templates.map((template) => template.key)).toContain('benford-first-digit');
+  });
+
+  it('names a missing field mapping', async () => {
+    const result = await run([
+      'tests',
+      'run',
+      'duplicate-payments-exact',
+      '--entity',
+      'AP',
+      '--input',
+      'payments=Payments',
+      '--json',
+    ]);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('vendor_id');
+    expect(result.stderr).toContain('VendorNum');
+  });
+
+  it('reproduces the published Benford MAD on real payments', async () => {
+    const file = realDataFile('nigrini/corporate.payment.csv');
+    if (file === null) return;
+    const imported = await run([
+      'datasets',
+      'import',
+      file,
+      '--entity',
+      'AP',
+      '--name',
+      'Corporate',
+      '--json',
+    ]);
+    expect(imported.code, imported.stderr).toBe(0);
+
+    const result = await run([
+      'tests',
+      'run',
+      'benford-first-digit',
+      '--entity',
+      'AP',
+      '--input',
+      'transactions=Corporate',
+      '--map',
+      'amount=Amount',
+      '--param',
+      'sign=positive',
+      '--json',
+    ]);
+
+    expect(result.code, result.stderr).toBe(0);
+    const benford = JSON.parse(result.stdout) as RunJson;
+    expect(Number(benford.summary?.n)).toBe(177_763);
+    expect(Number(benford.summary?.mad)).toBeCloseTo(0.01464, 5);
+  }, 120_000);
+});

@@ -1,8 +1,11 @@
-import type { JobDefinition } from './platform/jobs/job-queue.ts';
+import { runJobDefinition, RUN_QUEUE_SPEC } from './modules/runs/run-job.ts';
+import type { JobDefinition, QueueSpec } from './platform/jobs/job-queue.ts';
+import type { Services } from './services.ts';
 
-/**
- * Every queue the modules define. `peytonix migrate` creates them as the
- * owner role; workers in `start` and `worker` process them.
- * NOTE: no module defines a job yet; audit checkpoints and test runs will.
- */
-export const JOB_DEFINITIONS: readonly JobDefinition[] = [];
+/** Every queue the modules define. `peytonix migrate` creates them as the owner role. */
+export const JOB_QUEUES: readonly QueueSpec[] = [RUN_QUEUE_SPEC];
+
+/** The handlers of those queues, bound to one process's services; workers in `start` and `worker` run them. */
+export function jobDefinitions(services: Services): JobDefinition[] {
+  return [runJobDefinition(services.runs)];
+}

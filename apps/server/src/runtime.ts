@@ -1,7 +1,8 @@
 import path from 'node:path';
 import pg from 'pg';
 import type { Logger } from 'pino';
-import { JOB_DEFINITIONS } from './jobs.ts';
+import { JOB_QUEUES, jobDefinitions } from './jobs.ts';
+import { RUN_QUEUE } from './modules/runs/run-job.ts';
 import { sealPendingEvents } from './modules/audit-trail/sealing/seal-pending.ts';
 import type { Config } from './platform/config/config.ts';
 import { type DatabaseHandle, openDatabase } from './platform/db/database.ts';
@@ -14,7 +15,7 @@ import {
   readMigrationFiles,
   readMigrationStatus,
 } from './platform/db/migrations.ts';
-import { installJobSchema, type JobDefinition, JobQueue } from './platform/jobs/job-queue.ts';
+import { installJobSchema, JobQueue, type QueueSpec } from './platform/jobs/job-queue.ts';
 import {
   memoizeKey,
   openCheckpointKey,
@@ -29,6 +30,7 @@ export interface Runtime {
   database: DatabaseHandle;
   services: Services;
   migrationFiles: MigrationFile[];
+  logger: Logger;
   close(): Promise<void>;
 }
 
@@ -36,7 +38,7 @@ export interface Runtime {
 export async function migrateDatabase(
   ownerUrl: string,
   logger: Logger,
-  definitions: readonly JobDefinition[] = JOB_DEFINITIONS,
+  definitions: readonly QueueSpec[] = JOB_QUEUES,
 ): Promise<MigrationFile[]> {
   const applied = await applyMigrations(ownerUrl, logger);
   await installJobSchema(ownerUrl, definitions, logger);
@@ -84,6 +86,19 @@ export async function openRuntime(
       logger,
     });
     const dataKeys = memoizeKey(() => openDataKeysForDatabase(config, database.db));
+    // Sending jobs needs pg-boss started, which only happens on the first send.
+    let sender: Promise<JobQueue> | null = null;
+    const jobSender = () => {
+      sender ??= (async () => {
+        const queue = new JobQueue(target.appUrl, logger);
+        await queue.start([], false);
+        return queue;
+      })().catch((error: unknown) => {
+        sender = null;
+        throw error;
+      });
+      return sender;
+    };
     const services = createServices({
       db: database.db,
       logger,
@@ -94,14 +109,19 @@ export async function openRuntime(
       dataKeys,
       storage: memoizeKey(() => openObjectStorage(config, dataKeys)),
       workRoot: path.join(config.dataDir, 'work'),
+      dispatchRun: async (runId) => {
+        await (await jobSender()).send(RUN_QUEUE, { runId });
+      },
     });
     return {
       target,
       database,
       services,
       migrationFiles,
+      logger,
       async close() {
         await services.close();
+        if (sender !== null) await (await sender.catch(() => null))?.stop(1_000);
         // Seal what this command wrote, so a CLI run with no server leaves no
         // event pending. A running server's sealer would seal it too.
         // Only the message and code: the database's detail can quote a row.
@@ -130,7 +150,7 @@ export async function startJobQueue(
 ): Promise<JobQueue> {
   const jobs = new JobQueue(runtime.target.appUrl, logger);
   try {
-    await jobs.start(JOB_DEFINITIONS, runWorkers);
+    await jobs.start(jobDefinitions(runtime.services), runWorkers);
   } catch (error) {
     // NOTE: nothing retries the start; readiness fails until the process restarts.
     logger.error({ err: error }, 'job queue did not start; run peytonix migrate, then restart');

@@ -53,6 +53,8 @@ export interface ServiceDeps {
   storage: () => Promise<ObjectStorage>;
   /** Directory for temporary work files such as imports in progress. */
   workRoot: string;
+  /** Send a queued run to the job queue; absent where nothing dispatches, as in some tests. */
+  dispatchRun?: (runId: string) => Promise<void>;
   /** Overrides the sign-in throttle, for tests that cannot wait minutes. */
   throttlePolicy?: ThrottlePolicy;
 }

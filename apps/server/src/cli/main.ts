@@ -198,7 +198,7 @@ function buildProgram(io: CliIo, result: { code: number }): Command {
     .option('--preview', 'run without creating exceptions; the rows are kept apart')
     .option(
       '--wait',
-      'wait for the run to finish (runs always finish before the command returns for now)',
+      'wait for the run to finish, working the run queue meanwhile, and print its result',
     )
     .addOption(asOption())
     .addOption(dataDirOption())

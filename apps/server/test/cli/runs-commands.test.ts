@@ -98,6 +98,7 @@ describe('peytonix tests run', () => {
       '--map',
       'payment_date=PaidOn',
       '--json',
+      '--wait',
       ...extra,
     ]);
     expect(result.code, result.stderr + result.stdout).toBe(0);
@@ -183,6 +184,43 @@ describe('peytonix tests run', () => {
     expect(JSON.parse(listed.stdout)).toMatchObject({ preview: true });
   });
 
+  it('queues a run for the workers without --wait', async () => {
+    const result = await run([
+      'tests',
+      'run',
+      'duplicate-payments-exact',
+      '--entity',
+      'AP',
+      '--input',
+      'payments=Payments',
+      '--map',
+      'vendor_id=VendorNum',
+      '--map',
+      'invoice_number=InvNum',
+      '--map',
+      'amount=Amount',
+      '--map',
+      'payment_date=PaidOn',
+      '--preview',
+      '--json',
+    ]);
+
+    expect(result.code, result.stderr).toBe(0);
+    const queued = JSON.parse(result.stdout) as RunJson;
+    expect(queued.status, result.stderr).toBe('queued');
+    const owner = new pg.Client({ connectionString: database.ownerUrl });
+    await owner.connect();
+    try {
+      const jobs = await owner.query<{ data: { runId: string } }>(
+        `SELECT data FROM pgboss.job WHERE name = 'test-run' AND data->>'runId' = $1`,
+        [queued.runId],
+      );
+      expect(jobs.rows).toHaveLength(1);
+    } finally {
+      await owner.end();
+    }
+  });
+
   it('lists the test and the library', async () => {
     const result = await run(['tests', 'list', '--json']);
 
@@ -242,6 +280,7 @@ describe('peytonix tests run', () => {
       '--param',
       'sign=positive',
       '--json',
+      '--wait',
     ]);
 
     expect(result.code, result.stderr).toBe(0);

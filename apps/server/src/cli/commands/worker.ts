@@ -1,4 +1,4 @@
-import { JOB_DEFINITIONS } from '../../jobs.ts';
+import { JOB_QUEUES } from '../../jobs.ts';
 import { startAuditSealer } from '../../modules/audit-trail/sealing/audit-sealer.ts';
 import { openRuntime, startJobQueue } from '../../runtime.ts';
 import { prepareCommand } from '../cli-context.ts';
@@ -18,10 +18,7 @@ export async function runWorker(io: CliIo, options: { dataDir?: string }): Promi
     return 1;
   }
   const sealer = startAuditSealer(runtime.database.db, logger);
-  logger.info(
-    { queues: JOB_DEFINITIONS.length, database: runtime.target.source },
-    'worker running',
-  );
+  logger.info({ queues: JOB_QUEUES.length, database: runtime.target.source }, 'worker running');
 
   return await new Promise<number>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {

@@ -166,8 +166,39 @@ export function createRunsService(deps: {
   storage: () => Promise<ObjectStorage>;
   workRoot: string;
   runLimits?: SandboxLimits;
+  /** Hand a queued run to the workers; without it, runs wait until `execute` is called. */
+  dispatchRun?: (runId: string) => Promise<void>;
 }): RunsService {
   const { db } = deps;
+
+  /**
+   * Dispatch after the run's transaction has committed, so a worker never
+   * looks for a run it cannot see yet. A failed dispatch fails the run, so
+   * nothing stays queued without a job.
+   */
+  const dispatch = async (runId: string) => {
+    if (deps.dispatchRun === undefined) return;
+    try {
+      await deps.dispatchRun(runId);
+    } catch (error) {
+      deps.logger.error({ err: error, runId }, 'dispatching a run failed');
+      await db
+        .updateTable('runs')
+        .set({
+          status: 'failed',
+          finished_at: sql`now()`,
+          error_code: 'DISPATCH_FAILED',
+          error_message: 'The run could not be handed to the workers. Request it again.',
+        })
+        .where('id', '=', runId)
+        .where('status', '=', 'queued')
+        .execute();
+      throw new AppError('SERVICE_UNAVAILABLE', {
+        detail: `Run ${runId} could not be queued for the workers. Retry shortly.`,
+        internal: error,
+      });
+    }
+  };
 
   const authorizeEntity = async (actor: Actor, entityId: string, roles: readonly Role[] | null) => {
     const held = actor.type === 'user' ? await findRolesCovering(db, actor.userId, entityId) : [];
@@ -347,7 +378,7 @@ export function createRunsService(deps: {
         throw notFound(`Entity ${JSON.stringify(request.entityCode)}`);
       }
 
-      return await db.transaction().execute(async (tx) => {
+      const queued = await db.transaction().execute(async (tx) => {
         const test = await resolveTest(tx, actor, entity.id, request.test);
         const version = await findActiveVersion(tx, test.id);
         if (version === undefined) {
@@ -420,6 +451,8 @@ export function createRunsService(deps: {
           context,
         );
       });
+      await dispatch(queued.runId);
+      return queued;
     },
 
     execute: (runId) =>
@@ -470,7 +503,7 @@ export function createRunsService(deps: {
         throw new AppError('FORBIDDEN', { detail: 'Only users re-perform runs.' });
       const run = await loadRun(actor, runId);
       await authorizeEntity(actor, run.entity_id, RUNNING_ROLES);
-      return await db.transaction().execute(async (tx) =>
+      const queued = await db.transaction().execute(async (tx) =>
         queueRun(
           tx,
           actor,
@@ -492,6 +525,8 @@ export function createRunsService(deps: {
           context,
         ),
       );
+      await dispatch(queued.runId);
+      return queued;
     },
 
     async listRunRows(actor, runId) {

@@ -16,6 +16,9 @@ export interface JobDefinition<Data extends object = object> {
   expireInSeconds?: number;
 }
 
+/** What installing a queue needs: its name and retry policy, without the handler. */
+export type QueueSpec = Pick<JobDefinition, 'queue' | 'retryLimit' | 'expireInSeconds'>;
+
 const GRANT_APP_ROLE = `
   GRANT USAGE ON SCHEMA ${JOB_SCHEMA} TO ${APP_ROLE};
   GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${JOB_SCHEMA} TO ${APP_ROLE};
@@ -30,7 +33,7 @@ const GRANT_APP_ROLE = `
  */
 export async function installJobSchema(
   ownerUrl: string,
-  definitions: readonly JobDefinition[],
+  definitions: readonly QueueSpec[],
   logger: Logger,
 ) {
   const boss = new PgBoss({

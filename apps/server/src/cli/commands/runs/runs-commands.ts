@@ -1,5 +1,9 @@
+import { jobDefinitions } from '../../../jobs.ts';
+import type { Actor } from '../../../modules/identity/actor.ts';
 import type { RunDetail } from '../../../modules/runs/runs.service.ts';
 import { AppError } from '../../../platform/http/app-error.ts';
+import { JobQueue } from '../../../platform/jobs/job-queue.ts';
+import type { Runtime } from '../../../runtime.ts';
 import { type ActingOptions, withActingRuntime } from '../../acting-runtime.ts';
 import { type CliIo, CommandFailure, EXIT, printResult } from '../../cli-io.ts';
 
@@ -55,11 +59,43 @@ function runLines(run: RunDetail): string[] {
   ];
 }
 
+const TERMINAL = new Set(['succeeded', 'failed', 'timed_out', 'cancelled']);
+const POLL_MS = 250;
+
 /**
- * Run a test or a library template and print the run id, status, exception
- * count and result hash. NOTE: the run executes in this process right
- * after it is queued; dispatch to background workers is not wired yet, so
- * --wait changes nothing.
+ * Wait until a queued run ends, printing each status change. This process
+ * also works the run queue meanwhile, so the command finishes with or
+ * without a server running workers; whichever worker claims the run first
+ * executes it.
+ */
+async function waitForRun(
+  io: CliIo,
+  runtime: Runtime,
+  actor: Actor,
+  runId: string,
+): Promise<RunDetail> {
+  const jobs = new JobQueue(runtime.target.appUrl, runtime.logger);
+  await jobs.start(jobDefinitions(runtime.services), true);
+  try {
+    let last = '';
+    for (;;) {
+      const run = await runtime.services.runs.show(actor, runId);
+      if (run.status !== last) {
+        io.stderr.write(`run ${runId}: ${run.status}\n`);
+        last = run.status;
+      }
+      if (TERMINAL.has(run.status)) return run;
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+  } finally {
+    await jobs.stop(5_000);
+  }
+}
+
+/**
+ * Queue a run of a test or a library template. With --wait, wait for it
+ * and print the run id, status, exception count and result hash, exiting 1
+ * unless it succeeded; without it, print the queued run id.
  */
 export async function runTestsRun(io: CliIo, test: string, options: RunOptions): Promise<number> {
   const request = {
@@ -75,9 +111,14 @@ export async function runTestsRun(io: CliIo, test: string, options: RunOptions):
     const { runId } = await runtime.services.runs.request(actor, request, {
       correlationId: `cli-${process.pid}`,
     });
-    io.stderr.write(`queued run ${runId}; running\n`);
-    await runtime.services.runs.execute(runId);
-    const run = await runtime.services.runs.show(actor, runId);
+    if (options.wait !== true) {
+      const queued = await runtime.services.runs.show(actor, runId);
+      printResult(io, options.json === true, queued, [
+        `Queued run ${runId}. Follow it with "peytonix runs show ${runId}".`,
+      ]);
+      return EXIT.ok;
+    }
+    const run = await waitForRun(io, runtime, actor, runId);
     printResult(io, options.json === true, run, runLines(run));
     return run.status === 'succeeded' ? EXIT.ok : EXIT.failed;
   });
@@ -132,8 +173,7 @@ export async function runRunsReperform(
     const { runId: again } = await runtime.services.runs.reperform(actor, runId, {
       correlationId: `cli-${process.pid}`,
     });
-    await runtime.services.runs.execute(again);
-    const repeated = await runtime.services.runs.show(actor, again);
+    const repeated = await waitForRun(io, runtime, actor, again);
     const identical = repeated.resultHash === original.resultHash;
     printResult(
       io,

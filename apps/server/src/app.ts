@@ -14,6 +14,7 @@ import { registerPasskeyRoutes } from './modules/identity/http/passkey.routes.ts
 import { createRequestAuthenticator } from './modules/identity/http/request-authenticator.ts';
 import { registerUserRoutes } from './modules/identity/http/users.routes.ts';
 import { registerIdentityRoutes } from './modules/identity/identity.routes.ts';
+import { registerRunRoutes } from './modules/runs/runs.routes.ts';
 import type { Config } from './platform/config/config.ts';
 import type { Db } from './platform/db/database.ts';
 import type { MigrationFile } from './platform/db/migrations.ts';
@@ -57,6 +58,7 @@ export const ROUTE_MODULES: readonly RouteModule[] = [
   (app, services) => registerPasskeyRoutes(app, services.auth),
   (app, services) => registerAuditTrailRoutes(app, services.auditTrail),
   (app, services) => registerDatasetRoutes(app, services.datasets),
+  (app, services) => registerRunRoutes(app, services.runs),
 ];
 
 /** Trust the nearest `hops` proxies, as proxy-addr does for a number. */

@@ -8,6 +8,9 @@
 export const PERMISSIONS = {
   'audit_trail.read': 'Search audit events, and read checkpoints and proofs.',
   'datasets.read': 'List datasets and read their versions, fingerprints and column types.',
+  'tests.read': 'List tests and library templates.',
+  'runs.read': 'Read runs and the rows they flagged.',
+  'runs.execute': 'Queue runs of tests and library templates.',
   'users.manage': 'Create, suspend, reactivate and deprovision users, and revoke their sessions.',
 } as const;
 

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { Db, Tx } from '../../platform/db/database.ts';
+import type { RunStatus } from '../../platform/db/schema.ts';
 import { AppError } from '../../platform/http/app-error.ts';
 import type { ObjectStorage } from '../../platform/storage/object-storage.ts';
 import { findRolesCovering, type Role } from '../access/grants.repository.ts';
@@ -36,7 +37,7 @@ export interface RunRequest {
   /** A test key in the entity, or a library template key (created as a test on first use). */
   test: string;
   /** Input name → dataset name and version (latest when absent). */
-  inputs: Record<string, { dataset: string; version?: number }>;
+  inputs: Record<string, { dataset: string; version?: number | undefined }>;
   /** "input.field" or "field" (when only one input has it) → dataset column. */
   fieldMap: Record<string, string>;
   parameters: Record<string, string>;
@@ -52,7 +53,7 @@ export interface RunDetail {
   testVersion: number;
   runNumber: number | null;
   preview: boolean;
-  status: string;
+  status: RunStatus;
   requestedBy: string;
   requestedAt: string;
   startedAt: string | null;
@@ -100,7 +101,7 @@ export interface RunsService {
     runId: string,
   ): Promise<{
     preview: boolean;
-    rows: { occurrence: string | null; exceptionId: string | null; payload: unknown }[];
+    rows: { occurrence: 'new' | 'recurring' | 'reopened' | null; exceptionId: string | null; payload: unknown }[];
   }>;
 }
 

@@ -1,0 +1,94 @@
+import {
+  queuedRunSchema,
+  runDetailSchema,
+  runIdParamsSchema,
+  runRequestSchema,
+  runRowsSchema,
+  testListingSchema,
+} from '@peytonix/contracts';
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { requestContext } from '../../platform/http/authentication.ts';
+import type { RunsService } from './runs.service.ts';
+
+/** Tests, runs and the rows they flagged. */
+export function registerRunRoutes(app: FastifyInstance, runs: RunsService) {
+  const routes = app.withTypeProvider<ZodTypeProvider>();
+
+  routes.get(
+    '/api/v1/tests',
+    {
+      onRequest: app.authenticate,
+      config: { permission: 'tests.read' },
+      schema: {
+        tags: ['tests'],
+        summary: 'Tests in your scope and the library templates',
+        response: { 200: testListingSchema },
+      },
+    },
+    async (request) => await runs.listTests(await app.requireActor(request)),
+  );
+
+  routes.post(
+    '/api/v1/runs',
+    {
+      onRequest: app.authenticate,
+      config: { permission: 'runs.execute' },
+      schema: {
+        tags: ['runs'],
+        summary: 'Queue a run of a test or library template',
+        description:
+          'Resolves the active test version, each input to a dataset version with its fingerprints, the field mapping and the parameters, stores them on the run and queues it. Poll GET /api/v1/runs/{id}.',
+        body: runRequestSchema,
+        response: { 202: queuedRunSchema },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const queued = await runs.request(
+        await app.requireActor(request),
+        {
+          entityCode: body.entity,
+          test: body.test,
+          inputs: body.inputs,
+          fieldMap: body.fieldMap,
+          parameters: body.parameters,
+          preview: body.preview,
+          via: 'api',
+        },
+        requestContext(request),
+      );
+      return reply.code(202).send(queued);
+    },
+  );
+
+  routes.get(
+    '/api/v1/runs/:id',
+    {
+      onRequest: app.authenticate,
+      config: { permission: 'runs.read' },
+      schema: {
+        tags: ['runs'],
+        summary: 'What a run executed on which data, and its result',
+        params: runIdParamsSchema,
+        response: { 200: runDetailSchema },
+      },
+    },
+    async (request) => await runs.show(await app.requireActor(request), request.params.id),
+  );
+
+  routes.get(
+    '/api/v1/runs/:id/rows',
+    {
+      onRequest: app.authenticate,
+      config: { permission: 'runs.read' },
+      schema: {
+        tags: ['runs'],
+        summary: "A run's flagged rows: exceptions with their occurrence, or a preview's rows",
+        params: runIdParamsSchema,
+        response: { 200: runRowsSchema },
+      },
+    },
+    async (request) => await runs.listRunRows(await app.requireActor(request), request.params.id),
+  );
+}

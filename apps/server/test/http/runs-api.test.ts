@@ -1,0 +1,146 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Actor } from '../../src/modules/identity/actor.ts';
+import { startTestApp, type TestApp } from '../support/test-app.ts';
+import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
+
+const ADMIN = 'ada@example.com';
+const OUTSIDER = 'otto@example.com';
+
+describe('runs API', () => {
+  let database: TestDatabase;
+  let testApp: TestApp;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    testApp = await startTestApp(database, { testUserHeader: true });
+    const { services } = testApp;
+    const first = await services.identity.createFirstAdministrator({
+      email: ADMIN,
+      displayName: 'Ada',
+      organizationName: 'Example Group',
+      organizationCode: 'ORG',
+    });
+    const admin: Actor = { type: 'user', userId: first.userId, email: ADMIN, channel: 'api' };
+    await services.entities.create(admin, {
+      parentCode: 'ORG',
+      type: 'business_unit',
+      code: 'AP',
+      name: 'Payables',
+    });
+    await testApp.database.db
+      .insertInto('users')
+      .values({ email: OUTSIDER, display_name: 'Otto' })
+      .execute();
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'peytonix-runs-api-')), 'payments.csv');
+    writeFileSync(
+      file,
+      'vendor_id,invoice_number,amount,payment_date\nV1,A1,10.00,2024-01-01\nV1,A1,10.00,2024-01-02\n',
+    );
+    await services.datasets.importFile(admin, {
+      entityCode: 'AP',
+      datasetName: 'Payments',
+      filePath: file,
+      fileName: 'payments.csv',
+    });
+  });
+
+  afterAll(async () => {
+    await testApp.close();
+    await database.drop();
+  });
+
+  const call = (
+    method: 'GET' | 'POST',
+    url: string,
+    user: string,
+    payload?: Record<string, unknown>,
+  ) =>
+    testApp.app.inject({
+      method,
+      url,
+      headers: { 'x-test-user': user },
+      ...(payload ? { payload } : {}),
+    });
+
+  it('queues a run that a worker executes, and shows it', async () => {
+    const queued = await call('POST', '/api/v1/runs', ADMIN, {
+      entity: 'AP',
+      test: 'duplicate-payments-exact',
+      inputs: { payments: { dataset: 'Payments' } },
+    });
+    expect(queued.statusCode, queued.body).toBe(202);
+    const { runId } = queued.json() as { runId: string };
+
+    await testApp.services.runs.execute(runId);
+    const shown = await call('GET', `/api/v1/runs/${runId.toUpperCase()}`, ADMIN);
+    const rows = await call('GET', `/api/v1/runs/${runId}/rows`, ADMIN);
+
+    expect(shown.statusCode).toBe(200);
+    expect(shown.json()).toMatchObject({ status: 'succeeded', exceptionCount: 1, runNumber: 1 });
+    expect(rows.json()).toMatchObject({ preview: false, rows: [{ occurrence: 'new' }] });
+  });
+
+  it('hides runs outside the scope', async () => {
+    const { runId } = await testApp.services.runs.request(
+      {
+        type: 'user',
+        userId: (
+          await testApp.database.db
+            .selectFrom('users')
+            .select('id')
+            .where('email', '=', ADMIN)
+            .executeTakeFirstOrThrow()
+        ).id,
+        email: ADMIN,
+        channel: 'api',
+      },
+      {
+        entityCode: 'AP',
+        test: 'duplicate-payments-exact',
+        inputs: { payments: { dataset: 'Payments' } },
+        fieldMap: {},
+        parameters: {},
+        preview: true,
+        via: 'api',
+      },
+    );
+
+    const response = await call('GET', `/api/v1/runs/${runId}`, OUTSIDER);
+    const queued = await call('POST', '/api/v1/runs', OUTSIDER, {
+      entity: 'AP',
+      test: 'duplicate-payments-exact',
+      inputs: { payments: { dataset: 'Payments' } },
+    });
+
+    expect(response.statusCode).toBe(404);
+    expect(queued.statusCode).toBe(404);
+  });
+
+  it('rejects unknown inputs and malformed bodies', async () => {
+    const unknown = await call('POST', '/api/v1/runs', ADMIN, {
+      entity: 'AP',
+      test: 'duplicate-payments-exact',
+      inputs: { payments: { dataset: 'Payments' }, extra: { dataset: 'Payments' } },
+    });
+    const malformed = await call('POST', '/api/v1/runs', ADMIN, {
+      entity: 'AP',
+      test: 'DROP TABLE',
+      inputs: {},
+    });
+
+    expect(unknown.statusCode).toBe(400);
+    expect(malformed.statusCode).toBe(400);
+  });
+
+  it('lists the tests and the library', async () => {
+    const response = await call('GET', '/api/v1/tests', ADMIN);
+
+    expect(response.statusCode).toBe(200);
+    expect((response.json() as { templates: unknown[] }).templates.length).toBeGreaterThanOrEqual(
+      12,
+    );
+  });
+});

@@ -1,0 +1,103 @@
+import { z } from 'zod';
+
+const name = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]{0,62}$/, { error: 'expected a lowercase identifier such as payments' });
+
+export const runRequestSchema = z.strictObject({
+  entity: z.string().min(1).max(64),
+  /** A test key in the entity, or a library template key. */
+  test: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { error: 'expected a test or template key' }),
+  inputs: z.record(
+    name,
+    z.strictObject({
+      dataset: z.string().min(1).max(200),
+      version: z.number().int().min(1).optional(),
+    }),
+  ),
+  /** "field" or "input.field" → dataset column. */
+  fieldMap: z.record(z.string().max(130), z.string().min(1).max(200)).default({}),
+  parameters: z.record(name, z.string().max(1000)).default({}),
+  preview: z.boolean().default(false),
+});
+
+export const queuedRunSchema = z.object({ runId: z.uuid() });
+
+export const runInputSchema = z.object({
+  name: z.string(),
+  datasetId: z.uuid(),
+  datasetName: z.string(),
+  datasetVersionId: z.uuid(),
+  version: z.number().int(),
+  rawSha256: z.string(),
+  parquetSha256: z.string(),
+  rowCount: z.number().int(),
+  fields: z.record(z.string(), z.string().nullable()),
+});
+
+export const runDetailSchema = z.object({
+  runId: z.uuid(),
+  testId: z.uuid(),
+  testKey: z.string(),
+  entityCode: z.string(),
+  testVersion: z.number().int(),
+  runNumber: z.number().int().nullable(),
+  preview: z.boolean(),
+  status: z.enum(['queued', 'running', 'succeeded', 'failed', 'timed_out', 'cancelled']),
+  requestedBy: z.string(),
+  requestedAt: z.iso.datetime(),
+  startedAt: z.iso.datetime().nullable(),
+  finishedAt: z.iso.datetime().nullable(),
+  sql: z.string(),
+  summarySql: z.string().nullable(),
+  parameters: z.unknown(),
+  inputs: z.array(runInputSchema),
+  keyColumns: z.array(z.string()),
+  duckdbVersion: z.string().nullable(),
+  inputRowCounts: z.unknown(),
+  exceptionCount: z.number().int().nullable(),
+  resultHash: z.string().nullable(),
+  summary: z.unknown(),
+  errorCode: z.string().nullable(),
+  errorMessage: z.string().nullable(),
+  reperformsRunId: z.uuid().nullable(),
+});
+
+export const runRowsSchema = z.object({
+  preview: z.boolean(),
+  rows: z.array(
+    z.object({
+      occurrence: z.enum(['new', 'recurring', 'reopened']).nullable(),
+      exceptionId: z.uuid().nullable(),
+      payload: z.unknown(),
+    }),
+  ),
+});
+
+export const testListingSchema = z.object({
+  tests: z.array(
+    z.object({
+      id: z.uuid(),
+      key: z.string(),
+      entityCode: z.string(),
+      templateKey: z.string().nullable(),
+      activeVersion: z.number().int().nullable(),
+      name: z.string().nullable(),
+      severity: z.string().nullable(),
+      runs: z.number().int(),
+    }),
+  ),
+  templates: z.array(
+    z.object({
+      key: z.string(),
+      version: z.number().int(),
+      name: z.string(),
+      category: z.string(),
+      severity: z.string(),
+    }),
+  ),
+});
+
+export const runIdParamsSchema = z.strictObject({
+  id: z.uuid({ error: 'expected a UUID' }).transform((id) => id.toLowerCase()),
+});

@@ -9,9 +9,10 @@ import type { Db } from '../../platform/db/database.ts';
 import type { ObjectStorage } from '../../platform/storage/object-storage.ts';
 import { appendAuditEvent } from '../audit-trail/audit-trail.service.ts';
 import type { Actor } from '../identity/actor.ts';
-import { runSandboxedQuery, type SandboxLimits } from './engine/sandbox.ts';
+import type { SandboxLimits } from './engine/sandbox.ts';
 import { isSandboxError } from './engine/sandbox-errors.ts';
 import type { SandboxParameter } from './engine/sandbox-parameters.ts';
+import { runSandboxedQueryInChild } from './engine/sandbox-process.ts';
 import { checkSingleSelect } from './engine/statement-check.ts';
 import {
   type CarryOverCounts,
@@ -161,7 +162,7 @@ export async function executeRun(
     const limits = deps.limits ?? DEFAULT_RUN_LIMITS;
     const relationNames = inputs.map((input) => input.name);
     const checked = await checkSingleSelect(claimed.sql_executed, { relationNames });
-    const result = await runSandboxedQuery({
+    const result = await runSandboxedQueryInChild({
       sql: claimed.sql_executed,
       inputs: sandboxInputs,
       parameters: usedParameters(parameters, checked.parameterNames),
@@ -182,7 +183,7 @@ export async function executeRun(
       const summaryChecked = await checkSingleSelect(claimed.summary_sql_executed, {
         relationNames,
       });
-      const summaryResult = await runSandboxedQuery({
+      const summaryResult = await runSandboxedQueryInChild({
         sql: claimed.summary_sql_executed,
         inputs: sandboxInputs,
         parameters: usedParameters(parameters, summaryChecked.parameterNames),

@@ -21,6 +21,7 @@ import {
   runDatasetsShow,
 } from './commands/datasets/datasets-commands.ts';
 import { parseOptionFlags } from './commands/datasets/parse-option-flags.ts';
+import { runDemoSeed } from './commands/demo-seed.ts';
 import { runEntitiesCreate, runEntitiesList } from './commands/entities.ts';
 import { runMigrate } from './commands/migrate.ts';
 import {
@@ -243,6 +244,18 @@ function buildProgram(io: CliIo, result: { code: number }): Command {
     .addOption(jsonOption())
     .action(async (options) => {
       result.code = await runExceptionsList(io, options);
+    });
+
+  const demo = program.command('demo').description('a demo workspace with synthetic data');
+  demo
+    .command('seed')
+    .description(
+      'create or complete the demo workspace: entities, one user per role, synthetic datasets with planted anomalies, and a run of every library test; a second run changes nothing',
+    )
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .action(async (options) => {
+      result.code = await runDemoSeed(io, options);
     });
 
   registerAuditCommands(program, io, result);

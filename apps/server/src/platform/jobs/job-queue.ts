@@ -14,6 +14,8 @@ export interface JobDefinition<Data extends object = object> {
   handle(data: Data, context: { jobId: string; logger: Logger }): Promise<void>;
   retryLimit?: number;
   expireInSeconds?: number;
+  /** How often an idle worker polls for jobs; pg-boss's default is 2 seconds. */
+  pollingIntervalSeconds?: number;
 }
 
 /** What installing a queue needs: its name and retry policy, without the handler. */
@@ -95,7 +97,11 @@ export class JobQueue {
     if (!runWorkers) return;
 
     for (const definition of definitions) {
-      await this.boss.work(definition.queue, async (jobs) => {
+      const workOptions =
+        definition.pollingIntervalSeconds === undefined
+          ? {}
+          : { pollingIntervalSeconds: definition.pollingIntervalSeconds };
+      await this.boss.work(definition.queue, workOptions, async (jobs) => {
         for (const job of jobs) {
           const jobLogger = this.logger.child({ queue: definition.queue, jobId: job.id });
           const data = definition.parse(job.data);

@@ -1,0 +1,268 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Db, Tx } from '../../platform/db/database.ts';
+import { AppError } from '../../platform/http/app-error.ts';
+import type { Services } from '../../services.ts';
+import { insertGrant, type Role } from '../access/grants.repository.ts';
+import { appendAuditEvent } from '../audit-trail/audit-trail.service.ts';
+import { findEntityByCode, findRootEntity, insertEntity } from '../entities/entities.repository.ts';
+import type { Actor, RequestContext } from '../identity/actor.ts';
+import { SETUP_SECRET_TTL_MS } from '../identity/identity.service.ts';
+import { findPasswordProblem } from '../identity/passwords/password-policy.ts';
+import { findUserByEmail, insertSetupSecret, insertUser } from '../identity/users.repository.ts';
+import {
+  DEMO_BUSINESS_UNIT,
+  DEMO_ENGAGEMENT,
+  DEMO_ORGANIZATION,
+  DEMO_USERS,
+  type DemoUser,
+} from './demo-plan.ts';
+
+/** The seed acts as the platform itself, like `admin create`, because it runs with database access and not as a signed-in user. */
+const SEED_ACTOR: Actor = { type: 'system', channel: 'cli' };
+const SEED_REASON = 'demo seed';
+
+export interface EntityOutcome {
+  id: string;
+  code: string;
+  type: string;
+  name: string;
+  created: boolean;
+}
+
+export interface UserOutcome {
+  email: string;
+  role: Role;
+  userId: string;
+  status: string;
+  created: boolean;
+  grantCreated: boolean;
+  /** The password set by this run, to be shown once, or null when this run set none. */
+  password: string | null;
+  /** Whether the user has a password after this run, set now or earlier. */
+  hasPassword: boolean;
+}
+
+export interface DemoAccounts {
+  organization: EntityOutcome;
+  businessUnit: EntityOutcome;
+  engagement: EntityOutcome;
+  users: UserOutcome[];
+}
+
+function toOutcome(
+  row: { id: string; code: string; type: string; name: string },
+  created: boolean,
+): EntityOutcome {
+  return { id: row.id, code: row.code, type: row.type, name: row.name, created };
+}
+
+/** Find the entity with this code below `parentId`, or create it. An entity with the code elsewhere is a conflict. */
+async function ensureEntity(
+  db: Db,
+  parentId: string,
+  spec: { code: string; type: 'business_unit' | 'engagement'; name: string },
+  context: RequestContext,
+): Promise<EntityOutcome> {
+  const existing = await findEntityByCode(db, spec.code);
+  if (existing !== undefined) {
+    if (existing.type !== spec.type || existing.parent_id !== parentId) {
+      throw new AppError('CONFLICT', {
+        detail: `Entity ${existing.code} exists as a ${existing.type} elsewhere in the tree, so the demo cannot use it as its ${spec.type}. Rename that entity, or seed the demo into another database.`,
+      });
+    }
+    return toOutcome(existing, false);
+  }
+  const created = await db.transaction().execute(async (tx) => {
+    const row = await insertEntity(tx, {
+      parentId,
+      type: spec.type,
+      code: spec.code,
+      name: spec.name,
+    });
+    await appendAuditEvent(tx, {
+      actor: SEED_ACTOR,
+      action: 'entity.created',
+      outcome: 'success',
+      target: { type: 'entity', id: row.id },
+      entityId: row.id,
+      context,
+      details: { parentId, type: row.type, code: row.code, name: row.name, reason: SEED_REASON },
+    });
+    return row;
+  });
+  return toOutcome(created, true);
+}
+
+/** Create a demo user and a setup secret for them, and return both. */
+async function createUser(
+  db: Db,
+  spec: DemoUser,
+  organizationId: string,
+  context: RequestContext,
+): Promise<{ userId: string; setupSecret: string }> {
+  return await db.transaction().execute(async (tx) => {
+    const user = await insertUser(tx, { email: spec.email, displayName: spec.displayName });
+    await appendAuditEvent(tx, {
+      actor: SEED_ACTOR,
+      action: 'user.created',
+      outcome: 'success',
+      target: { type: 'user', id: user.id },
+      entityId: organizationId,
+      context,
+      details: { email: user.email, displayName: user.display_name, reason: SEED_REASON },
+    });
+    const setupSecret = await issueSetupSecret(tx, user.id, organizationId, context);
+    return { userId: user.id, setupSecret };
+  });
+}
+
+/** Issue a one-time setup secret and store only its SHA-256. */
+async function issueSetupSecret(
+  tx: Tx,
+  userId: string,
+  organizationId: string,
+  context: RequestContext,
+): Promise<string> {
+  const setupSecret = randomBytes(32).toString('base64url');
+  const stored = await insertSetupSecret(tx, {
+    userId,
+    sha256: createHash('sha256').update(setupSecret).digest(),
+    expiresAt: new Date(Date.now() + SETUP_SECRET_TTL_MS),
+  });
+  await appendAuditEvent(tx, {
+    actor: SEED_ACTOR,
+    action: 'identity.setup_secret_issued',
+    outcome: 'success',
+    target: { type: 'user', id: userId },
+    entityId: organizationId,
+    context,
+    details: { setupSecretId: stored.id, reason: SEED_REASON },
+  });
+  return setupSecret;
+}
+
+/** Grant `role` on `entityId` unless the user already has that grant, and return whether it was created. */
+async function ensureGrant(
+  db: Db,
+  userId: string,
+  role: Role,
+  entityId: string,
+  context: RequestContext,
+): Promise<boolean> {
+  const existing = await db
+    .selectFrom('role_grants')
+    .select('id')
+    .where('user_id', '=', userId)
+    .where('role', '=', role)
+    .where('entity_id', '=', entityId)
+    .executeTakeFirst();
+  if (existing !== undefined) return false;
+  await db.transaction().execute(async (tx) => {
+    const grant = await insertGrant(tx, { userId, role, entityId, grantedBy: null });
+    await appendAuditEvent(tx, {
+      actor: SEED_ACTOR,
+      action: 'access.grant_created',
+      outcome: 'success',
+      target: { type: 'role_grant', id: grant.id },
+      entityId,
+      context,
+      details: { userId, role, reason: SEED_REASON },
+    });
+  });
+  return true;
+}
+
+async function hasPassword(db: Db, userId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('password_credentials')
+    .select('user_id')
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Generate a random password of 24 base64url characters (144 bits) that the password policy accepts. */
+function generatePassword(spec: DemoUser): string {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const candidate = randomBytes(18).toString('base64url');
+    if (findPasswordProblem(candidate, spec) === null) return candidate;
+  }
+  throw new Error(`No generated password passed the password policy for ${spec.email}.`);
+}
+
+/**
+ * Make sure the organization root, the demo business unit and engagement,
+ * and one active user per role exist, each user with a grant of their role
+ * on the business unit and a password. Creates only what is missing.
+ *
+ * On a database without an administrator, the demo administrator becomes
+ * the first one through `createFirstAdministrator`, which also creates the
+ * organization root if there is none. A password is generated and set,
+ * through a one-time setup secret, only for a demo user who has none yet,
+ * and the caller shows it once. Users that are not active are left as they are.
+ */
+export async function ensureDemoAccounts(
+  services: Services,
+  db: Db,
+  context: RequestContext,
+): Promise<DemoAccounts> {
+  const administratorSpec = DEMO_USERS.find((user) => user.role === 'administrator');
+  if (administratorSpec === undefined) throw new Error('DEMO_USERS lacks an administrator');
+
+  const rootBefore = await findRootEntity(db);
+  const firstAdministrator = (await services.identity.isInitialized())
+    ? null
+    : await services.identity.createFirstAdministrator({
+        email: administratorSpec.email,
+        displayName: administratorSpec.displayName,
+        organizationName: DEMO_ORGANIZATION.name,
+        organizationCode: DEMO_ORGANIZATION.code,
+      });
+  const root = await findRootEntity(db);
+  if (root === undefined) {
+    throw new AppError('BUSINESS_RULE_VIOLATED', {
+      detail:
+        'The database has an administrator but no organization root. Check the entities table before seeding the demo.',
+    });
+  }
+  const organization = toOutcome(root, rootBefore === undefined);
+  const businessUnit = await ensureEntity(db, root.id, DEMO_BUSINESS_UNIT, context);
+  const engagement = await ensureEntity(db, businessUnit.id, DEMO_ENGAGEMENT, context);
+
+  const users: UserOutcome[] = [];
+  for (const spec of DEMO_USERS) {
+    let setupSecret: string | null = null;
+    let created = false;
+    if (firstAdministrator !== null && spec.email === administratorSpec.email) {
+      setupSecret = firstAdministrator.setupSecret;
+      created = true;
+    } else if ((await findUserByEmail(db, spec.email)) === undefined) {
+      setupSecret = (await createUser(db, spec, root.id, context)).setupSecret;
+      created = true;
+    }
+    const user = await findUserByEmail(db, spec.email);
+    if (user === undefined) throw new Error(`demo user ${spec.email} was not found after creation`);
+
+    const grantCreated = await ensureGrant(db, user.id, spec.role, businessUnit.id, context);
+    let password: string | null = null;
+    const passwordSetEarlier = await hasPassword(db, user.id);
+    if (user.status === 'active' && !passwordSetEarlier) {
+      setupSecret ??= await db
+        .transaction()
+        .execute((tx) => issueSetupSecret(tx, user.id, root.id, context));
+      password = generatePassword(spec);
+      await services.auth.account.setPasswordWithSetupSecret(setupSecret, password, context);
+    }
+    users.push({
+      email: user.email,
+      role: spec.role,
+      userId: user.id,
+      status: user.status,
+      created,
+      grantCreated,
+      password,
+      hasPassword: passwordSetEarlier || password !== null,
+    });
+  }
+  return { organization, businessUnit, engagement, users };
+}

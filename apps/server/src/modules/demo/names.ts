@@ -1,0 +1,221 @@
+/**
+ * Word lists for the synthetic demo data. Company names come from the
+ * fictional companies of Microsoft's sample data, such as Contoso and
+ * Fabrikam. People, streets and towns are common words combined at random.
+ */
+
+export const FIRST_NAMES = [
+  'Avery',
+  'Blake',
+  'Carmen',
+  'Dana',
+  'Elena',
+  'Farid',
+  'Grace',
+  'Hiro',
+  'Imani',
+  'Jonas',
+  'Keiko',
+  'Lena',
+  'Marcus',
+  'Nadia',
+  'Omar',
+  'Priya',
+  'Quinn',
+  'Rafael',
+  'Sofia',
+  'Tomas',
+  'Uma',
+  'Victor',
+  'Wen',
+  'Ximena',
+  'Yusuf',
+  'Zara',
+  'Aaron',
+  'Bianca',
+  'Caleb',
+  'Delia',
+  'Emil',
+  'Fatima',
+  'Gavin',
+  'Hana',
+  'Ivan',
+  'Julia',
+  'Kofi',
+  'Lucia',
+  'Mateo',
+  'Noor',
+] as const;
+
+export const LAST_NAMES = [
+  'Abbott',
+  'Bergstrom',
+  'Castillo',
+  'Dimitrov',
+  'Eriksen',
+  'Fontaine',
+  'Gallagher',
+  'Hoffmann',
+  'Ibarra',
+  'Jablonski',
+  'Kowalczyk',
+  'Lindqvist',
+  'Moreau',
+  'Nakamura',
+  "O'Connell",
+  'Petrovic',
+  'Quintero',
+  'Rasmussen',
+  'Santoro',
+  'Takahashi',
+  'Underwood',
+  'Varga',
+  'Whitfield',
+  'Xu',
+  'Yamada',
+  'Zielinski',
+  'Adeyemi',
+  'Brennan',
+  'Chaudhry',
+  'Delgado',
+  'Esposito',
+  'Fitzgerald',
+  'Grummet',
+  'Haddad',
+  'Iverson',
+  'Jovanovic',
+  'Kaplan',
+  'Lombardi',
+  'Mbeki',
+  'Novak',
+] as const;
+
+export const DEPARTMENTS = [
+  'Accounts Payable',
+  'Finance',
+  'Procurement',
+  'Treasury',
+  'Human Resources',
+  'Sales',
+  'Operations',
+  'Information Technology',
+  'Legal',
+  'Marketing',
+] as const;
+
+export const COMPANY_STEMS = [
+  'Northwind',
+  'Contoso',
+  'Fabrikam',
+  'Tailspin',
+  'Litware',
+  'Proseware',
+  'Woodgrove',
+  'Wingtip',
+  'Alpine',
+  'Coho',
+  'Lucerne',
+  'Adatum',
+  'Relecloud',
+  'Trey',
+  'Humongous',
+  'Southridge',
+  'VanArsdel',
+  'Blue Yonder',
+  'Wide World',
+  'Fourth Coffee',
+] as const;
+
+export const COMPANY_TRADES = [
+  'Supply',
+  'Logistics',
+  'Consulting',
+  'Industrial',
+  'Office Products',
+  'Facilities Services',
+  'Software',
+  'Freight',
+  'Components',
+  'Packaging',
+] as const;
+
+export const COMPANY_FORMS = ['Inc.', 'LLC', 'Ltd.', 'Co.'] as const;
+
+/** Street names for business addresses only, so no vendor shares an address with an employee by chance. */
+export const BUSINESS_STREETS = [
+  'Commerce',
+  'Industrial',
+  'Enterprise',
+  'Market',
+  'Harbor',
+  'Exchange',
+  'Corporate',
+  'Technology',
+  'Gateway',
+  'Innovation',
+  'Distribution',
+  'Airport',
+] as const;
+
+export const BUSINESS_STREET_TYPES = ['Boulevard', 'Parkway', 'Way', 'Avenue'] as const;
+
+/** Street names for home addresses only. */
+export const HOME_STREETS = [
+  'Oak',
+  'Maple',
+  'Willow',
+  'Birch',
+  'Cedar',
+  'Elm',
+  'Pine',
+  'Aspen',
+  'Hickory',
+  'Magnolia',
+  'Juniper',
+  'Chestnut',
+  'Sycamore',
+  'Poplar',
+  'Laurel',
+  'Hawthorn',
+] as const;
+
+/** Street types that the vendor-employee template abbreviates, so reformatted copies still match. */
+export const HOME_STREET_TYPES = ['Street', 'Avenue', 'Lane', 'Drive', 'Road', 'Court'] as const;
+
+/** Town, state and the first three digits of its ZIP code. */
+export const TOWNS: readonly (readonly [town: string, state: string, zipPrefix: string])[] = [
+  ['Springfield', 'IL', '627'],
+  ['Riverton', 'WY', '825'],
+  ['Fairview', 'OR', '970'],
+  ['Georgetown', 'TX', '786'],
+  ['Madison', 'WI', '537'],
+  ['Franklin', 'TN', '370'],
+];
+
+/** Card merchants of ordinary purchases. The planted split purchases use other merchants. */
+export const CARD_MERCHANTS: readonly (readonly [merchant: string, category: string])[] = [
+  ['Fourth Coffee', 'Restaurants'],
+  ['Blue Yonder Airlines', 'Airlines'],
+  ["Margie's Travel", 'Travel agencies'],
+  ['Alpine Ski House', 'Lodging'],
+  ['Coho Winery', 'Restaurants'],
+  ['Lucerne Publishing', 'Books and periodicals'],
+  ['Graphic Design Institute', 'Training'],
+  ['Wingtip Toys', 'Gifts'],
+  ['Trey Research', 'Professional services'],
+  ['Southridge Video', 'Software'],
+  ['City Power & Light', 'Utilities'],
+  ['Consolidated Messenger', 'Courier services'],
+  ['Proseware Cloud', 'Software'],
+  ['Woodgrove Office Mart', 'Office supplies'],
+  ['Relecloud Hosting', 'Software'],
+  ['Northwind Traders', 'Office supplies'],
+  ['Humongous Parking', 'Parking'],
+  ['Bellows College Events', 'Training'],
+  ['Best For You Organics', 'Restaurants'],
+  ['Nod Publishers', 'Books and periodicals'],
+  ['Wide World Importers', 'Office supplies'],
+  ['VanArsdel Print Shop', 'Printing'],
+  ['Adventure Works Cycles', 'Gifts'],
+  ['Datum Rail', 'Rail travel'],
+] as const;

@@ -1,4 +1,4 @@
-import { runJobDefinition, RUN_QUEUE_SPEC } from './modules/runs/run-job.ts';
+import { RUN_QUEUE_SPEC, runJobDefinition } from './modules/runs/run-job.ts';
 import type { JobDefinition, QueueSpec } from './platform/jobs/job-queue.ts';
 import type { Services } from './services.ts';
 

@@ -101,7 +101,11 @@ export interface RunsService {
     runId: string,
   ): Promise<{
     preview: boolean;
-    rows: { occurrence: 'new' | 'recurring' | 'reopened' | null; exceptionId: string | null; payload: unknown }[];
+    rows: {
+      occurrence: 'new' | 'recurring' | 'reopened' | null;
+      exceptionId: string | null;
+      payload: unknown;
+    }[];
   }>;
 }
 

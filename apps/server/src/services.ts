@@ -22,6 +22,10 @@ import {
 import { type AuthServices, createAuthServices } from './modules/identity/identity-services.ts';
 import type { ThrottlePolicy } from './modules/identity/login/login-throttle.ts';
 import { createRunsService, type RunsService } from './modules/runs/runs.service.ts';
+import {
+  createTestDefinitionsService,
+  type TestDefinitionsService,
+} from './modules/tests/test-definitions.service.ts';
 import type { IdentityConfig } from './platform/config/config.ts';
 import type { Db } from './platform/db/database.ts';
 import type { DataKeyProvider } from './platform/keys/data-key-provider.ts';
@@ -34,6 +38,7 @@ export interface Services {
   auth: AuthServices;
   datasets: DatasetsService;
   runs: RunsService;
+  testDefinitions: TestDefinitionsService;
   entities: EntitiesService;
   auditTrail: AuditTrailReader;
   securityEvents: SecurityEvents;
@@ -66,6 +71,7 @@ export function createServices(deps: ServiceDeps): Services {
     auth: createAuthServices({ ...deps, securityEvents }),
     datasets: createDatasetsService({ ...deps, securityEvents }),
     runs: createRunsService({ ...deps, securityEvents }),
+    testDefinitions: createTestDefinitionsService(deps),
     entities: createEntitiesService({ ...deps, securityEvents }),
     auditTrail: createAuditTrailReader({ ...deps, securityEvents }),
     securityEvents,

@@ -31,6 +31,7 @@ import {
   runTestsList,
   runTestsRun,
 } from './commands/runs/runs-commands.ts';
+import { runTestsExport, runTestsImport } from './commands/runs/test-definition-commands.ts';
 import { runSessionsRotateKey } from './commands/sessions-rotate-key.ts';
 import { runStart } from './commands/start.ts';
 import { runVersion } from './commands/version.ts';
@@ -206,6 +207,29 @@ function buildProgram(io: CliIo, result: { code: number }): Command {
     .addOption(jsonOption())
     .action(async (test: string, options) => {
       result.code = await runTestsRun(io, test, options);
+    });
+
+  tests
+    .command('import <file>')
+    .description('store a YAML or JSON test definition as a new draft version of its test')
+    .requiredOption('--entity <code>', 'code of the entity that owns the test')
+    .addOption(asOption())
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .action(async (file: string, options) => {
+      result.code = await runTestsImport(io, file, options);
+    });
+  tests
+    .command('export <test>')
+    .description('write a test version as YAML: the active one unless --version')
+    .requiredOption('--entity <code>', 'code of the entity that owns the test')
+    .option('--version <n>', 'version number to export')
+    .option('--out <file>', 'write to this new file instead of standard output')
+    .addOption(asOption())
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .action(async (test: string, options) => {
+      result.code = await runTestsExport(io, test, options);
     });
 
   const runs = program.command('runs').description('test runs');

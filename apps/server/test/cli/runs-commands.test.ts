@@ -235,6 +235,121 @@ describe('peytonix tests run', () => {
     expect(listing.templates.map((template) => template.key)).toContain('benford-first-digit');
   });
 
+  it('drafts a test from YAML, previews it and exports it', async () => {
+    const file = path.join(workDir, 'large-payments.yaml');
+    writeFileSync(
+      file,
+      [
+        'key: large-payments',
+        'name: Large payments',
+        'severity: medium',
+        'controlReference: AP-07',
+        'inputs:',
+        '  - name: payments',
+        '    description: Vendor payments.',
+        '    fields:',
+        '      - { name: vendor_id, type: text, description: Vendor., required: true }',
+        '      - { name: amount, type: decimal, description: Amount paid., required: true }',
+        'parameters:',
+        '  - { name: threshold, type: decimal, default: "60", description: Smallest flagged amount. }',
+        'keyColumns: [vendor_id, amount]',
+        'sql: |',
+        '  SELECT DISTINCT vendor_id, amount FROM payments WHERE amount >= $threshold ORDER BY vendor_id',
+        '',
+      ].join('\n'),
+    );
+
+    const drafted = await run(['tests', 'import', file, '--entity', 'AP', '--json']);
+    expect(drafted.code, drafted.stderr).toBe(0);
+    expect(JSON.parse(drafted.stdout)).toMatchObject({
+      key: 'large-payments',
+      version: 1,
+      state: 'draft',
+    });
+
+    const real = await run([
+      'tests',
+      'run',
+      'large-payments',
+      '--entity',
+      'AP',
+      '--input',
+      'payments=Payments',
+      '--map',
+      'vendor_id=VendorNum',
+      '--map',
+      'amount=Amount',
+      '--wait',
+      '--json',
+    ]);
+    expect(real.code).toBe(1);
+    expect(real.stderr).toContain('no active version');
+
+    const preview = await run([
+      'tests',
+      'run',
+      'large-payments',
+      '--entity',
+      'AP',
+      '--input',
+      'payments=Payments',
+      '--map',
+      'vendor_id=VendorNum',
+      '--map',
+      'amount=Amount',
+      '--param',
+      'threshold=80',
+      '--preview',
+      '--wait',
+      '--json',
+    ]);
+    expect(preview.code, preview.stderr).toBe(0);
+    expect(JSON.parse(preview.stdout)).toMatchObject({
+      status: 'succeeded',
+      preview: true,
+      exceptionCount: 1,
+    });
+
+    const exported = await run([
+      'tests',
+      'export',
+      'large-payments',
+      '--entity',
+      'AP',
+      '--version',
+      '1',
+    ]);
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(exported.stdout).toContain('key: large-payments');
+    expect(exported.stdout).toContain('controlReference: AP-07');
+  });
+
+  it('rejects a definition whose SQL is not one SELECT over its inputs', async () => {
+    const file = path.join(workDir, 'bad-test.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        key: 'bad-test',
+        name: 'Bad',
+        severity: 'low',
+        inputs: [
+          {
+            name: 'payments',
+            description: 'x',
+            fields: [{ name: 'amount', type: 'decimal', description: 'x', required: true }],
+          },
+        ],
+        keyColumns: ['amount'],
+        sql: "SELECT * FROM read_csv('/etc/passwd')",
+      }),
+    );
+
+    const result = await run(['tests', 'import', file, '--entity', 'AP', '--json']);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('read_csv');
+  });
+
   it('names a missing field mapping', async () => {
     const result = await run([
       'tests',

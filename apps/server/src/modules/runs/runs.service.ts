@@ -14,6 +14,7 @@ import { findTemplate, LIBRARY_TEMPLATES } from '../tests/library/library.ts';
 import type { TestTemplate } from '../tests/library/template.ts';
 import {
   findActiveVersion,
+  findLatestDraft,
   findTestByKey,
   insertTestDefinition,
   insertTestVersion,
@@ -385,10 +386,13 @@ export function createRunsService(deps: {
 
       const queued = await db.transaction().execute(async (tx) => {
         const test = await resolveTest(tx, actor, entity.id, request.test);
-        const version = await findActiveVersion(tx, test.id);
+        // A preview runs the newest draft when there is one, so a preparer
+        // can try a version before it is approved; a real run never does.
+        const draft = request.preview ? await findLatestDraft(tx, test.id) : undefined;
+        const version = draft ?? (await findActiveVersion(tx, test.id));
         if (version === undefined) {
           throw new AppError('BUSINESS_RULE_VIOLATED', {
-            detail: `Test ${test.key} has no active version yet. Run a draft with --preview, or get a version approved.`,
+            detail: `Test ${test.key} has no active version yet. Run its draft with --preview, or get a version approved.`,
           });
         }
         const declaredInputs = version.inputs as DeclaredInput[];

@@ -91,6 +91,18 @@ export async function findActiveVersion(db: Db | Tx, testId: string) {
     .executeTakeFirst();
 }
 
+/** The newest version still in review (draft or submitted), if any. */
+export async function findLatestDraft(db: Db | Tx, testId: string) {
+  return await db
+    .selectFrom('test_versions')
+    .selectAll()
+    .where('test_id', '=', testId)
+    .where('state', 'in', ['draft', 'submitted'])
+    .orderBy('version', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+}
+
 export async function findTestVersion(db: Db | Tx, versionId: string) {
   return await db
     .selectFrom('test_versions')

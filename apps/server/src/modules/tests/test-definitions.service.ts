@@ -1,0 +1,190 @@
+import type { Db } from '../../platform/db/database.ts';
+import { AppError } from '../../platform/http/app-error.ts';
+import { findRolesCovering, type Role } from '../access/grants.repository.ts';
+import { appendAuditEvent } from '../audit-trail/audit-trail.service.ts';
+import { findEntityByCode } from '../entities/entities.repository.ts';
+import type { Actor, RequestContext } from '../identity/actor.ts';
+import { isSandboxError } from '../runs/engine/sandbox-errors.ts';
+import { checkSingleSelect } from '../runs/engine/statement-check.ts';
+import { type TestDefinitionFile, testDefinitionFileSchema } from './definition-file.ts';
+import {
+  findTestByKey,
+  insertTestDefinition,
+  insertTestVersion,
+} from './test-definitions.repository.ts';
+
+/** Roles that may draft tests. NOTE: interim rule until the permission catalogue maps roles. */
+const DRAFTING_ROLES: readonly Role[] = ['preparer', 'administrator'];
+
+export interface DraftedVersion {
+  testId: string;
+  key: string;
+  version: number;
+  versionId: string;
+  state: string;
+}
+
+export interface TestDefinitionsService {
+  /** Validate a definition file and store it as a new draft version of its test. */
+  importDraft(
+    actor: Actor,
+    entityCode: string,
+    content: unknown,
+    context?: RequestContext,
+  ): Promise<DraftedVersion>;
+  /** The active version of a test, or the given version, in definition-file form. */
+  export(
+    actor: Actor,
+    entityCode: string,
+    key: string,
+    version?: number,
+  ): Promise<TestDefinitionFile & { version: number; state: string }>;
+}
+
+function invalid(detail: string): AppError {
+  return new AppError('VALIDATION_FAILED', { detail });
+}
+
+/** Check the SQL with DuckDB's parser and that it uses exactly the declared parameters. */
+async function checkDefinitionSql(file: TestDefinitionFile, sqlText: string, label: string) {
+  const relationNames = file.inputs.map((input) => input.name);
+  let used: string[];
+  try {
+    used = (await checkSingleSelect(sqlText, { relationNames })).parameterNames;
+  } catch (error) {
+    if (isSandboxError(error)) throw invalid(`${label} is not accepted: ${error.message}`);
+    throw error;
+  }
+  const declared = file.parameters.map((parameter) => parameter.name);
+  const undeclared = used.filter((name) => !declared.includes(name));
+  if (undeclared.length > 0) {
+    throw invalid(`${label} uses $${undeclared.join(', $')}, which the parameters do not declare.`);
+  }
+  return used;
+}
+
+export function createTestDefinitionsService(deps: { db: Db }): TestDefinitionsService {
+  const { db } = deps;
+
+  const loadEntity = async (actor: Actor, entityCode: string) => {
+    const entity = await findEntityByCode(db, entityCode);
+    const roles =
+      entity && actor.type === 'user' ? await findRolesCovering(db, actor.userId, entity.id) : [];
+    if (!entity || roles.length === 0) {
+      throw new AppError('RESOURCE_NOT_FOUND', {
+        detail: `No entity with code ${JSON.stringify(entityCode)} is visible to you. Check the code with "peytonix entities list".`,
+      });
+    }
+    return { entity, roles };
+  };
+
+  return {
+    async importDraft(actor, entityCode, content, context) {
+      const { entity, roles } = await loadEntity(actor, entityCode);
+      if (actor.type !== 'user' || !roles.some((role) => DRAFTING_ROLES.includes(role))) {
+        throw new AppError('FORBIDDEN', {
+          detail: `Drafting tests in ${entity.code} requires the preparer or administrator role on it or above it.`,
+        });
+      }
+      const parsed = testDefinitionFileSchema.safeParse(content);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw invalid(
+          `Invalid test definition at ${issue?.path.join('.') || 'the top level'}: ${issue?.message ?? 'invalid value'}.`,
+        );
+      }
+      const file = parsed.data;
+      const used = await checkDefinitionSql(file, file.sql, 'sql');
+      const unused = file.parameters.filter((parameter) => !used.includes(parameter.name));
+      if (unused.length > 0) {
+        throw invalid(
+          `Parameters ${unused.map((parameter) => parameter.name).join(', ')} are declared but the sql does not use them.`,
+        );
+      }
+      if (file.summarySql !== undefined)
+        await checkDefinitionSql(file, file.summarySql, 'summarySql');
+
+      return await db.transaction().execute(async (tx) => {
+        const test =
+          (await findTestByKey(tx, entity.id, file.key)) ??
+          (await insertTestDefinition(tx, {
+            entityId: entity.id,
+            key: file.key,
+            templateKey: null,
+            ownerId: actor.userId,
+          }));
+        const version = await insertTestVersion(tx, {
+          testId: test.id,
+          state: 'draft',
+          name: file.name,
+          description: file.description,
+          controlReference: file.controlReference ?? null,
+          severity: file.severity,
+          sql: file.sql,
+          summarySql: file.summarySql ?? null,
+          inputs: file.inputs,
+          parameters: file.parameters,
+          keyColumns: file.keyColumns,
+          schedule: file.schedule ?? null,
+          createdBy: actor.userId,
+          decisionNote: null,
+        });
+        await appendAuditEvent(tx, {
+          actor,
+          action: 'test_definition.drafted',
+          outcome: 'success',
+          target: { type: 'test_version', id: version.id },
+          entityId: entity.id,
+          ...(context ? { context } : {}),
+          details: {
+            testKey: file.key,
+            version: version.version,
+            sql: file.sql,
+            keyColumns: file.keyColumns,
+          },
+        });
+        return {
+          testId: test.id,
+          key: file.key,
+          version: version.version,
+          versionId: version.id,
+          state: version.state,
+        };
+      });
+    },
+
+    async export(actor, entityCode, key, versionNumber) {
+      const { entity } = await loadEntity(actor, entityCode);
+      const test = await findTestByKey(db, entity.id, key);
+      let query = db
+        .selectFrom('test_versions')
+        .selectAll()
+        .where('test_id', '=', test?.id ?? '00000000-0000-0000-0000-000000000000');
+      query =
+        versionNumber === undefined
+          ? query.where('state', '=', 'active')
+          : query.where('version', '=', versionNumber);
+      const version = test ? await query.executeTakeFirst() : undefined;
+      if (version === undefined) {
+        throw new AppError('RESOURCE_NOT_FOUND', {
+          detail: `Entity ${entity.code} has no test ${JSON.stringify(key)}${versionNumber === undefined ? ' with an active version' : ` version ${versionNumber}`}.`,
+        });
+      }
+      return {
+        key,
+        name: version.name,
+        description: version.description,
+        ...(version.control_reference ? { controlReference: version.control_reference } : {}),
+        severity: version.severity,
+        inputs: version.inputs as TestDefinitionFile['inputs'],
+        parameters: version.parameters as TestDefinitionFile['parameters'],
+        keyColumns: version.key_columns,
+        sql: version.sql,
+        ...(version.summary_sql ? { summarySql: version.summary_sql } : {}),
+        ...(version.schedule ? { schedule: version.schedule } : {}),
+        version: version.version,
+        state: version.state,
+      };
+    },
+  };
+}

@@ -188,8 +188,10 @@ class ResidentMemoryWatch {
         this.onExceeded(Math.round(rssKib / 1024));
       }
     } catch (error) {
-      // ENOENT: the process has exited, and its close event follows.
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' && !this.#warned) {
+      // ENOENT, or ESRCH while the kernel tears the process down: it has
+      // exited, and its close event follows.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ESRCH' && !this.#warned) {
         this.#warned = true;
         this.logger?.warn(
           { err: error, sandboxPid: this.pid },

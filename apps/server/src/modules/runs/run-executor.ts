@@ -23,7 +23,8 @@ import { type JsonValue, keyHash, resultHash, rowObject } from './result-hash.ts
 import type { BoundInput } from './run-plan.ts';
 
 export const DEFAULT_RUN_LIMITS: SandboxLimits = {
-  memoryMb: 1024,
+  // A 10-million-group aggregate needs about 1.5 GiB; a lower limit makes DuckDB spill.
+  memoryMb: 2048,
   threads: 2,
   timeoutMs: 15 * 60_000,
   maxResultRows: 2_000_000,

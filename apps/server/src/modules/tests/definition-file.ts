@@ -9,11 +9,9 @@ const CRON_FIELD = /^[\d*/,-]+$/;
  * this key; `peytonix tests export` writes a version back in this form.
  */
 export const testDefinitionFileSchema = z.strictObject({
-  key: z
-    .string()
-    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, {
-      error: 'expected kebab-case such as high-value-journals',
-    }),
+  key: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, {
+    error: 'expected kebab-case such as high-value-journals',
+  }),
   name: z.string().trim().min(1).max(200),
   description: z.string().max(20_000).default(''),
   controlReference: z.string().trim().min(1).max(200).optional(),

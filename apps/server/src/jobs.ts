@@ -5,7 +5,7 @@ import type { Services } from './services.ts';
 /** Every queue the modules define. `peytonix migrate` creates them as the owner role. */
 export const JOB_QUEUES: readonly QueueSpec[] = [RUN_QUEUE_SPEC];
 
-/** The handlers of those queues, bound to one process's services; workers in `start` and `worker` run them. */
+/** Bind the handlers of those queues to one process's services; workers in `start` and `worker` run them. */
 export function jobDefinitions(services: Services): JobDefinition[] {
   return [runJobDefinition(services.runs)];
 }

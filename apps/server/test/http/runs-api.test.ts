@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Actor } from '../../src/modules/identity/actor.ts';
+import { seedBusinessUnit } from '../support/entity-fixtures.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
 
@@ -16,24 +16,13 @@ describe('runs API', () => {
   beforeAll(async () => {
     database = await createTestDatabase();
     testApp = await startTestApp(database, { testUserHeader: true });
-    const { services } = testApp;
-    const first = await services.identity.createFirstAdministrator({
-      email: ADMIN,
-      displayName: 'Ada',
-      organizationName: 'Example Group',
-      organizationCode: 'ORG',
-    });
-    const admin: Actor = { type: 'user', userId: first.userId, email: ADMIN, channel: 'api' };
-    await services.entities.create(admin, {
-      parentCode: 'ORG',
-      type: 'business_unit',
+    const admin = await seedBusinessUnit(testApp, {
+      adminEmail: ADMIN,
+      outsiderEmail: OUTSIDER,
       code: 'AP',
       name: 'Payables',
     });
-    await testApp.database.db
-      .insertInto('users')
-      .values({ email: OUTSIDER, display_name: 'Otto' })
-      .execute();
+    const { services } = testApp;
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'peytonix-runs-api-')), 'payments.csv');
     writeFileSync(
       file,

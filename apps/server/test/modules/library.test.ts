@@ -10,17 +10,14 @@ import {
   type SandboxInput,
 } from '../../src/modules/runs/engine/sandbox.ts';
 import { checkSingleSelect } from '../../src/modules/runs/engine/statement-check.ts';
+import { resolveParameters } from '../../src/modules/runs/run-plan.ts';
 import { findTemplate, LIBRARY_TEMPLATES } from '../../src/modules/tests/library/library.ts';
-import {
-  resolveTemplateParameters,
-  TemplateParameterError,
-  type TemplateParameterValue,
-} from '../../src/modules/tests/library/parameters.ts';
 import {
   type TemplateField,
   type TestTemplate,
   testTemplateSchema,
 } from '../../src/modules/tests/library/template.ts';
+import { AppError } from '../../src/platform/http/app-error.ts';
 import { realDataFile } from '../support/real-data.ts';
 
 // The public extracts stay beside the repository: their licences allow them as test
@@ -92,14 +89,18 @@ function libraryTemplate(key: string): TestTemplate {
 async function runTemplate(
   key: string,
   inputs: Record<string, string>,
-  values: Record<string, TemplateParameterValue> = {},
+  values: Record<string, string | number> = {},
 ): Promise<TemplateRun> {
   const template = libraryTemplate(key);
   const sandboxInputs: SandboxInput[] = [];
   for (const [name, select] of Object.entries(inputs)) {
     sandboxInputs.push({ name, parquetPath: await writeParquet(select) });
   }
-  const parameters = resolveTemplateParameters(template, values);
+  // Runs give parameter values as text, as the CLI and the API do.
+  const text = Object.fromEntries(
+    Object.entries(values).map(([name, value]) => [name, String(value)]),
+  );
+  const parameters = resolveParameters(template.parameters, text);
   const request = { inputs: sandboxInputs, parameters, limits: LIMITS, inputRoot, tempDir };
 
   const result = await runSandboxedQuery({ ...request, sql: template.sql });
@@ -126,7 +127,7 @@ async function runTemplate(
 async function templateError(
   key: string,
   inputs: Record<string, string>,
-  values: Record<string, TemplateParameterValue>,
+  values: Record<string, string | number>,
 ): Promise<SandboxError> {
   try {
     await runTemplate(key, inputs, values);
@@ -261,12 +262,12 @@ describe('template schema', () => {
   });
 });
 
-describe('resolveTemplateParameters', () => {
+describe('template parameters', () => {
   const benford = libraryTemplate('benford-first-digit');
   const terminated = libraryTemplate('terminated-users-with-access');
 
   it('uses defaults', () => {
-    expect(resolveTemplateParameters(benford)).toEqual([
+    expect(resolveParameters(benford.parameters, {})).toEqual([
       { name: 'min_amount', type: 'decimal', value: '10' },
       { name: 'sign', type: 'text', value: 'both' },
       { name: 'z_critical', type: 'decimal', value: '1.96' },
@@ -274,35 +275,37 @@ describe('resolveTemplateParameters', () => {
   });
 
   it('applies overrides', () => {
-    expect(resolveTemplateParameters(benford, { z_critical: '2.57', sign: 'positive' })).toEqual([
-      { name: 'min_amount', type: 'decimal', value: '10' },
-      { name: 'sign', type: 'text', value: 'positive' },
-      { name: 'z_critical', type: 'decimal', value: '2.57' },
-    ]);
+    expect(resolveParameters(benford.parameters, { z_critical: '2.57', sign: 'positive' })).toEqual(
+      [
+        { name: 'min_amount', type: 'decimal', value: '10' },
+        { name: 'sign', type: 'text', value: 'positive' },
+        { name: 'z_critical', type: 'decimal', value: '2.57' },
+      ],
+    );
   });
 
   it('requires a value without default', () => {
-    expect(() => resolveTemplateParameters(terminated)).toThrow(TemplateParameterError);
-    expect(() => resolveTemplateParameters(terminated)).toThrow(/\$as_of .* has no default/);
-    expect(resolveTemplateParameters(terminated, { as_of: '2024-06-30' })).toEqual([
+    expect(() => resolveParameters(terminated.parameters, {})).toThrow(AppError);
+    expect(() => resolveParameters(terminated.parameters, {})).toThrow(/as_of has no default/);
+    expect(resolveParameters(terminated.parameters, { as_of: '2024-06-30' })).toEqual([
       { name: 'as_of', type: 'date', value: '2024-06-30' },
-      { name: 'grace_days', type: 'integer', value: 0 },
+      { name: 'grace_days', type: 'integer', value: '0' },
     ]);
   });
 
   it('rejects unknown names', () => {
-    expect(() => resolveTemplateParameters(benford, { z_crit: '2' })).toThrow(
-      'Template benford-first-digit has no parameter $z_crit. Its parameters are $min_amount, $sign, $z_critical.',
+    expect(() => resolveParameters(benford.parameters, { z_crit: '2' })).toThrow(
+      'has no parameter "z_crit". Its parameters are min_amount, sign, z_critical.',
     );
   });
 
   it('rejects values of the wrong type', () => {
-    expect(() => resolveTemplateParameters(benford, { sign: true })).toThrow(
-      'Parameter $sign of template benford-first-digit must be a string, got "true".',
+    expect(() => resolveParameters(benford.parameters, { z_critical: 'high' })).toThrow(
+      'Parameter z_critical is "high"; expected a decimal number',
     );
     expect(() =>
-      resolveTemplateParameters(terminated, { as_of: '2024-06-30', grace_days: true }),
-    ).toThrow(TemplateParameterError);
+      resolveParameters(terminated.parameters, { as_of: '30/06/2024', grace_days: '0' }),
+    ).toThrow(AppError);
   });
 });
 

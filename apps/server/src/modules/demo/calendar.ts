@@ -57,7 +57,7 @@ export function isBusinessDay(date: string): boolean {
   return !isWeekend(date) && !isHoliday(date);
 }
 
-/** Every date from `first` to `last`, both included. */
+/** List every date from `first` to `last`, both included. */
 export function datesBetween(first: string, last: string): string[] {
   const dates: string[] = [];
   for (let day = toDayNumber(first); day <= toDayNumber(last); day++) {
@@ -66,12 +66,12 @@ export function datesBetween(first: string, last: string): string[] {
   return dates;
 }
 
-/** Every business day from `first` to `last`: no weekends and no listed holidays. */
+/** List the business days from `first` to `last`, leaving out weekends and listed holidays. */
 export function businessDaysBetween(first: string, last: string): string[] {
   return datesBetween(first, last).filter(isBusinessDay);
 }
 
-/** The first business day on or after `date`. */
+/** Return the first business day on or after `date`. */
 export function nextBusinessDay(date: string): string {
   let candidate = date;
   while (!isBusinessDay(candidate)) candidate = addDays(candidate, 1);

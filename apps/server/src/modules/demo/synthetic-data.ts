@@ -43,7 +43,7 @@ export interface SyntheticFile {
   sha256: string;
 }
 
-/** Where an expected exception count comes from. */
+/** Source of an expected exception count: planted or computed. */
 export type ExpectationSource = 'planted' | 'computed';
 
 export interface ExpectedExceptions {

@@ -9,7 +9,7 @@ export type JsonValue =
   | JsonValue[]
   | { [key: string]: JsonValue };
 
-/** One result row as a JSON object keyed by column name. */
+/** Turn one result row into a JSON object keyed by column name. */
 export function rowObject(
   columns: readonly string[],
   row: readonly JsonValue[],
@@ -36,7 +36,7 @@ export function resultHash(
   return createHash('sha256').update(lines.join('\n'), 'utf8').digest();
 }
 
-/** The identity of an exception across runs: SHA-256 of the JCS array of its key values. */
+/** Compute the identity of an exception across runs: SHA-256 of the JCS array of its key values. */
 export function keyHash(keyValues: readonly JsonValue[]): Buffer {
   return createHash('sha256').update(canonicalize(keyValues), 'utf8').digest();
 }

@@ -160,9 +160,9 @@ function templateVersion(template: TestTemplate) {
 
 /**
  * Test runs: request, execute, show and re-perform. A request resolves
- * everything a run depends on (the active test version, each input's
- * dataset version with its fingerprints, field mappings and parameter
- * values) and stores it on the run, so the run and any re-performance read
+ * everything a run depends on and stores it on the run: the active test
+ * version, each input's dataset version with its fingerprints, the field
+ * mappings and the parameter values. So the run and any re-performance read
  * exactly the same things.
  */
 export function createRunsService(deps: {
@@ -387,7 +387,7 @@ export function createRunsService(deps: {
       const queued = await db.transaction().execute(async (tx) => {
         const test = await resolveTest(tx, actor, entity.id, request.test);
         // A preview runs the newest draft when there is one, so a preparer
-        // can try a version before it is approved; a real run never does.
+        // can try a version before it is approved. A real run never does.
         const draft = request.preview ? await findLatestDraft(tx, test.id) : undefined;
         const version = draft ?? (await findActiveVersion(tx, test.id));
         if (version === undefined) {

@@ -18,7 +18,7 @@ export interface JobDefinition<Data extends object = object> {
   pollingIntervalSeconds?: number;
 }
 
-/** What installing a queue needs: its name and retry policy, without the handler. */
+/** Queue settings that installation needs: its name and retry policy, without the handler. */
 export type QueueSpec = Pick<JobDefinition, 'queue' | 'retryLimit' | 'expireInSeconds'>;
 
 const GRANT_APP_ROLE = `

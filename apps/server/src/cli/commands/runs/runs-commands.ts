@@ -65,7 +65,7 @@ const POLL_MS = 250;
 /**
  * Wait until a queued run ends, printing each status change. This process
  * also works the run queue meanwhile, so the command finishes with or
- * without a server running workers; whichever worker claims the run first
+ * without a server running workers. Whichever worker claims the run first
  * executes it.
  */
 async function waitForRun(
@@ -94,8 +94,8 @@ async function waitForRun(
 
 /**
  * Queue a run of a test or a library template. With --wait, wait for it
- * and print the run id, status, exception count and result hash, exiting 1
- * unless it succeeded; without it, print the queued run id.
+ * and print the run id, status, exception count and result hash, and exit 1
+ * unless it succeeded. Without --wait, print the queued run id.
  */
 export async function runTestsRun(io: CliIo, test: string, options: RunOptions): Promise<number> {
   const request = {

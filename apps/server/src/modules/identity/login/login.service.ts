@@ -217,7 +217,7 @@ export function createLoginService(deps: {
         throw new AppError('INVALID_CREDENTIALS', { detail: INVALID_CREDENTIALS });
       }
       if (candidate.status !== 'active') {
-        // The password was right, but the answer stays the same as for a
+        // The password was right, but the response stays the same as for a
         // wrong one, so a suspended account cannot be distinguished.
         await recordFailure(email, candidate.id, `user_${candidate.status}`, decisions, context);
         throw new AppError('INVALID_CREDENTIALS', { detail: INVALID_CREDENTIALS });

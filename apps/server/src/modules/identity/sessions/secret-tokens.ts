@@ -1,11 +1,11 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
-/** A fresh 256-bit secret, base64url without padding (43 characters). */
+/** Create a fresh 256-bit secret, base64url without padding (43 characters). */
 export function newSecretToken(prefix = ''): string {
   return `${prefix}${randomBytes(32).toString('base64url')}`;
 }
 
-/** The stored form of a secret token: SHA-256 of its text. */
+/** Hash a secret token for storage: SHA-256 of its text. */
 export function tokenHash(token: string): Buffer {
   return createHash('sha256').update(token, 'utf8').digest();
 }

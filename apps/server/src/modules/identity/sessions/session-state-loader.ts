@@ -14,7 +14,7 @@ interface Waiter {
  * Each request queues its session id, and the ids that arrived in the same
  * turn of the event loop are read together once that turn's I/O callbacks
  * have run (setImmediate). The query is sent after every request in the
- * batch arrived, so each still sees the state as of its own arrival or
+ * batch arrived, so each still reads the state as of its own arrival or
  * later, and a database error rejects every request in the batch.
  */
 export function createSessionStateLoader(db: Db, idleMs: number) {

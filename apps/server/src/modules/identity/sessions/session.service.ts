@@ -20,7 +20,7 @@ import {
   touchSession,
 } from './sessions.repository.ts';
 
-/** What a client receives when a session starts or its refresh token rotates. */
+/** Tokens a client receives when a session starts or its refresh token rotates. */
 export interface IssuedTokens {
   sessionId: string;
   userId: string;

@@ -59,7 +59,7 @@ const POLL_SUPPORTED = process.platform === 'linux';
 
 const LOG_LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal']);
 
-/** Outcome of a child run, as the parent sees it once the child has exited. */
+/** Outcome of a child run, as the parent observes it once the child has exited. */
 type ChildOutcome =
   | { kind: 'result'; result: Omit<SandboxResult, 'rows'>; rows: JsonValue[][] }
   | { kind: 'error'; error: SerializedError }

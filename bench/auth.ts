@@ -140,8 +140,14 @@ async function withThrowawayDatabase<T>(
 }
 
 const benchRoutes: RouteModule = (app) => {
-  app.get(AUTHENTICATED_PATH, { onRequest: app.authenticate }, async () => ({ ok: true }));
-  app.get(OPEN_PATH, async () => ({ ok: true }));
+  // The authenticated route declares a catalogue permission, so it also
+  // pays for the route's permission check.
+  app.get(
+    AUTHENTICATED_PATH,
+    { onRequest: app.authenticate, config: { permission: 'entities.read' } },
+    async () => ({ ok: true }),
+  );
+  app.get(OPEN_PATH, { config: { permission: 'public' } }, async () => ({ ok: true }));
 };
 
 interface Server {

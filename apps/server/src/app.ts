@@ -6,8 +6,12 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
+import { registerGrantRoutes } from './modules/access/grants.routes.ts';
+import { createRouteAccessPolicy } from './modules/access/route-access.ts';
 import { registerAuditTrailRoutes } from './modules/audit-trail/audit-trail.routes.ts';
+import { registerChangeRequestRoutes } from './modules/changes/change-requests.routes.ts';
 import { registerDatasetRoutes } from './modules/datasets/datasets.routes.ts';
+import { registerEntityRoutes } from './modules/entities/entities.routes.ts';
 import { registerAccountRoutes } from './modules/identity/http/account.routes.ts';
 import { registerAuthRoutes } from './modules/identity/http/auth.routes.ts';
 import { registerPasskeyRoutes } from './modules/identity/http/passkey.routes.ts';
@@ -15,6 +19,7 @@ import { createRequestAuthenticator } from './modules/identity/http/request-auth
 import { registerUserRoutes } from './modules/identity/http/users.routes.ts';
 import { registerIdentityRoutes } from './modules/identity/identity.routes.ts';
 import { registerRunRoutes } from './modules/runs/runs.routes.ts';
+import { registerSettingRoutes } from './modules/settings/settings.routes.ts';
 import type { Config } from './platform/config/config.ts';
 import type { Db } from './platform/db/database.ts';
 import type { MigrationFile } from './platform/db/migrations.ts';
@@ -22,7 +27,11 @@ import { registerHealthRoutes } from './platform/health/health.routes.ts';
 import { checkSchemaCurrent } from './platform/health/platform-checks.ts';
 import type { ReadinessCheck } from './platform/health/readiness.ts';
 import { AppError } from './platform/http/app-error.ts';
-import { type Authenticator, registerAuthentication } from './platform/http/authentication.ts';
+import {
+  type Authenticator,
+  registerAuthentication,
+  requireRouteDeclarations,
+} from './platform/http/authentication.ts';
 import { registerOpenApi } from './platform/http/openapi.ts';
 import { registerProblemHandler, sendProblem } from './platform/http/problem-handler.ts';
 import { generateRequestId } from './platform/http/request-id.ts';
@@ -59,6 +68,10 @@ export const ROUTE_MODULES: readonly RouteModule[] = [
   (app, services) => registerAuditTrailRoutes(app, services.auditTrail),
   (app, services) => registerDatasetRoutes(app, services.datasets),
   (app, services) => registerRunRoutes(app, services.runs),
+  (app, services) => registerEntityRoutes(app, services.entities),
+  (app, services) => registerGrantRoutes(app, services.grants),
+  (app, services) => registerSettingRoutes(app, services.settings),
+  (app, services) => registerChangeRequestRoutes(app, services.changeRequests),
 ];
 
 /** Trust the nearest `hops` proxies, as proxy-addr does for a number. */
@@ -101,6 +114,9 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       ),
   }).withTypeProvider<ZodTypeProvider>();
 
+  // First, so that every route registered after it must declare its access.
+  const routeAccessPolicy = createRouteAccessPolicy(deps.services);
+  requireRouteDeclarations(app, routeAccessPolicy);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.addHook('onSend', async (request, reply) => {
@@ -125,6 +141,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
         apiTokens: deps.services.auth.apiTokens,
         securityEvents: deps.services.securityEvents,
       }),
+    routeAccessPolicy,
   );
   registerHealthRoutes(app, deps.readinessChecks);
   for (const registerRoutes of deps.routeModules ?? ROUTE_MODULES) {

@@ -109,8 +109,8 @@ export async function openRuntime(
       dataKeys,
       storage: memoizeKey(() => openObjectStorage(config, dataKeys)),
       workRoot: path.join(config.dataDir, 'work'),
-      dispatchRun: async (runId) => {
-        await (await jobSender()).send(RUN_QUEUE, { runId });
+      dispatchRun: async (runId, requestedBy) => {
+        await (await jobSender()).send(RUN_QUEUE, { runId, requestedBy });
       },
     });
     return {

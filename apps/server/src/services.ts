@@ -1,4 +1,11 @@
 import type { Logger } from 'pino';
+import { type AccessControl, createAccessControl } from './modules/access/access-control.ts';
+import { createGrantChangeKinds } from './modules/access/grant-changes.ts';
+import { createGrantsService, type GrantsService } from './modules/access/grants.service.ts';
+import {
+  createSeparationOfDuties,
+  type SeparationOfDuties,
+} from './modules/access/separation-of-duties.ts';
 import {
   type AuditTrailReader,
   createAuditTrailReader,
@@ -8,6 +15,10 @@ import {
   type SecurityEvents,
 } from './modules/audit-trail/security-events.ts';
 import {
+  type ChangeRequestsService,
+  createChangeRequestsService,
+} from './modules/changes/change-requests.service.ts';
+import {
   createDatasetsService,
   type DatasetsService,
 } from './modules/datasets/datasets.service.ts';
@@ -15,6 +26,7 @@ import {
   createEntitiesService,
   type EntitiesService,
 } from './modules/entities/entities.service.ts';
+import { createEntityMoveChange } from './modules/entities/entity-move-change.ts';
 import {
   createIdentityService,
   type IdentityService,
@@ -22,6 +34,12 @@ import {
 import { type AuthServices, createAuthServices } from './modules/identity/identity-services.ts';
 import type { ThrottlePolicy } from './modules/identity/login/login-throttle.ts';
 import { createRunsService, type RunsService } from './modules/runs/runs.service.ts';
+import { createSettingUpdateChange } from './modules/settings/setting-change.ts';
+import {
+  createSettingsService,
+  type SettingsService,
+} from './modules/settings/settings.service.ts';
+import { createSettingsReader } from './modules/settings/settings-reader.ts';
 import {
   createTestDefinitionsService,
   type TestDefinitionsService,
@@ -40,8 +58,13 @@ export interface Services {
   runs: RunsService;
   testDefinitions: TestDefinitionsService;
   entities: EntitiesService;
+  changeRequests: ChangeRequestsService;
+  grants: GrantsService;
+  settings: SettingsService;
   auditTrail: AuditTrailReader;
   securityEvents: SecurityEvents;
+  access: AccessControl;
+  separationOfDuties: SeparationOfDuties;
   /** Write what is still buffered (suppressed denial counts) and stop timers. */
   close(): Promise<void>;
 }
@@ -59,22 +82,41 @@ export interface ServiceDeps {
   /** Directory for temporary work files such as imports in progress. */
   workRoot: string;
   /** Send a queued run to the job queue; absent where nothing dispatches, as in some tests. */
-  dispatchRun?: (runId: string) => Promise<void>;
+  dispatchRun?: (runId: string, requestedBy: string) => Promise<void>;
   /** Overrides the sign-in throttle, for tests that cannot wait minutes. */
   throttlePolicy?: ThrottlePolicy;
 }
 
 export function createServices(deps: ServiceDeps): Services {
   const securityEvents = createSecurityEvents(deps);
+  const access = createAccessControl({ securityEvents });
+  const separationOfDuties = createSeparationOfDuties({ securityEvents });
+  const shared = { ...deps, securityEvents, access, separationOfDuties };
+  const settingsReader = createSettingsReader(deps);
+  const changeRequests = createChangeRequestsService({
+    ...shared,
+    settings: settingsReader,
+    kinds: [
+      ...createGrantChangeKinds(shared),
+      createEntityMoveChange(shared),
+      createSettingUpdateChange({ ...shared, settings: settingsReader }),
+    ],
+  });
+  const governed = { ...shared, changeRequests };
   return {
     identity: createIdentityService(deps),
-    auth: createAuthServices({ ...deps, securityEvents }),
-    datasets: createDatasetsService({ ...deps, securityEvents }),
-    runs: createRunsService({ ...deps, securityEvents }),
-    testDefinitions: createTestDefinitionsService(deps),
-    entities: createEntitiesService({ ...deps, securityEvents }),
-    auditTrail: createAuditTrailReader({ ...deps, securityEvents }),
+    auth: createAuthServices(shared),
+    datasets: createDatasetsService(shared),
+    runs: createRunsService(shared),
+    testDefinitions: createTestDefinitionsService(shared),
+    entities: createEntitiesService(governed),
+    changeRequests,
+    grants: createGrantsService(governed),
+    settings: createSettingsService({ ...governed, settings: settingsReader }),
+    auditTrail: createAuditTrailReader(shared),
     securityEvents,
+    access,
+    separationOfDuties,
     close: () => securityEvents.close(),
   };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { justificationSchema } from './change-requests.ts';
 import { hasControlCharacter } from './text.ts';
 
 export const ENTITY_TYPES = ['organization', 'business_unit', 'subsidiary', 'engagement'] as const;
@@ -36,5 +37,29 @@ export const entitySchema = z.object({
   createdAt: z.iso.datetime({ offset: true }),
 });
 
+/** Depth counts the steps below the organization root, which has depth 0. */
+export const entityListSchema = z.object({
+  items: z.array(entitySchema.extend({ depth: z.number().int() })),
+});
+
+export const renameEntityInputSchema = z.strictObject({ name: entityNameSchema });
+
+/** A request to move an entity below another parent, named by id or by code, not both. */
+export const entityMoveRequestInputSchema = z
+  .strictObject({
+    newParentId: z
+      .uuid({ error: 'expected a UUID' })
+      .transform((id) => id.toLowerCase())
+      .optional(),
+    newParentCode: entityCodeSchema.optional(),
+    justification: justificationSchema,
+  })
+  .refine((input) => (input.newParentId === undefined) !== (input.newParentCode === undefined), {
+    error: 'expected exactly one of newParentId and newParentCode',
+    path: ['newParentId'],
+  });
+
 export type CreateEntityInput = z.infer<typeof createEntityInputSchema>;
 export type Entity = z.infer<typeof entitySchema>;
+export type RenameEntityInput = z.infer<typeof renameEntityInputSchema>;
+export type EntityMoveRequestInput = z.infer<typeof entityMoveRequestInputSchema>;

@@ -4,6 +4,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliCaptured } from '../support/cli.ts';
+import { grantRoleDirectly } from '../support/entity-fixtures.ts';
 import { realDataFile } from '../support/real-data.ts';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
 
@@ -42,6 +43,12 @@ describe('peytonix tests run', () => {
     };
     expect((await run(['migrate'])).code).toBe(0);
     expect((await run(['admin', 'create', '--email', ADMIN])).code).toBe(0);
+    // The administrator also prepares, so one user imports and runs.
+    await grantRoleDirectly(database.ownerUrl, {
+      email: ADMIN,
+      role: 'preparer',
+      entityCode: 'ORG',
+    });
     expect(
       (
         await run([

@@ -104,8 +104,8 @@ describe('audit trail API', () => {
     const response = await get('/api/v1/audit/events', READER);
 
     expect(response.statusCode).toBe(403);
-    const denials = await get('/api/v1/audit/events?action=authorization.denied', ADMIN);
-    expect(denials.json<Page>().events[0]).toMatchObject({ action: 'authorization.denied' });
+    const denials = await get('/api/v1/audit/events?action=access.denied', ADMIN);
+    expect(denials.json<Page>().events[0]).toMatchObject({ action: 'access.denied' });
   });
 
   it('pages newest first with a cursor, without overlap', async () => {

@@ -17,7 +17,8 @@ const ADMIN = 'ada@example.com';
 // A route that makes a real business change through a real service, so the
 // test gets the response a client gets when the audit append fails.
 const entityRoute: RouteModule = (app, services) => {
-  app.post('/test/entities', async (request) => {
+  const guarded = { onRequest: app.authenticate, config: { permission: 'entities.manage' } };
+  app.post('/test/entities', guarded, async (request) => {
     const actor = await app.requireActor(request);
     const code = (request.body as { code: string }).code;
     return services.entities.create(

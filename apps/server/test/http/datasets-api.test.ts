@@ -2,7 +2,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedBusinessUnit } from '../support/entity-fixtures.ts';
+import {
+  createEntityDirectly,
+  grantRoleDirectly,
+  seedBusinessUnit,
+} from '../support/entity-fixtures.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
 
@@ -73,10 +77,23 @@ describe('datasets API', () => {
     });
   });
 
-  it('hides datasets outside the scope', async () => {
+  it('refuses a user without any grant, and hides datasets outside the scope', async () => {
+    const ungranted = await get('/api/v1/datasets', OUTSIDER);
+    await createEntityDirectly(testApp.ownerUrl, {
+      code: 'ELSEWHERE',
+      parentCode: 'ORG',
+      type: 'business_unit',
+    });
+    await grantRoleDirectly(testApp.ownerUrl, {
+      email: OUTSIDER,
+      role: 'read_only',
+      entityCode: 'ELSEWHERE',
+    });
+
     const list = await get('/api/v1/datasets', OUTSIDER);
     const shown = await get('/api/v1/datasets/by-name?entity=AP&name=Vendors', OUTSIDER);
 
+    expect(ungranted.statusCode).toBe(403);
     expect(list.json()).toEqual({ items: [] });
     expect(shown.statusCode).toBe(404);
   });

@@ -11,6 +11,7 @@ const probeRoutes: RouteModule = (app) => {
   typed.post(
     '/api/v1/probe',
     {
+      config: { permission: 'public' },
       schema: {
         body: z.strictObject({ name: z.string().min(1), count: z.number().int().max(10) }),
         response: { 200: z.object({ name: z.string() }) },
@@ -18,12 +19,15 @@ const probeRoutes: RouteModule = (app) => {
     },
     async (request) => ({ name: request.body.name, secretField: 'must not leave' }),
   );
-  typed.get('/api/v1/probe/crash', async () => {
+  typed.get('/api/v1/probe/crash', { config: { permission: 'public' } }, async () => {
     throw new Error('boom at /srv/peytonix/internal.ts:42 password=hunter2');
   });
   typed.get(
     '/api/v1/probe/bad-response',
-    { schema: { response: { 200: z.object({ count: z.number() }) } } },
+    {
+      config: { permission: 'public' },
+      schema: { response: { 200: z.object({ count: z.number() }) } },
+    },
     async () => ({ count: 'not a number' }) as unknown as { count: number },
   );
 };

@@ -2,7 +2,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedBusinessUnit } from '../support/entity-fixtures.ts';
+import {
+  createEntityDirectly,
+  grantRoleDirectly,
+  seedBusinessUnit,
+} from '../support/entity-fixtures.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
 
@@ -12,6 +16,7 @@ const OUTSIDER = 'otto@example.com';
 describe('runs API', () => {
   let database: TestDatabase;
   let testApp: TestApp;
+  let adminId: string;
 
   beforeAll(async () => {
     database = await createTestDatabase();
@@ -22,6 +27,7 @@ describe('runs API', () => {
       code: 'AP',
       name: 'Payables',
     });
+    adminId = admin.type === 'user' ? admin.userId : '';
     const { services } = testApp;
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'peytonix-runs-api-')), 'payments.csv');
     writeFileSync(
@@ -63,7 +69,7 @@ describe('runs API', () => {
     expect(queued.statusCode, queued.body).toBe(202);
     const { runId } = queued.json() as { runId: string };
 
-    await testApp.services.runs.execute(runId);
+    await testApp.services.runs.execute(runId, adminId);
     const shown = await call('GET', `/api/v1/runs/${runId.toUpperCase()}`, ADMIN);
     const rows = await call('GET', `/api/v1/runs/${runId}/rows`, ADMIN);
 
@@ -72,7 +78,7 @@ describe('runs API', () => {
     expect(rows.json()).toMatchObject({ preview: false, rows: [{ occurrence: 'new' }] });
   });
 
-  it('hides runs outside the scope', async () => {
+  it('refuses a user without any grant, and hides runs outside the scope', async () => {
     const { runId } = await testApp.services.runs.request(
       {
         type: 'user',
@@ -97,6 +103,18 @@ describe('runs API', () => {
       },
     );
 
+    const ungranted = await call('GET', `/api/v1/runs/${runId}`, OUTSIDER);
+    await createEntityDirectly(testApp.ownerUrl, {
+      code: 'ELSEWHERE',
+      parentCode: 'ORG',
+      type: 'business_unit',
+    });
+    await grantRoleDirectly(testApp.ownerUrl, {
+      email: OUTSIDER,
+      role: 'preparer',
+      entityCode: 'ELSEWHERE',
+    });
+
     const response = await call('GET', `/api/v1/runs/${runId}`, OUTSIDER);
     const queued = await call('POST', '/api/v1/runs', OUTSIDER, {
       entity: 'AP',
@@ -104,6 +122,7 @@ describe('runs API', () => {
       inputs: { payments: { dataset: 'Payments' } },
     });
 
+    expect(ungranted.statusCode).toBe(403);
     expect(response.statusCode).toBe(404);
     expect(queued.statusCode).toBe(404);
   });

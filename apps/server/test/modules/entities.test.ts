@@ -106,7 +106,9 @@ describe('entity closure table', () => {
   beforeAll(async () => {
     database = await createTestDatabase();
     await migrateDatabase(database.ownerUrl, logger);
-    client = await connect(database.appUrl);
+    // The owner, because the triggers are under test here and the
+    // application role sees no row without an actor scope.
+    client = await connect(database.ownerUrl);
 
     await insertEntity(client, { type: 'organization', code: 'ORG', parentCode: null });
     await insertEntity(client, { type: 'business_unit', code: 'BU', parentCode: 'ORG' });
@@ -352,23 +354,24 @@ describe('entities service', () => {
     );
 
     await owner.query('SELECT audit_seal_pending(1000)');
+    const subId = (await owner.query("SELECT id FROM entities WHERE code = 'SUB'")).rows[0]?.id;
     const events = await owner.query(
       `SELECT actor_type, actor_id, channel, outcome, reason_code, target_type, target_id, entity_id, details
        FROM audit_events
-       WHERE action = 'entity.create_denied' AND details ->> 'code' = 'ENG4'`,
+       WHERE action = 'access.denied' AND target_id = $1`,
+      [subId],
     );
     expect(events.rowCount).toBe(1);
-    const subId = (await owner.query("SELECT id FROM entities WHERE code = 'SUB'")).rows[0]?.id;
     expect(events.rows[0]).toEqual({
       actor_type: 'user',
       actor_id: readerId,
       channel: 'api',
       outcome: 'denied',
-      reason_code: 'ROLE_REQUIRED',
+      reason_code: 'PERMISSION_REQUIRED',
       target_type: 'entity',
       target_id: subId,
       entity_id: subId,
-      details: { requiredRole: 'administrator', code: 'ENG4' },
+      details: { permission: 'entities.manage' },
     });
   });
 
@@ -429,10 +432,22 @@ describe('entities service', () => {
     expect(event.rows).toEqual([{ actor_id: first.userId, outcome: 'success' }]);
   });
 
-  it('ai actor lists nothing', async () => {
-    const actor: Actor = { type: 'ai', onBehalfOf: first.userId, channel: 'api' };
+  it('ai actor reads what its user reads, and creates nothing', async () => {
+    const actor: Actor = { type: 'ai', onBehalfOf: readerId, channel: 'api' };
 
-    expect(await services.entities.listInScope(actor)).toEqual([]);
+    const entities = await services.entities.listInScope(actor);
+    const refused = await rejectionOf(
+      services.entities.create(
+        { type: 'ai', onBehalfOf: first.userId, channel: 'api' },
+        { parentCode: 'BU', type: 'engagement', code: 'ENG9', name: 'Drafted by AI' },
+      ),
+    );
+
+    expect(entities.map((entity) => entity.code)).toEqual(
+      expect.arrayContaining(['BU', 'ENG1', 'ENG2', 'SUB']),
+    );
+    expect(entities.map((entity) => entity.code)).not.toContain('BU2');
+    expect((refused as AppError).code).toBe('FORBIDDEN');
   });
 
   it('system actor lists nothing', async () => {

@@ -89,14 +89,39 @@ describe('application role', () => {
     }
   });
 
-  it('can read and write the tables it needs', async () => {
-    const result = await query(
-      database.appUrl,
-      "INSERT INTO entities (type, code, name) VALUES ('organization', 'ORG', 'Org') RETURNING id",
-    );
-    expect(result.rowCount).toBe(1);
-    const closure = await query(database.appUrl, 'SELECT count(*)::int AS n FROM entity_closure');
-    expect(closure.rows[0]).toEqual({ n: 1 });
+  it('creates the root only through the bootstrap function, and reads it in scope', async () => {
+    await expect(
+      query(
+        database.appUrl,
+        "INSERT INTO entities (type, code, name) VALUES ('organization', 'ORG', 'Org')",
+      ),
+    ).rejects.toMatchObject({ code: '42501' });
+
+    const client = new pg.Client({ connectionString: database.appUrl });
+    await client.connect();
+    try {
+      const user = await client.query<{ id: string }>(
+        "INSERT INTO users (email, display_name) VALUES ('root@example.com', 'Root') RETURNING id",
+      );
+      const userId = user.rows[0]?.id ?? '';
+      await client.query("SELECT * FROM peytonix_bootstrap_administrator($1, 'ORG', 'Org')", [
+        userId,
+      ]);
+      await expect(
+        client.query("SELECT * FROM peytonix_bootstrap_administrator($1, 'ORG', 'Org')", [userId]),
+      ).rejects.toMatchObject({ code: '23505' });
+
+      const unscoped = await client.query('SELECT count(*)::int AS n FROM entity_closure');
+      expect(unscoped.rows[0]).toEqual({ n: 0 });
+
+      await client.query('BEGIN');
+      await client.query("SELECT set_config('peytonix.actor_user_id', $1, true)", [userId]);
+      const scoped = await client.query('SELECT count(*)::int AS n FROM entity_closure');
+      await client.query('COMMIT');
+      expect(scoped.rows[0]).toEqual({ n: 1 });
+    } finally {
+      await client.end();
+    }
   });
 
   for (const [who, url] of [

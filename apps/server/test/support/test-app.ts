@@ -30,6 +30,8 @@ import { createServices, type Services } from '../../src/services.ts';
 
 export interface TestApp {
   app: FastifyInstance;
+  /** The owner (superuser) connection string, for fixtures that bypass the product. */
+  ownerUrl: string;
   database: DatabaseHandle;
   services: Services;
   jobs: JobQueue;
@@ -112,12 +114,14 @@ export async function startTestApp(
       migrationsCheck(database.db, migrationFiles),
       jobsCheck(jobs),
     ],
-    routeModules: [...ROUTE_MODULES, ...(options.routeModules ?? [])],
+    // Extra modules first, so a recording hook among them sees every route.
+    routeModules: [...(options.routeModules ?? []), ...ROUTE_MODULES],
     ...(options.testUserHeader === true ? { authenticate: testUserAuthenticator(services) } : {}),
   });
 
   return {
     app,
+    ownerUrl: urls.ownerUrl,
     database,
     services,
     jobs,

@@ -1,36 +1,38 @@
+import { sql } from 'kysely';
 import type { Db, Tx } from '../../platform/db/database.ts';
-import type { RoleGrantsTable } from '../../platform/db/schema.ts';
+import type { Role } from './permissions.ts';
 
-export type Role = RoleGrantsTable['role'];
+export type { Role } from './permissions.ts';
 
-export const ROLES: readonly Role[] = [
-  'read_only',
-  'preparer',
-  'reviewer',
-  'management',
-  'administrator',
-];
-
-/** Roles the user holds on `entityId` through a grant on it or on any ancestor. */
-export async function findRolesCovering(
-  db: Db | Tx,
-  userId: string,
-  entityId: string,
-): Promise<Role[]> {
-  const rows = await db
-    .selectFrom('role_grants')
-    .innerJoin('entity_closure', 'entity_closure.ancestor_id', 'role_grants.entity_id')
-    .select('role_grants.role')
-    .distinct()
-    .where('role_grants.user_id', '=', userId)
-    .where('entity_closure.descendant_id', '=', entityId)
-    .execute();
-  return rows.map((row) => row.role);
+export interface GrantRow {
+  id: string;
+  user_id: string;
+  role: Role;
+  entity_id: string;
+  granted_by: string | null;
+  created_at: Date;
+  change_request_id: string | null;
 }
+
+const GRANT_COLUMNS = [
+  'role_grants.id',
+  'role_grants.user_id',
+  'role_grants.role',
+  'role_grants.entity_id',
+  'role_grants.granted_by',
+  'role_grants.created_at',
+  'role_grants.change_request_id',
+] as const;
 
 export async function insertGrant(
   tx: Tx,
-  grant: { userId: string; role: Role; entityId: string; grantedBy: string | null },
+  grant: {
+    userId: string;
+    role: Role;
+    entityId: string;
+    grantedBy: string | null;
+    changeRequestId?: string;
+  },
 ) {
   return await tx
     .insertInto('role_grants')
@@ -39,20 +41,75 @@ export async function insertGrant(
       role: grant.role,
       entity_id: grant.entityId,
       granted_by: grant.grantedBy,
+      change_request_id: grant.changeRequestId ?? null,
     })
     .returning(['id', 'created_at'])
     .executeTakeFirstOrThrow();
 }
 
-/** Return true when some active user has the administrator role anywhere. */
-export async function activeAdministratorExists(db: Db | Tx): Promise<boolean> {
-  const row = await db
+/** The grant (user, role, entity), if the scoped actor can see it. */
+export async function findGrant(
+  tx: Tx,
+  key: { userId: string; role: Role; entityId: string },
+): Promise<GrantRow | undefined> {
+  return await tx
     .selectFrom('role_grants')
-    .innerJoin('users', 'users.id', 'role_grants.user_id')
-    .select('role_grants.id')
-    .where('role_grants.role', '=', 'administrator')
-    .where('users.status', '=', 'active')
-    .limit(1)
+    .select(GRANT_COLUMNS)
+    .where('user_id', '=', key.userId)
+    .where('role', '=', key.role)
+    .where('entity_id', '=', key.entityId)
     .executeTakeFirst();
-  return row !== undefined;
+}
+
+export async function findGrantById(tx: Tx, id: string): Promise<GrantRow | undefined> {
+  return await tx
+    .selectFrom('role_grants')
+    .select(GRANT_COLUMNS)
+    .where('id', '=', id)
+    .executeTakeFirst();
+}
+
+/** Grants the scoped actor can see, optionally for one user or below one entity. */
+export async function listVisibleGrants(
+  tx: Tx,
+  filter: { userId?: string; entityIds?: readonly string[] } = {},
+): Promise<GrantRow[]> {
+  let query = tx.selectFrom('role_grants').select(GRANT_COLUMNS);
+  if (filter.userId !== undefined) query = query.where('user_id', '=', filter.userId);
+  if (filter.entityIds !== undefined) {
+    if (filter.entityIds.length === 0) return [];
+    query = query.where('entity_id', 'in', filter.entityIds);
+  }
+  return await query.orderBy('created_at').orderBy('id').execute();
+}
+
+export async function deleteGrant(tx: Tx, id: string): Promise<boolean> {
+  const result = await tx.deleteFrom('role_grants').where('id', '=', id).executeTakeFirst();
+  return result.numDeletedRows > 0n;
+}
+
+/** True when some active user holds the administrator role anywhere. */
+export async function activeAdministratorExists(db: Db | Tx): Promise<boolean> {
+  const result = await sql<{
+    exists: boolean;
+  }>`SELECT peytonix_active_administrator_exists() AS exists`.execute(db);
+  return result.rows[0]?.exists === true;
+}
+
+/**
+ * Give the first administrator the organization root, creating the root
+ * when it does not exist. The database refuses once an active
+ * administrator exists.
+ */
+export async function bootstrapAdministrator(
+  tx: Tx,
+  input: { userId: string; code: string; name: string },
+) {
+  const result = await sql<{ entity_id: string; entity_created: boolean; grant_id: string }>`
+    SELECT entity_id, entity_created, grant_id
+    FROM peytonix_bootstrap_administrator(${input.userId}::uuid, ${input.code}, ${input.name})
+  `.execute(tx);
+  const row = result.rows[0];
+  if (row === undefined) throw new Error('bootstrap returned no row');
+  return row;
 }

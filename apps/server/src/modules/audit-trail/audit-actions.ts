@@ -153,6 +153,44 @@ export const AUDIT_ACTIONS = {
     description: 'A role was granted to a user on an entity.',
   },
   'access.grant_revoked': { category: 'access', description: 'A role grant was revoked.' },
+  'access.denied': {
+    category: 'authorization',
+    description:
+      'An actor was refused a permission on a target: outside its scope (answered as not found), without the permission, or a principal that may not act.',
+  },
+  'access.sod_violation': {
+    category: 'authorization',
+    description:
+      'An action was refused by a separation-of-duties rule; reason_code names the rule.',
+  },
+  'change_request.created': {
+    category: 'configuration',
+    description: 'A change request was made, with the hash of its before/after diff.',
+  },
+  'change_request.approved': {
+    category: 'configuration',
+    description: 'A second person approved a change request; details carry the approved diff hash.',
+  },
+  'change_request.applied': {
+    category: 'configuration',
+    description: 'An approved change request was applied to its target.',
+  },
+  'change_request.rejected': {
+    category: 'configuration',
+    description: 'A change request was rejected.',
+  },
+  'change_request.stale': {
+    category: 'configuration',
+    description: 'A change request became stale because its target changed after the request.',
+  },
+  'change_request.expired': {
+    category: 'configuration',
+    description: 'A pending change request passed its expiry without a decision.',
+  },
+  'setting.changed': {
+    category: 'configuration',
+    description: 'A platform setting changed through an applied change request.',
+  },
   'entity.created': {
     category: 'entities',
     description: 'An entity was added to the entity tree.',

@@ -37,12 +37,8 @@ export async function searchAuditEvents(
     .limit(filters.limit + 1);
 
   if (scope.kind === 'subtrees') {
-    query = query.where('entity_id', 'in', (sub) =>
-      sub
-        .selectFrom('entity_closure')
-        .select('descendant_id')
-        .where('ancestor_id', 'in', scope.entityIds),
-    );
+    // Every entity of the reader's subtrees, as resolved in its scope.
+    query = query.where('entity_id', 'in', scope.entityIds);
   }
   if (filters.from !== undefined) query = query.where('occurred_at', '>=', filters.from);
   if (filters.to !== undefined) query = query.where('occurred_at', '<', filters.to);

@@ -105,6 +105,7 @@ export function registerAuditTrailRoutes(app: FastifyInstance, audit: AuditTrail
   routes.get(
     '/api/v1/audit/public-key',
     {
+      config: { permission: 'public' },
       schema: {
         tags: ['audit trail'],
         summary: 'The key that verifies checkpoint signatures',

@@ -135,9 +135,14 @@ export async function findDatasetVersion(
   return await query.executeTakeFirst();
 }
 
-/** Datasets of the entities the user's grants cover, with their latest version numbers. */
-export async function listDatasetsInUserScope(db: Db | Tx, userId: string) {
-  return await db
+/**
+ * Datasets of the given entities, with their latest version numbers. Row-level
+ * security already limits the rows to the actor's scope; `entityIds` narrows
+ * them to the entities where the actor may read datasets.
+ */
+export async function listDatasetsOfEntities(tx: Tx, entityIds: readonly string[]) {
+  if (entityIds.length === 0) return [];
+  return await tx
     .selectFrom('datasets')
     .innerJoin('entities', 'entities.id', 'datasets.entity_id')
     .select([
@@ -149,16 +154,7 @@ export async function listDatasetsInUserScope(db: Db | Tx, userId: string) {
       'datasets.latest_version',
       'datasets.created_at',
     ])
-    .where((eb) =>
-      eb.exists(
-        eb
-          .selectFrom('role_grants')
-          .innerJoin('entity_closure', 'entity_closure.ancestor_id', 'role_grants.entity_id')
-          .select(sql`1`.as('one'))
-          .where('role_grants.user_id', '=', userId)
-          .whereRef('entity_closure.descendant_id', '=', 'datasets.entity_id'),
-      ),
-    )
+    .where('datasets.entity_id', 'in', entityIds)
     .orderBy('entities.code')
     .orderBy('datasets.name')
     .limit(1000)

@@ -3,21 +3,23 @@ import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { Db } from '../../platform/db/database.ts';
+import type { Db, Tx } from '../../platform/db/database.ts';
 import type { DatasetColumn, DatasetFormat } from '../../platform/db/schema.ts';
 import { AppError } from '../../platform/http/app-error.ts';
 import type { ObjectStorage } from '../../platform/storage/object-storage.ts';
-import { findRolesCovering, type Role } from '../access/grants.repository.ts';
+import type { AccessControl } from '../access/access-control.ts';
+import { withActor } from '../access/actor-scope.ts';
+import type { Permission } from '../access/permissions.ts';
 import { appendAuditEvent } from '../audit-trail/audit-trail.service.ts';
 import type { SecurityEvents } from '../audit-trail/security-events.ts';
-import { findEntityByCode } from '../entities/entities.repository.ts';
+import { loadAuthorizedEntity } from '../entities/entities.service.ts';
 import type { Actor, RequestContext } from '../identity/actor.ts';
 import {
   type DatasetVersionRow,
   ensureDataset,
   findDatasetByName,
   insertDatasetVersion,
-  listDatasetsInUserScope,
+  listDatasetsOfEntities,
   listDatasetVersions,
   nextVersionNumber,
 } from './datasets.repository.ts';
@@ -27,9 +29,6 @@ import {
   importDataset,
   type ParseOptions,
 } from './import/import-dataset.ts';
-
-/** Roles that may import data into an entity. NOTE: interim rule until the permission catalogue maps roles. */
-const IMPORTING_ROLES: readonly Role[] = ['preparer', 'administrator'];
 
 export interface DatasetImportInput {
   entityCode: string;
@@ -109,12 +108,6 @@ function toVersionSummary(
   };
 }
 
-function notVisible(entityCode: string): AppError {
-  return new AppError('RESOURCE_NOT_FOUND', {
-    detail: `No entity with code ${JSON.stringify(entityCode)} is visible to you. Check the code with "peytonix entities list".`,
-  });
-}
-
 function importFailure(error: ImportError, fileName: string): AppError {
   return new AppError('IMPORT_REJECTED', {
     detail: error.message,
@@ -139,20 +132,21 @@ export function createDatasetsService(deps: {
   db: Db;
   logger: Logger;
   securityEvents: SecurityEvents;
+  access: AccessControl;
   storage: () => Promise<ObjectStorage>;
   /** Directory for import work files; each import gets a private subdirectory. */
   workRoot: string;
 }): DatasetsService {
-  const { db } = deps;
+  const { db, access } = deps;
 
-  const loadEntity = async (actor: Actor, entityCode: string) => {
-    const entity = await findEntityByCode(db, entityCode);
-    const roles =
-      entity && actor.type === 'user' ? await findRolesCovering(db, actor.userId, entity.id) : [];
-    // An entity outside the actor's scope is reported like a missing one.
-    if (!entity || roles.length === 0) throw notVisible(entityCode);
-    return { entity, roles };
-  };
+  /** Load the entity and authorize the actor on it; out of scope reads as missing. */
+  const loadEntity = (
+    tx: Tx,
+    actor: Actor,
+    entityCode: string,
+    permission: Permission,
+    context?: RequestContext,
+  ) => loadAuthorizedEntity(tx, access, { actor, entityCode, permission, context });
 
   const storeVersion = async (
     actor: Actor & { type: 'user' },
@@ -175,7 +169,10 @@ export function createDatasetsService(deps: {
         contentType: 'application/vnd.apache.parquet',
         sha256: result.parquetSha256,
       });
-      return await db.transaction().execute(async (tx) => {
+      return await withActor(db, actor, async (tx) => {
+        // Authorized again in the writing transaction: a grant revoked
+        // during the import stops it here.
+        await loadEntity(tx, actor, entity.code, 'datasets.import', context);
         const dataset = await ensureDataset(tx, {
           entityId: entity.id,
           name: input.datasetName,
@@ -239,21 +236,11 @@ export function createDatasetsService(deps: {
 
   return {
     async importFile(actor, input, context) {
-      const { entity, roles } = await loadEntity(actor, input.entityCode);
-      if (actor.type !== 'user' || !roles.some((role) => IMPORTING_ROLES.includes(role))) {
-        await deps.securityEvents.recordDenial({
-          actor,
-          action: 'dataset.import_denied',
-          outcome: 'denied',
-          reasonCode: 'ROLE_REQUIRED',
-          target: { type: 'entity', id: entity.id },
-          entityId: entity.id,
-          ...(context ? { context } : {}),
-          details: { requiredRoles: IMPORTING_ROLES, datasetName: input.datasetName },
-        });
-        throw new AppError('FORBIDDEN', {
-          detail: `Importing data into ${entity.code} requires the preparer or administrator role on it or above it.`,
-        });
+      const entity = await withActor(db, actor, (tx) =>
+        loadEntity(tx, actor, input.entityCode, 'datasets.import', context),
+      );
+      if (actor.type !== 'user') {
+        throw new AppError('FORBIDDEN', { detail: 'Only users import datasets.' });
       }
 
       await mkdir(deps.workRoot, { recursive: true, mode: 0o700 });
@@ -294,8 +281,9 @@ export function createDatasetsService(deps: {
     },
 
     async listInScope(actor) {
-      if (actor.type !== 'user') return [];
-      const rows = await listDatasetsInUserScope(db, actor.userId);
+      const rows = await withActor(db, actor, async (tx) =>
+        listDatasetsOfEntities(tx, await access.entitiesWith(tx, actor, 'datasets.read')),
+      );
       return rows.map((row) => ({
         id: row.id,
         entityId: row.entity_id,
@@ -308,14 +296,16 @@ export function createDatasetsService(deps: {
     },
 
     async show(actor, entityCode, name) {
-      const { entity } = await loadEntity(actor, entityCode);
-      const dataset = await findDatasetByName(db, entity.id, name);
-      if (dataset === undefined) {
-        throw new AppError('RESOURCE_NOT_FOUND', {
-          detail: `Entity ${entity.code} has no dataset named ${JSON.stringify(name)}. List datasets with "peytonix datasets list".`,
-        });
-      }
-      const versions = await listDatasetVersions(db, dataset.id);
+      const { entity, dataset, versions } = await withActor(db, actor, async (tx) => {
+        const entity = await loadEntity(tx, actor, entityCode, 'datasets.read');
+        const dataset = await findDatasetByName(tx, entity.id, name);
+        if (dataset === undefined) {
+          throw new AppError('RESOURCE_NOT_FOUND', {
+            detail: `Entity ${entity.code} has no dataset named ${JSON.stringify(name)}. List datasets with "peytonix datasets list".`,
+          });
+        }
+        return { entity, dataset, versions: await listDatasetVersions(tx, dataset.id) };
+      });
       return {
         id: dataset.id,
         entityId: entity.id,

@@ -1,7 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { inScope } from '../../platform/db/actor-scope.ts';
 import type { Db, Tx } from '../../platform/db/database.ts';
 import { AppError } from '../../platform/http/app-error.ts';
 import type { Services } from '../../services.ts';
+import { rolesOnEntity } from '../access/actor-scope.ts';
 import { insertGrant, type Role } from '../access/grants.repository.ts';
 import { appendAuditEvent } from '../audit-trail/audit-trail.service.ts';
 import { findEntityByCode, findRootEntity, insertEntity } from '../entities/entities.repository.ts';
@@ -17,9 +19,10 @@ import {
   type DemoUser,
 } from './demo-plan.ts';
 
-/** The seed acts as the platform itself, like `admin create`, because it runs with database access and not as a signed-in user. */
-const SEED_ACTOR: Actor = { type: 'system', channel: 'cli' };
 const SEED_REASON = 'demo seed';
+
+/** Runs one transaction in the demo administrator's scope. */
+type Scoped = <T>(work: (tx: Tx) => Promise<T>) => Promise<T>;
 
 export interface EntityOutcome {
   id: string;
@@ -58,12 +61,13 @@ function toOutcome(
 
 /** Find the entity with this code below `parentId`, or create it. An entity with the code elsewhere is a conflict. */
 async function ensureEntity(
-  db: Db,
+  scoped: Scoped,
+  seedActor: Actor,
   parentId: string,
   spec: { code: string; type: 'business_unit' | 'engagement'; name: string },
   context: RequestContext,
 ): Promise<EntityOutcome> {
-  const existing = await findEntityByCode(db, spec.code);
+  const existing = await scoped((tx) => findEntityByCode(tx, spec.code));
   if (existing !== undefined) {
     if (existing.type !== spec.type || existing.parent_id !== parentId) {
       throw new AppError('CONFLICT', {
@@ -72,7 +76,7 @@ async function ensureEntity(
     }
     return toOutcome(existing, false);
   }
-  const created = await db.transaction().execute(async (tx) => {
+  const created = await scoped(async (tx) => {
     const row = await insertEntity(tx, {
       parentId,
       type: spec.type,
@@ -80,7 +84,7 @@ async function ensureEntity(
       name: spec.name,
     });
     await appendAuditEvent(tx, {
-      actor: SEED_ACTOR,
+      actor: seedActor,
       action: 'entity.created',
       outcome: 'success',
       target: { type: 'entity', id: row.id },
@@ -96,6 +100,7 @@ async function ensureEntity(
 /** Create a demo user and a setup secret for them, and return both. */
 async function createUser(
   db: Db,
+  seedActor: Actor,
   spec: DemoUser,
   organizationId: string,
   context: RequestContext,
@@ -103,7 +108,7 @@ async function createUser(
   return await db.transaction().execute(async (tx) => {
     const user = await insertUser(tx, { email: spec.email, displayName: spec.displayName });
     await appendAuditEvent(tx, {
-      actor: SEED_ACTOR,
+      actor: seedActor,
       action: 'user.created',
       outcome: 'success',
       target: { type: 'user', id: user.id },
@@ -111,7 +116,7 @@ async function createUser(
       context,
       details: { email: user.email, displayName: user.display_name, reason: SEED_REASON },
     });
-    const setupSecret = await issueSetupSecret(tx, user.id, organizationId, context);
+    const setupSecret = await issueSetupSecret(tx, seedActor, user.id, organizationId, context);
     return { userId: user.id, setupSecret };
   });
 }
@@ -119,6 +124,7 @@ async function createUser(
 /** Issue a one-time setup secret and store only its SHA-256. */
 async function issueSetupSecret(
   tx: Tx,
+  seedActor: Actor,
   userId: string,
   organizationId: string,
   context: RequestContext,
@@ -130,7 +136,7 @@ async function issueSetupSecret(
     expiresAt: new Date(Date.now() + SETUP_SECRET_TTL_MS),
   });
   await appendAuditEvent(tx, {
-    actor: SEED_ACTOR,
+    actor: seedActor,
     action: 'identity.setup_secret_issued',
     outcome: 'success',
     target: { type: 'user', id: userId },
@@ -143,24 +149,27 @@ async function issueSetupSecret(
 
 /** Grant `role` on `entityId` unless the user already has that grant, and return whether it was created. */
 async function ensureGrant(
-  db: Db,
+  scoped: Scoped,
+  seedActor: Actor,
   userId: string,
   role: Role,
   entityId: string,
   context: RequestContext,
 ): Promise<boolean> {
-  const existing = await db
-    .selectFrom('role_grants')
-    .select('id')
-    .where('user_id', '=', userId)
-    .where('role', '=', role)
-    .where('entity_id', '=', entityId)
-    .executeTakeFirst();
+  const existing = await scoped((tx) =>
+    tx
+      .selectFrom('role_grants')
+      .select('id')
+      .where('user_id', '=', userId)
+      .where('role', '=', role)
+      .where('entity_id', '=', entityId)
+      .executeTakeFirst(),
+  );
   if (existing !== undefined) return false;
-  await db.transaction().execute(async (tx) => {
+  await scoped(async (tx) => {
     const grant = await insertGrant(tx, { userId, role, entityId, grantedBy: null });
     await appendAuditEvent(tx, {
-      actor: SEED_ACTOR,
+      actor: seedActor,
       action: 'access.grant_created',
       outcome: 'success',
       target: { type: 'role_grant', id: grant.id },
@@ -209,7 +218,6 @@ export async function ensureDemoAccounts(
   const administratorSpec = DEMO_USERS.find((user) => user.role === 'administrator');
   if (administratorSpec === undefined) throw new Error('DEMO_USERS lacks an administrator');
 
-  const rootBefore = await findRootEntity(db);
   const firstAdministrator = (await services.identity.isInitialized())
     ? null
     : await services.identity.createFirstAdministrator({
@@ -218,16 +226,36 @@ export async function ensureDemoAccounts(
         organizationName: DEMO_ORGANIZATION.name,
         organizationCode: DEMO_ORGANIZATION.code,
       });
-  const root = await findRootEntity(db);
-  if (root === undefined) {
+
+  // The seed acts as the demo administrator, in that user's scope, so it
+  // writes nothing that the administrator could not see. It needs the
+  // administrator role on the organization root.
+  const administrator = await findUserByEmail(db, administratorSpec.email);
+  const seedActor: Actor | null =
+    administrator?.status === 'active'
+      ? { type: 'user', userId: administrator.id, email: administrator.email, channel: 'cli' }
+      : null;
+  const scoped: Scoped = (work) =>
+    inScope(db, seedActor?.type === 'user' ? seedActor.userId : null, work);
+  const root = await scoped(async (tx) => {
+    const visible = await findRootEntity(tx);
+    if (visible === undefined) return undefined;
+    return (await rolesOnEntity(tx, visible.id)).includes('administrator') ? visible : undefined;
+  });
+  if (seedActor === null || root === undefined) {
     throw new AppError('BUSINESS_RULE_VIOLATED', {
-      detail:
-        'The database has an administrator but no organization root. Check the entities table before seeding the demo.',
+      detail: `The demo seeds as ${administratorSpec.email}, which must be an active administrator of the organization root. This database has another first administrator; seed the demo into a new data directory or database.`,
     });
   }
-  const organization = toOutcome(root, rootBefore === undefined);
-  const businessUnit = await ensureEntity(db, root.id, DEMO_BUSINESS_UNIT, context);
-  const engagement = await ensureEntity(db, businessUnit.id, DEMO_ENGAGEMENT, context);
+  const organization = toOutcome(root, firstAdministrator !== null);
+  const businessUnit = await ensureEntity(scoped, seedActor, root.id, DEMO_BUSINESS_UNIT, context);
+  const engagement = await ensureEntity(
+    scoped,
+    seedActor,
+    businessUnit.id,
+    DEMO_ENGAGEMENT,
+    context,
+  );
 
   const users: UserOutcome[] = [];
   for (const spec of DEMO_USERS) {
@@ -237,19 +265,26 @@ export async function ensureDemoAccounts(
       setupSecret = firstAdministrator.setupSecret;
       created = true;
     } else if ((await findUserByEmail(db, spec.email)) === undefined) {
-      setupSecret = (await createUser(db, spec, root.id, context)).setupSecret;
+      setupSecret = (await createUser(db, seedActor, spec, root.id, context)).setupSecret;
       created = true;
     }
     const user = await findUserByEmail(db, spec.email);
     if (user === undefined) throw new Error(`demo user ${spec.email} was not found after creation`);
 
-    const grantCreated = await ensureGrant(db, user.id, spec.role, businessUnit.id, context);
+    const grantCreated = await ensureGrant(
+      scoped,
+      seedActor,
+      user.id,
+      spec.role,
+      businessUnit.id,
+      context,
+    );
     let password: string | null = null;
     const passwordSetEarlier = await hasPassword(db, user.id);
     if (user.status === 'active' && !passwordSetEarlier) {
       setupSecret ??= await db
         .transaction()
-        .execute((tx) => issueSetupSecret(tx, user.id, root.id, context));
+        .execute((tx) => issueSetupSecret(tx, seedActor, user.id, root.id, context));
       password = generatePassword(spec);
       await services.auth.account.setPasswordWithSetupSecret(setupSecret, password, context);
     }

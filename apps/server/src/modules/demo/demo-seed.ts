@@ -3,6 +3,7 @@ import { jobDefinitions } from '../../jobs.ts';
 import type { Db } from '../../platform/db/database.ts';
 import { JobQueue } from '../../platform/jobs/job-queue.ts';
 import type { Runtime } from '../../runtime.ts';
+import { withActor } from '../access/actor-scope.ts';
 import type { Actor, RequestContext } from '../identity/actor.ts';
 import type { RunDetail } from '../runs/runs.service.ts';
 import { type EntityOutcome, ensureDemoAccounts, type UserOutcome } from './demo-accounts.ts';
@@ -129,18 +130,20 @@ async function importDatasets(
 }
 
 /** Find the latest succeeded run of a test in the entity, which a second seed reports instead of running the test again. */
-async function findSucceededRun(db: Db, entityId: string, testKey: string) {
-  return await db
-    .selectFrom('runs')
-    .innerJoin('test_definitions', 'test_definitions.id', 'runs.test_id')
-    .select('runs.id')
-    .where('test_definitions.entity_id', '=', entityId)
-    .where('test_definitions.key', '=', testKey)
-    .where('runs.preview', '=', false)
-    .where('runs.status', '=', 'succeeded')
-    .orderBy('runs.run_number', 'desc')
-    .limit(1)
-    .executeTakeFirst();
+async function findSucceededRun(db: Db, preparer: Actor, entityId: string, testKey: string) {
+  return await withActor(db, preparer, (tx) =>
+    tx
+      .selectFrom('runs')
+      .innerJoin('test_definitions', 'test_definitions.id', 'runs.test_id')
+      .select('runs.id')
+      .where('test_definitions.entity_id', '=', entityId)
+      .where('test_definitions.key', '=', testKey)
+      .where('runs.preview', '=', false)
+      .where('runs.status', '=', 'succeeded')
+      .orderBy('runs.run_number', 'desc')
+      .limit(1)
+      .executeTakeFirst(),
+  );
 }
 
 function runRequest(run: DemoRun) {
@@ -224,7 +227,7 @@ async function runLibraryTests(
   const runIds = new Map<string, { runId: string; ran: boolean }>();
   const queued: { template: string; runId: string }[] = [];
   for (const run of DEMO_RUNS) {
-    const existing = await findSucceededRun(database.db, engagementId, run.template);
+    const existing = await findSucceededRun(database.db, preparer, engagementId, run.template);
     if (existing !== undefined) {
       runIds.set(run.template, { runId: existing.id, ran: false });
       continue;

@@ -33,27 +33,35 @@ export async function findRootEntity(db: Db | Tx) {
 }
 
 /**
- * Entities in every subtree where the user has a grant, each once, with
- * its depth below the root. One join over the closure table's primary key.
+ * Every entity the scoped actor sees (row-level security filters to its
+ * subtrees), each with its depth below the organization root. The depth is
+ * the deepest path row of the entity, which the policy shows for visible
+ * entities even when their ancestors are hidden.
  */
-export async function listEntitiesInUserScope(db: Db | Tx, userId: string) {
-  return await db
-    .selectFrom('role_grants')
-    .innerJoin('entity_closure as scope', 'scope.ancestor_id', 'role_grants.entity_id')
-    .innerJoin('entities', 'entities.id', 'scope.descendant_id')
-    .innerJoin('entity_closure as from_root', (join) =>
-      join
-        .onRef('from_root.descendant_id', '=', 'entities.id')
-        .on('from_root.ancestor_id', '=', (eb) =>
-          eb.selectFrom('entities as root').select('root.id').where('root.parent_id', 'is', null),
-        ),
+export async function listVisibleEntities(tx: Tx) {
+  return await tx
+    .selectFrom('entities')
+    .innerJoin(
+      (eb) =>
+        eb
+          .selectFrom('entity_closure')
+          .select(['descendant_id', (inner) => inner.fn.max('depth').as('depth')])
+          .groupBy('descendant_id')
+          .as('path'),
+      (join) => join.onRef('path.descendant_id', '=', 'entities.id'),
     )
-    .select([...ENTITY_COLUMNS, 'from_root.depth'])
-    .distinct()
-    .where('role_grants.user_id', '=', userId)
-    .orderBy('from_root.depth')
+    .select([...ENTITY_COLUMNS, 'path.depth'])
+    .orderBy('path.depth')
     .orderBy('entities.code')
     .execute();
+}
+
+export async function findEntityById(db: Db | Tx, id: string) {
+  return await db
+    .selectFrom('entities')
+    .select(ENTITY_COLUMNS)
+    .where('id', '=', id)
+    .executeTakeFirst();
 }
 
 export async function insertEntity(

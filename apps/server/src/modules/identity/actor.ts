@@ -1,3 +1,5 @@
+import type { Role } from '../access/permissions.ts';
+
 /** The channel a request arrived through; recorded on every audit event. */
 export type Channel = 'api' | 'cli' | 'worker' | 'scim' | 'sso';
 
@@ -32,6 +34,12 @@ export type Actor =
       credential?: Credential;
       /** users.grants_version when the request was authenticated. */
       grantsVersion?: string;
+      /**
+       * The roles the user holds on any entity, read with the session on
+       * each request, for the route's coarse permission check. Services
+       * check the target's entity in the database.
+       */
+      heldRoles?: readonly Role[];
     }
   | { type: 'ai'; onBehalfOf: string; channel: Channel }
   | { type: 'system'; channel: Channel }

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { IdentityConfig } from '../../platform/config/config.ts';
 import type { Db } from '../../platform/db/database.ts';
 import type { DataKeyProvider } from '../../platform/keys/data-key-provider.ts';
+import type { AccessControl } from '../access/access-control.ts';
 import type { SecurityEvents } from '../audit-trail/security-events.ts';
 import { type AccountService, createAccountService } from './account/account.service.ts';
 import { type ApiTokenService, createApiTokenService } from './api-tokens/api-tokens.service.ts';
@@ -36,6 +37,7 @@ export function createAuthServices(deps: {
   identity: IdentityConfig;
   dataKeys: () => Promise<DataKeyProvider>;
   securityEvents: SecurityEvents;
+  access: AccessControl;
   throttlePolicy?: ThrottlePolicy;
 }): AuthServices {
   const { db, logger, identity, securityEvents } = deps;
@@ -76,7 +78,7 @@ export function createAuthServices(deps: {
       reauthenticate: login.verifyCurrentPassword,
     }),
     apiTokens: createApiTokenService({ db }),
-    users: createUserAdminService({ db }),
+    users: createUserAdminService({ db, access: deps.access }),
     passkeys: createPasskeyService({ db, identity, logger }),
     db,
   };

@@ -7,6 +7,7 @@ export function registerIdentityRoutes(app: FastifyInstance, identity: IdentityS
   app.withTypeProvider<ZodTypeProvider>().get(
     '/api/v1/setup/status',
     {
+      config: { permission: 'public' },
       schema: {
         tags: ['setup'],
         summary: 'Whether the first administrator exists',

@@ -3,9 +3,9 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Db } from '../../platform/db/database.ts';
 import { AppError } from '../../platform/http/app-error.ts';
-import { activeAdministratorExists, insertGrant } from '../access/grants.repository.ts';
+import { heldRoles } from '../access/actor-scope.ts';
+import { activeAdministratorExists, bootstrapAdministrator } from '../access/grants.repository.ts';
 import { appendAuditEvent } from '../audit-trail/audit-trail.service.ts';
-import { findRootEntity, insertEntity } from '../entities/entities.repository.ts';
 import type { Actor } from './actor.ts';
 import { findUserByEmail, insertSetupSecret, insertUser } from './users.repository.ts';
 
@@ -64,25 +64,29 @@ export function createIdentityService(deps: { db: Db; now?: () => Date }): Ident
           });
         }
 
-        let organization = await findRootEntity(tx);
-        if (!organization) {
-          organization = await insertEntity(tx, {
-            parentId: null,
-            type: 'organization',
-            code: input.organizationCode,
-            name: input.organizationName,
-          });
+        // The user first, then the definer function that creates the root
+        // (when missing) and grants it; nothing else writes outside a scope.
+        const user = await insertUser(tx, { email, displayName: input.displayName });
+        const bootstrap = await bootstrapAdministrator(tx, {
+          userId: user.id,
+          code: input.organizationCode,
+          name: input.organizationName,
+        });
+        const organization = { id: bootstrap.entity_id };
+        if (bootstrap.entity_created) {
           await appendAuditEvent(tx, {
             actor,
             action: 'entity.created',
             outcome: 'success',
             target: { type: 'entity', id: organization.id },
             entityId: organization.id,
-            details: { type: 'organization', code: organization.code, name: organization.name },
+            details: {
+              type: 'organization',
+              code: input.organizationCode,
+              name: input.organizationName,
+            },
           });
         }
-
-        const user = await insertUser(tx, { email, displayName: input.displayName });
         await appendAuditEvent(tx, {
           actor,
           action: 'user.created',
@@ -91,18 +95,11 @@ export function createIdentityService(deps: { db: Db; now?: () => Date }): Ident
           entityId: organization.id,
           details: { email: user.email, reason: 'first administrator' },
         });
-
-        const grant = await insertGrant(tx, {
-          userId: user.id,
-          role: 'administrator',
-          entityId: organization.id,
-          grantedBy: null,
-        });
         await appendAuditEvent(tx, {
           actor,
           action: 'access.grant_created',
           outcome: 'success',
-          target: { type: 'role_grant', id: grant.id },
+          target: { type: 'role_grant', id: bootstrap.grant_id },
           entityId: organization.id,
           details: { userId: user.id, role: 'administrator' },
         });
@@ -139,7 +136,13 @@ export function createIdentityService(deps: { db: Db; now?: () => Date }): Ident
           detail: `No active user has the email ${JSON.stringify(email)}. Check --as or PEYTONIX_AS.`,
         });
       }
-      return { type: 'user', userId: user.id, email: user.email, channel: 'cli' };
+      return {
+        type: 'user',
+        userId: user.id,
+        email: user.email,
+        channel: 'cli',
+        heldRoles: await heldRoles(db, user.id),
+      };
     },
 
     async isInitialized() {

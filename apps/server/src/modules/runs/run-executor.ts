@@ -5,8 +5,11 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
-import type { Db } from '../../platform/db/database.ts';
+import { inScope } from '../../platform/db/actor-scope.ts';
+import type { Db, Tx } from '../../platform/db/database.ts';
 import type { ObjectStorage } from '../../platform/storage/object-storage.ts';
+import { rolesOnEntity } from '../access/actor-scope.ts';
+import { rolesHold } from '../access/permissions.ts';
 import { appendAuditEvent } from '../audit-trail/audit-trail.service.ts';
 import type { Actor } from '../identity/actor.ts';
 import type { SandboxLimits } from './engine/sandbox.ts';
@@ -94,27 +97,39 @@ export async function executeRun(
     limits?: SandboxLimits;
   },
   runId: string,
+  requestedBy: string,
 ): Promise<RunOutcome | null> {
   const { db } = deps;
-  const claimed = await db
-    .updateTable('runs')
-    .set({ status: 'running', started_at: sql`now()` })
-    .where('id', '=', runId)
-    .where('status', '=', 'queued')
-    .returningAll()
-    .executeTakeFirst();
-  if (claimed === undefined) return null;
+  // Every statement runs in the requester's scope: a worker never reads or
+  // writes a run as an unrestricted service. A run its requester can no
+  // longer see is not claimed.
+  const scoped = <T>(work: (tx: Tx) => Promise<T>) => inScope(db, requestedBy, work);
+  const claim = await scoped(async (tx) => {
+    const claimed = await tx
+      .updateTable('runs')
+      .set({ status: 'running', started_at: sql`now()` })
+      .where('id', '=', runId)
+      .where('status', '=', 'queued')
+      .where('requested_by', '=', requestedBy)
+      .returningAll()
+      .executeTakeFirst();
+    if (claimed === undefined) return undefined;
 
-  const test = await db
-    .selectFrom('test_definitions')
-    .select(['id', 'entity_id', 'key'])
-    .where('id', '=', claimed.test_id)
-    .executeTakeFirstOrThrow();
-  const requester = await db
-    .selectFrom('users')
-    .select(['id', 'email'])
-    .where('id', '=', claimed.requested_by)
-    .executeTakeFirstOrThrow();
+    const test = await tx
+      .selectFrom('test_definitions')
+      .select(['id', 'entity_id', 'key'])
+      .where('id', '=', claimed.test_id)
+      .executeTakeFirstOrThrow();
+    const requester = await tx
+      .selectFrom('users')
+      .select(['id', 'email'])
+      .where('id', '=', claimed.requested_by)
+      .executeTakeFirstOrThrow();
+    const stillPermitted = rolesHold(await rolesOnEntity(tx, test.entity_id), 'runs.execute');
+    return { claimed, test, requester, stillPermitted };
+  });
+  if (claim === undefined) return null;
+  const { claimed, test, requester } = claim;
   const actor: Actor = {
     type: 'user',
     userId: requester.id,
@@ -125,7 +140,7 @@ export async function executeRun(
   const parameters = claimed.parameters as SandboxParameter[];
   const logger = deps.logger.child({ runId, testId: test.id });
 
-  await db.transaction().execute((tx) =>
+  await scoped((tx) =>
     appendAuditEvent(tx, {
       actor,
       action: 'run.started',
@@ -151,6 +166,12 @@ export async function executeRun(
   const inputDirectory = path.join(runDirectory, 'inputs');
   const tempDirectory = path.join(runDirectory, 'tmp');
   try {
+    if (!claim.stillPermitted) {
+      throw new RunFailure(
+        'REQUESTER_NOT_AUTHORIZED',
+        'The user who requested this run no longer holds a role that runs tests on its entity. Request it again as someone who does.',
+      );
+    }
     await mkdir(inputDirectory, { recursive: true, mode: 0o700 });
     await mkdir(tempDirectory, { recursive: true, mode: 0o700 });
     const storage = await deps.storage();
@@ -239,7 +260,7 @@ export async function executeRun(
       seen.add(hex);
     }
 
-    const carryOver = await db.transaction().execute(async (tx) => {
+    const carryOver = await scoped(async (tx) => {
       let counts: CarryOverCounts | null = null;
       if (claimed.preview) {
         await recordPreviewRows(
@@ -308,7 +329,7 @@ export async function executeRun(
       : 'The run failed unexpectedly. Operators find the cause in the worker log under this run id.';
     if (!known) logger.error({ err: error }, 'run failed unexpectedly');
     const status = timedOut ? 'timed_out' : 'failed';
-    await db.transaction().execute(async (tx) => {
+    await scoped(async (tx) => {
       await tx
         .updateTable('runs')
         .set({ status, finished_at: sql`now()`, error_code: code, error_message: message })

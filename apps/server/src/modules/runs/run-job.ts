@@ -15,17 +15,26 @@ export const RUN_QUEUE_SPEC: QueueSpec = {
   expireInSeconds: 60 * 60,
 };
 
-const runJobSchema = z.strictObject({ runId: z.uuid() });
+// The requester travels with the job: the worker acts in that user's
+// scope, never as an unrestricted service.
+const runJobSchema = z.strictObject({ runId: z.uuid(), requestedBy: z.uuid() });
 
-export function runJobDefinition(runs: RunsService): JobDefinition<{ runId: string }> {
+export function runJobDefinition(
+  runs: RunsService,
+): JobDefinition<{ runId: string; requestedBy: string }> {
   return {
     ...RUN_QUEUE_SPEC,
     // An auditor waits for a run, so idle workers look for one every half second.
     pollingIntervalSeconds: 0.5,
     parse: (data) => runJobSchema.parse(data),
-    async handle({ runId }, { logger }) {
-      const outcome = await runs.execute(runId);
-      if (outcome === null) logger.info({ runId }, 'run was not queued any more; nothing to do');
+    async handle({ runId, requestedBy }, { logger }) {
+      const outcome = await runs.execute(runId, requestedBy);
+      if (outcome === null) {
+        logger.info(
+          { runId },
+          'run was not queued, or not visible to its requester; nothing to do',
+        );
+      }
     },
   };
 }

@@ -1,10 +1,13 @@
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
+import { inScope } from '../../platform/db/actor-scope.ts';
 import type { Db, Tx } from '../../platform/db/database.ts';
 import type { RunStatus } from '../../platform/db/schema.ts';
 import { AppError } from '../../platform/http/app-error.ts';
 import type { ObjectStorage } from '../../platform/storage/object-storage.ts';
-import { findRolesCovering, type Role } from '../access/grants.repository.ts';
+import type { AccessControl } from '../access/access-control.ts';
+import { withActor } from '../access/actor-scope.ts';
+import type { Permission } from '../access/permissions.ts';
 import { appendAuditEvent } from '../audit-trail/audit-trail.service.ts';
 import type { SecurityEvents } from '../audit-trail/security-events.ts';
 import { findDatasetByName, findDatasetVersion } from '../datasets/datasets.repository.ts';
@@ -18,7 +21,7 @@ import {
   findTestByKey,
   insertTestDefinition,
   insertTestVersion,
-  listTestsInUserScope,
+  listTestsOfEntities,
 } from '../tests/test-definitions.repository.ts';
 import type { SandboxLimits } from './engine/sandbox.ts';
 import { executeRun, type RunOutcome } from './run-executor.ts';
@@ -29,9 +32,6 @@ import {
   mapFields,
   resolveParameters,
 } from './run-plan.ts';
-
-/** Roles that may run tests. NOTE: interim rule until the permission catalogue maps roles. */
-const RUNNING_ROLES: readonly Role[] = ['preparer', 'administrator'];
 
 export interface RunRequest {
   entityCode: string;
@@ -93,7 +93,8 @@ export interface RunsService {
   listTests(actor: Actor): Promise<TestListing>;
   request(actor: Actor, request: RunRequest, context?: RequestContext): Promise<{ runId: string }>;
   /** Execute a queued run in this process. */
-  execute(runId: string): Promise<RunOutcome | null>;
+  /** Execute a queued run in the scope of the user who requested it. */
+  execute(runId: string, requestedBy: string): Promise<RunOutcome | null>;
   show(actor: Actor, runId: string): Promise<RunDetail>;
   /** Queue a new run with the same SQL, parameters and dataset versions as `runId`. */
   reperform(actor: Actor, runId: string, context?: RequestContext): Promise<{ runId: string }>;
@@ -169,52 +170,44 @@ export function createRunsService(deps: {
   db: Db;
   logger: Logger;
   securityEvents: SecurityEvents;
+  access: AccessControl;
   storage: () => Promise<ObjectStorage>;
   workRoot: string;
   runLimits?: SandboxLimits;
   /** Hand a queued run to the workers; without it, runs wait until `execute` is called. */
-  dispatchRun?: (runId: string) => Promise<void>;
+  dispatchRun?: (runId: string, requestedBy: string) => Promise<void>;
 }): RunsService {
-  const { db } = deps;
+  const { db, access } = deps;
 
   /**
    * Dispatch after the run's transaction has committed, so a worker never
    * looks for a run it cannot see yet. A failed dispatch fails the run, so
    * nothing stays queued without a job.
    */
-  const dispatch = async (runId: string) => {
+  const dispatch = async (runId: string, requestedBy: string) => {
     if (deps.dispatchRun === undefined) return;
     try {
-      await deps.dispatchRun(runId);
+      await deps.dispatchRun(runId, requestedBy);
     } catch (error) {
       deps.logger.error({ err: error, runId }, 'dispatching a run failed');
-      await db
-        .updateTable('runs')
-        .set({
-          status: 'failed',
-          finished_at: sql`now()`,
-          error_code: 'DISPATCH_FAILED',
-          error_message: 'The run could not be handed to the workers. Request it again.',
-        })
-        .where('id', '=', runId)
-        .where('status', '=', 'queued')
-        .execute();
+      await inScope(db, requestedBy, (tx) =>
+        tx
+          .updateTable('runs')
+          .set({
+            status: 'failed',
+            finished_at: sql`now()`,
+            error_code: 'DISPATCH_FAILED',
+            error_message: 'The run could not be handed to the workers. Request it again.',
+          })
+          .where('id', '=', runId)
+          .where('status', '=', 'queued')
+          .execute(),
+      );
       throw new AppError('SERVICE_UNAVAILABLE', {
         detail: `Run ${runId} could not be queued for the workers. Retry shortly.`,
         internal: error,
       });
     }
-  };
-
-  const authorizeEntity = async (actor: Actor, entityId: string, roles: readonly Role[] | null) => {
-    const held = actor.type === 'user' ? await findRolesCovering(db, actor.userId, entityId) : [];
-    if (held.length === 0) return false;
-    if (roles !== null && !held.some((role) => roles.includes(role))) {
-      throw new AppError('FORBIDDEN', {
-        detail: 'Running tests requires the preparer or administrator role on the entity.',
-      });
-    }
-    return true;
   };
 
   /** Find the test, or create it from the library template of that key, with the template as its active version. */
@@ -329,8 +322,15 @@ export function createRunsService(deps: {
     return { runId: inserted.id };
   };
 
-  const loadRun = async (actor: Actor, runId: string) => {
-    const run = await db
+  /** Load a run in the actor's scope and authorize `permission` on it; out of scope reads as missing. */
+  const loadRun = async (
+    tx: Tx,
+    actor: Actor,
+    runId: string,
+    permission: Permission,
+    context?: RequestContext,
+  ) => {
+    const run = await tx
       .selectFrom('runs')
       .innerJoin('test_definitions', 'test_definitions.id', 'runs.test_id')
       .innerJoin('entities', 'entities.id', 'test_definitions.entity_id')
@@ -346,15 +346,22 @@ export function createRunsService(deps: {
       ])
       .where('runs.id', '=', runId)
       .executeTakeFirst();
-    if (run === undefined || !(await authorizeEntity(actor, run.entity_id, null))) {
-      throw notFound(`Run ${runId}`);
-    }
+    if (run === undefined) throw notFound(`Run ${runId}`);
+    await access.authorize(
+      tx,
+      actor,
+      permission,
+      { type: 'run', id: run.id, entityId: run.entity_id },
+      { context, notFound: () => notFound(`Run ${runId}`) },
+    );
     return run;
   };
 
   return {
     async listTests(actor) {
-      const rows = actor.type === 'user' ? await listTestsInUserScope(db, actor.userId) : [];
+      const rows = await withActor(db, actor, async (tx) =>
+        listTestsOfEntities(tx, await access.entitiesWith(tx, actor, 'tests.read')),
+      );
       return {
         tests: rows.map((row) => ({
           id: row.id,
@@ -379,12 +386,18 @@ export function createRunsService(deps: {
     async request(actor, request, context) {
       if (actor.type !== 'user')
         throw new AppError('FORBIDDEN', { detail: 'Only users run tests.' });
-      const entity = await findEntityByCode(db, request.entityCode);
-      if (!entity || !(await authorizeEntity(actor, entity.id, RUNNING_ROLES))) {
-        throw notFound(`Entity ${JSON.stringify(request.entityCode)}`);
-      }
+      const queued = await withActor(db, actor, async (tx) => {
+        const entity = await findEntityByCode(tx, request.entityCode);
+        const entityMissing = () => notFound(`Entity ${JSON.stringify(request.entityCode)}`);
+        if (!entity) throw entityMissing();
+        await access.authorize(
+          tx,
+          actor,
+          'runs.execute',
+          { type: 'entity', id: entity.id, entityId: entity.id },
+          { context, notFound: entityMissing },
+        );
 
-      const queued = await db.transaction().execute(async (tx) => {
         const test = await resolveTest(tx, actor, entity.id, request.test);
         // A preview runs the newest draft when there is one, so a preparer
         // can try a version before it is approved. A real run never does.
@@ -460,11 +473,11 @@ export function createRunsService(deps: {
           context,
         );
       });
-      await dispatch(queued.runId);
+      await dispatch(queued.runId, actor.userId);
       return queued;
     },
 
-    execute: (runId) =>
+    execute: (runId, requestedBy) =>
       executeRun(
         {
           db,
@@ -474,10 +487,11 @@ export function createRunsService(deps: {
           ...(deps.runLimits ? { limits: deps.runLimits } : {}),
         },
         runId,
+        requestedBy,
       ),
 
     async show(actor, runId) {
-      const run = await loadRun(actor, runId);
+      const run = await withActor(db, actor, (tx) => loadRun(tx, actor, runId, 'runs.read'));
       return {
         runId: run.id,
         testId: run.test_id,
@@ -510,10 +524,9 @@ export function createRunsService(deps: {
     async reperform(actor, runId, context) {
       if (actor.type !== 'user')
         throw new AppError('FORBIDDEN', { detail: 'Only users re-perform runs.' });
-      const run = await loadRun(actor, runId);
-      await authorizeEntity(actor, run.entity_id, RUNNING_ROLES);
-      const queued = await db.transaction().execute(async (tx) =>
-        queueRun(
+      const queued = await withActor(db, actor, async (tx) => {
+        const run = await loadRun(tx, actor, runId, 'runs.execute', context);
+        return await queueRun(
           tx,
           actor,
           {
@@ -532,40 +545,44 @@ export function createRunsService(deps: {
             testKey: run.test_key,
           },
           context,
-        ),
-      );
-      await dispatch(queued.runId);
+        );
+      });
+      await dispatch(queued.runId, actor.userId);
       return queued;
     },
 
     async listRunRows(actor, runId) {
-      const run = await loadRun(actor, runId);
-      if (run.preview) {
-        const rows = await db
-          .selectFrom('preview_rows')
-          .select(['payload'])
-          .where('run_id', '=', runId)
-          .orderBy('row_number')
-          .execute();
-        return {
-          preview: true,
-          rows: rows.map((row) => ({ occurrence: null, exceptionId: null, payload: row.payload })),
-        };
-      }
-      const rows = await db
-        .selectFrom('run_exceptions')
-        .select(['exception_id', 'occurrence', 'payload'])
-        .where('run_id', '=', runId)
-        .orderBy(sql`payload::text`)
-        .execute();
-      return {
-        preview: false,
-        rows: rows.map((row) => ({
-          occurrence: row.occurrence,
-          exceptionId: row.exception_id,
-          payload: row.payload,
-        })),
-      };
+      return await withActor(db, actor, (tx) => listRows(tx, actor, runId));
     },
   };
+
+  async function listRows(tx: Tx, actor: Actor, runId: string) {
+    const run = await loadRun(tx, actor, runId, 'runs.read');
+    if (run.preview) {
+      const rows = await tx
+        .selectFrom('preview_rows')
+        .select(['payload'])
+        .where('run_id', '=', runId)
+        .orderBy('row_number')
+        .execute();
+      return {
+        preview: true,
+        rows: rows.map((row) => ({ occurrence: null, exceptionId: null, payload: row.payload })),
+      };
+    }
+    const rows = await tx
+      .selectFrom('run_exceptions')
+      .select(['exception_id', 'occurrence', 'payload'])
+      .where('run_id', '=', runId)
+      .orderBy(sql`payload::text`)
+      .execute();
+    return {
+      preview: false,
+      rows: rows.map((row) => ({
+        occurrence: row.occurrence,
+        exceptionId: row.exception_id,
+        payload: row.payload,
+      })),
+    };
+  }
 }

@@ -112,8 +112,10 @@ export async function findTestVersion(db: Db | Tx, versionId: string) {
 }
 
 /** Tests of the entities the user's grants cover, with their active version's name. */
-export async function listTestsInUserScope(db: Db | Tx, userId: string) {
-  return await db
+/** Tests of the given entities (row-level security limits them to the actor's scope). */
+export async function listTestsOfEntities(tx: Tx, entityIds: readonly string[]) {
+  if (entityIds.length === 0) return [];
+  return await tx
     .selectFrom('test_definitions')
     .innerJoin('entities', 'entities.id', 'test_definitions.entity_id')
     .leftJoin('test_versions', (join) =>
@@ -131,16 +133,7 @@ export async function listTestsInUserScope(db: Db | Tx, userId: string) {
       'test_versions.severity',
       'test_definitions.latest_run_number',
     ])
-    .where((eb) =>
-      eb.exists(
-        eb
-          .selectFrom('role_grants')
-          .innerJoin('entity_closure', 'entity_closure.ancestor_id', 'role_grants.entity_id')
-          .select('role_grants.id')
-          .where('role_grants.user_id', '=', userId)
-          .whereRef('entity_closure.descendant_id', '=', 'test_definitions.entity_id'),
-      ),
-    )
+    .where('test_definitions.entity_id', 'in', entityIds)
     .orderBy('entities.code')
     .orderBy('test_definitions.key')
     .limit(1000)

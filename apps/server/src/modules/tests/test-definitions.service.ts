@@ -1,8 +1,10 @@
-import type { Db } from '../../platform/db/database.ts';
+import type { Db, Tx } from '../../platform/db/database.ts';
 import { AppError } from '../../platform/http/app-error.ts';
-import { findRolesCovering, type Role } from '../access/grants.repository.ts';
+import type { AccessControl } from '../access/access-control.ts';
+import { withActor } from '../access/actor-scope.ts';
+import type { Permission } from '../access/permissions.ts';
 import { appendAuditEvent } from '../audit-trail/audit-trail.service.ts';
-import { findEntityByCode } from '../entities/entities.repository.ts';
+import { loadAuthorizedEntity } from '../entities/entities.service.ts';
 import type { Actor, RequestContext } from '../identity/actor.ts';
 import { isSandboxError } from '../runs/engine/sandbox-errors.ts';
 import { checkSingleSelect } from '../runs/engine/statement-check.ts';
@@ -12,9 +14,6 @@ import {
   insertTestDefinition,
   insertTestVersion,
 } from './test-definitions.repository.ts';
-
-/** Roles that may draft tests. NOTE: interim rule until the permission catalogue maps roles. */
-const DRAFTING_ROLES: readonly Role[] = ['preparer', 'administrator'];
 
 export interface DraftedVersion {
   testId: string;
@@ -63,28 +62,25 @@ async function checkDefinitionSql(file: TestDefinitionFile, sqlText: string, lab
   return used;
 }
 
-export function createTestDefinitionsService(deps: { db: Db }): TestDefinitionsService {
-  const { db } = deps;
+export function createTestDefinitionsService(deps: {
+  db: Db;
+  access: AccessControl;
+}): TestDefinitionsService {
+  const { db, access } = deps;
 
-  const loadEntity = async (actor: Actor, entityCode: string) => {
-    const entity = await findEntityByCode(db, entityCode);
-    const roles =
-      entity && actor.type === 'user' ? await findRolesCovering(db, actor.userId, entity.id) : [];
-    if (!entity || roles.length === 0) {
-      throw new AppError('RESOURCE_NOT_FOUND', {
-        detail: `No entity with code ${JSON.stringify(entityCode)} is visible to you. Check the code with "peytonix entities list".`,
-      });
-    }
-    return { entity, roles };
-  };
+  const loadEntity = (
+    tx: Tx,
+    actor: Actor,
+    entityCode: string,
+    permission: Permission,
+    context?: RequestContext,
+  ) => loadAuthorizedEntity(tx, access, { actor, entityCode, permission, context });
 
   return {
     async importDraft(actor, entityCode, content, context) {
-      const { entity, roles } = await loadEntity(actor, entityCode);
-      if (actor.type !== 'user' || !roles.some((role) => DRAFTING_ROLES.includes(role))) {
-        throw new AppError('FORBIDDEN', {
-          detail: `Drafting tests in ${entity.code} requires the preparer or administrator role on it or above it.`,
-        });
+      await withActor(db, actor, (tx) => loadEntity(tx, actor, entityCode, 'tests.draft', context));
+      if (actor.type !== 'user') {
+        throw new AppError('FORBIDDEN', { detail: 'Only users draft tests.' });
       }
       const parsed = testDefinitionFileSchema.safeParse(content);
       if (!parsed.success) {
@@ -104,7 +100,8 @@ export function createTestDefinitionsService(deps: { db: Db }): TestDefinitionsS
       if (file.summarySql !== undefined)
         await checkDefinitionSql(file, file.summarySql, 'summarySql');
 
-      return await db.transaction().execute(async (tx) => {
+      return await withActor(db, actor, async (tx) => {
+        const entity = await loadEntity(tx, actor, entityCode, 'tests.draft', context);
         const test =
           (await findTestByKey(tx, entity.id, file.key)) ??
           (await insertTestDefinition(tx, {
@@ -154,37 +151,39 @@ export function createTestDefinitionsService(deps: { db: Db }): TestDefinitionsS
     },
 
     async export(actor, entityCode, key, versionNumber) {
-      const { entity } = await loadEntity(actor, entityCode);
-      const test = await findTestByKey(db, entity.id, key);
-      let query = db
-        .selectFrom('test_versions')
-        .selectAll()
-        .where('test_id', '=', test?.id ?? '00000000-0000-0000-0000-000000000000');
-      query =
-        versionNumber === undefined
-          ? query.where('state', '=', 'active')
-          : query.where('version', '=', versionNumber);
-      const version = test ? await query.executeTakeFirst() : undefined;
-      if (version === undefined) {
-        throw new AppError('RESOURCE_NOT_FOUND', {
-          detail: `Entity ${entity.code} has no test ${JSON.stringify(key)}${versionNumber === undefined ? ' with an active version' : ` version ${versionNumber}`}.`,
-        });
-      }
-      return {
-        key,
-        name: version.name,
-        description: version.description,
-        ...(version.control_reference ? { controlReference: version.control_reference } : {}),
-        severity: version.severity,
-        inputs: version.inputs as TestDefinitionFile['inputs'],
-        parameters: version.parameters as TestDefinitionFile['parameters'],
-        keyColumns: version.key_columns,
-        sql: version.sql,
-        ...(version.summary_sql ? { summarySql: version.summary_sql } : {}),
-        ...(version.schedule ? { schedule: version.schedule } : {}),
-        version: version.version,
-        state: version.state,
-      };
+      return await withActor(db, actor, async (tx) => {
+        const entity = await loadEntity(tx, actor, entityCode, 'tests.read');
+        const test = await findTestByKey(tx, entity.id, key);
+        let query = tx
+          .selectFrom('test_versions')
+          .selectAll()
+          .where('test_id', '=', test?.id ?? '00000000-0000-0000-0000-000000000000');
+        query =
+          versionNumber === undefined
+            ? query.where('state', '=', 'active')
+            : query.where('version', '=', versionNumber);
+        const version = test ? await query.executeTakeFirst() : undefined;
+        if (version === undefined) {
+          throw new AppError('RESOURCE_NOT_FOUND', {
+            detail: `Entity ${entity.code} has no test ${JSON.stringify(key)}${versionNumber === undefined ? ' with an active version' : ` version ${versionNumber}`}.`,
+          });
+        }
+        return {
+          key,
+          name: version.name,
+          description: version.description,
+          ...(version.control_reference ? { controlReference: version.control_reference } : {}),
+          severity: version.severity,
+          inputs: version.inputs as TestDefinitionFile['inputs'],
+          parameters: version.parameters as TestDefinitionFile['parameters'],
+          keyColumns: version.key_columns,
+          sql: version.sql,
+          ...(version.summary_sql ? { summarySql: version.summary_sql } : {}),
+          ...(version.schedule ? { schedule: version.schedule } : {}),
+          version: version.version,
+          state: version.state,
+        };
+      });
     },
   };
 }

@@ -56,6 +56,7 @@ export interface RoleGrantsTable {
   entity_id: string;
   granted_by: string | null;
   created_at: Generated<Date>;
+  change_request_id: ColumnType<string | null, string | null | undefined, never>;
 }
 
 export interface AuditChainHeadTable {
@@ -393,7 +394,47 @@ export interface PeytonixMigrationsTable {
   applied_by: string;
 }
 
+export type ChangeRequestStatus =
+  | 'pending'
+  | 'approved'
+  | 'applied'
+  | 'rejected'
+  | 'stale'
+  | 'expired';
+
+export interface ChangeRequestsTable {
+  id: Generated<string>;
+  kind: string;
+  entity_id: string;
+  target_type: string;
+  target_key: string;
+  before_state: ColumnType<unknown, string, never>;
+  after_state: ColumnType<unknown, string, never>;
+  diff_sha256: Buffer;
+  justification: string;
+  status: ColumnType<ChangeRequestStatus, ChangeRequestStatus | undefined, ChangeRequestStatus>;
+  requested_by: string;
+  requested_by_type: 'user' | 'ai';
+  requested_at: Generated<Date>;
+  expires_at: Date;
+  decided_by: string | null;
+  decided_at: Date | null;
+  decision_note: string | null;
+  approved_diff_sha256: Buffer | null;
+  applied_at: Date | null;
+}
+
+export interface PlatformSettingsTable {
+  key: string;
+  value: ColumnType<unknown, string, string>;
+  version: ColumnType<string, string | number | undefined, string | number>;
+  change_request_id: string | null;
+  updated_at: Generated<Date>;
+}
+
 export interface Database {
+  change_requests: ChangeRequestsTable;
+  platform_settings: PlatformSettingsTable;
   entities: EntitiesTable;
   entity_closure: EntityClosureTable;
   users: UsersTable;

@@ -22,6 +22,7 @@ export function registerHealthRoutes(app: FastifyInstance, checks: readonly Read
   typed.get(
     '/health/live',
     {
+      config: { permission: 'public' },
       schema: {
         tags: ['health'],
         summary: 'Liveness probe',
@@ -34,6 +35,7 @@ export function registerHealthRoutes(app: FastifyInstance, checks: readonly Read
   typed.get(
     '/health/ready',
     {
+      config: { permission: 'public' },
       schema: {
         tags: ['health'],
         summary: 'Readiness probe: database, migrations and job queue',

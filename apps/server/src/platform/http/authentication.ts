@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import type { Actor, RequestContext } from '../../modules/identity/actor.ts';
 import { AppError } from './app-error.ts';
 
@@ -25,15 +25,85 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The route serves sessions that may only enrol a second factor. */
     allowEnrolmentOnly?: boolean;
-    /** The permission a personal API token must carry to call this route. */
+    /**
+     * What the route requires, declared on every route: a permission from
+     * the access catalogue, `self` (any signed-in user, on their own
+     * account) or `public` (no sign-in). Startup fails on a route without
+     * one. A personal API token reaches only routes whose permission it
+     * carries.
+     */
     permission?: string;
   }
 }
 
 /**
+ * The access module's answers about route declarations, passed in so the
+ * platform does not import a module.
+ */
+export interface RouteAccessPolicy {
+  /** True for a valid declaration: a catalogue permission, `self` or `public`. */
+  isDeclaration(value: unknown): boolean;
+  /**
+   * Throw FORBIDDEN when the actor holds the route's permission on no
+   * entity at all. Services then check the loaded target's entity.
+   */
+  assertMayReach(actor: Actor, permission: string, route: string): Promise<void>;
+}
+
+/** Thrown at startup for a route that declares no valid access. */
+export class RouteDeclarationError extends Error {}
+
+/**
+ * Refuse to start with a route that declares no access, or whose
+ * declaration disagrees with its hooks: a `public` route must not
+ * authenticate, and every other route must. Routes are checked when the
+ * app is ready, after every onRoute hook (such as declarePublicRoutes) ran.
+ */
+export function requireRouteDeclarations(app: FastifyInstance, policy: RouteAccessPolicy) {
+  const routes: RouteOptions[] = [];
+  app.addHook('onRoute', (route) => {
+    routes.push(route);
+  });
+
+  app.addHook('onReady', async () => {
+    const problems: string[] = [];
+    for (const route of routes) {
+      const declared = route.config?.permission;
+      const where = `${String(route.method)} ${route.url}`;
+      const hooks = [route.onRequest ?? []].flat();
+      const authenticates = hooks.some((hook) => hook.name === AUTHENTICATE_HOOK_NAME);
+
+      if (!policy.isDeclaration(declared)) {
+        problems.push(`${where} declares no valid permission (${JSON.stringify(declared)})`);
+      } else if (declared === 'public' && authenticates) {
+        problems.push(`${where} is public but authenticates`);
+      } else if (declared !== 'public' && !authenticates) {
+        problems.push(`${where} requires ${String(declared)} but does not authenticate`);
+      }
+    }
+    if (problems.length > 0) {
+      throw new RouteDeclarationError(
+        `Every route must declare config.permission: a catalogue permission, "self" or "public". ${problems.join('; ')}.`,
+      );
+    }
+  });
+}
+
+/**
+ * Declare every route that a third-party plugin registers in `scope` as
+ * public, for plugins that serve static files (the web app, the API
+ * reference) and cannot take a route config.
+ */
+export function declarePublicRoutes(scope: FastifyInstance) {
+  scope.addHook('onRoute', (route) => {
+    route.config = { ...route.config, permission: 'public' };
+  });
+}
+
+/**
  * Apply the limits of the request's credential to the route: an
  * enrolment-only session reaches only enrolment routes, and an API token
- * only routes that declare a permission the token carries.
+ * only routes that declare a catalogue permission the token carries.
  */
 function assertCredentialReachesRoute(request: FastifyRequest, actor: Actor) {
   if (actor.type !== 'user' || actor.credential === undefined) return;
@@ -52,10 +122,14 @@ function assertCredentialReachesRoute(request: FastifyRequest, actor: Actor) {
   }
   if (credential.kind === 'api_token') {
     const permission = config.permission;
-    if (permission === undefined || !credential.permissions.includes(permission)) {
+    if (
+      permission === undefined ||
+      permission === 'self' ||
+      !credential.permissions.includes(permission)
+    ) {
       throw new AppError('FORBIDDEN', {
         detail:
-          permission === undefined
+          permission === undefined || permission === 'self'
             ? `API tokens cannot call ${request.method} ${request.routeOptions.url ?? request.url}; use a signed-in session.`
             : `This API token does not carry the permission ${permission}. Create a token that names it.`,
       });
@@ -63,7 +137,11 @@ function assertCredentialReachesRoute(request: FastifyRequest, actor: Actor) {
   }
 }
 
-export function registerAuthentication(app: FastifyInstance, authenticate: Authenticator) {
+export function registerAuthentication(
+  app: FastifyInstance,
+  authenticate: Authenticator,
+  policy: RouteAccessPolicy,
+) {
   const resolve = async (request: FastifyRequest): Promise<Actor> => {
     const actor = request.actor ?? (await authenticate(request));
     if (actor === null) {
@@ -76,6 +154,14 @@ export function registerAuthentication(app: FastifyInstance, authenticate: Authe
     request.actor = actor;
     request.actorId = actor.type === 'user' ? actor.userId : actor.type;
     assertCredentialReachesRoute(request, actor);
+    const permission = request.routeOptions.config.permission;
+    if (permission !== undefined && permission !== 'self' && permission !== 'public') {
+      await policy.assertMayReach(
+        actor,
+        permission,
+        `${request.method} ${request.routeOptions.url ?? request.url}`,
+      );
+    }
     return actor;
   };
 

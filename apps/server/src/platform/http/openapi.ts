@@ -2,7 +2,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
-import { AUTHENTICATE_HOOK_NAME } from './authentication.ts';
+import { AUTHENTICATE_HOOK_NAME, declarePublicRoutes } from './authentication.ts';
 
 export const OPENAPI_PATH = '/api/openapi.json';
 export const API_REFERENCE_PATH = '/api/docs';
@@ -51,11 +51,16 @@ export async function registerOpenApi(app: FastifyInstance, version: string) {
     },
   });
 
-  await app.register(swaggerUi, {
-    routePrefix: API_REFERENCE_PATH,
-    staticCSP: true,
-    uiConfig: { url: OPENAPI_PATH, docExpansion: 'list', deepLinking: false },
+  await app.register(async (scope) => {
+    declarePublicRoutes(scope);
+    await scope.register(swaggerUi, {
+      routePrefix: API_REFERENCE_PATH,
+      staticCSP: true,
+      uiConfig: { url: OPENAPI_PATH, docExpansion: 'list', deepLinking: false },
+    });
   });
 
-  app.get(OPENAPI_PATH, { schema: { hide: true } }, async () => app.swagger());
+  app.get(OPENAPI_PATH, { schema: { hide: true }, config: { permission: 'public' } }, async () =>
+    app.swagger(),
+  );
 }

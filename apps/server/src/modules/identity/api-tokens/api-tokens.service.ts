@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../../../platform/db/database.ts';
 import { AppError } from '../../../platform/http/app-error.ts';
-import { isPermission, type Permission } from '../../access/permissions.ts';
+import { isPermission, isRole, type Permission, type Role } from '../../access/permissions.ts';
 import { appendAuditEvent } from '../../audit-trail/audit-trail.service.ts';
 import type { RequestContext, UserActor } from '../actor.ts';
 import { newSecretToken, tokenHash } from '../sessions/secret-tokens.ts';
@@ -26,6 +26,7 @@ export interface ApiTokenPrincipal {
   email: string;
   permissions: string[];
   grantsVersion: string;
+  heldRoles: Role[];
 }
 
 export interface ApiTokenService {
@@ -160,6 +161,7 @@ export function createApiTokenService(deps: { db: Db }): ApiTokenService {
           'api_tokens.permissions',
           'users.email',
           'users.grants_version',
+          sql<string[]>`peytonix_held_roles(users.id)`.as('held_roles'),
           sql<boolean>`api_tokens.last_used_at IS NULL OR api_tokens.last_used_at < now() - interval '60 seconds'`.as(
             'touch_due',
           ),
@@ -184,6 +186,7 @@ export function createApiTokenService(deps: { db: Db }): ApiTokenService {
         email: row.email,
         permissions: row.permissions,
         grantsVersion: String(row.grants_version),
+        heldRoles: row.held_roles.filter(isRole),
       };
     },
   };

@@ -16,7 +16,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../../../platform/http/app-error.ts';
 import { requestContext } from '../../../platform/http/authentication.ts';
-import { PERMISSIONS } from '../../access/permissions.ts';
+import { PERMISSION_CATALOGUE } from '../../access/permissions.ts';
 import type { UserActor } from '../actor.ts';
 import type { ApiTokenSummary } from '../api-tokens/api-tokens.service.ts';
 import type { AuthServices } from '../identity-services.ts';
@@ -44,8 +44,11 @@ export function registerAccountRoutes(app: FastifyInstance, auth: AuthServices) 
     }
     return actor;
   };
-  const enrolment = { onRequest: app.authenticate, config: { allowEnrolmentOnly: true } };
-  const signedIn = { onRequest: app.authenticate };
+  const enrolment = {
+    onRequest: app.authenticate,
+    config: { allowEnrolmentOnly: true, permission: 'self' },
+  };
+  const signedIn = { onRequest: app.authenticate, config: { permission: 'self' } };
 
   routes.get(
     '/api/v1/account',
@@ -250,7 +253,10 @@ export function registerAccountRoutes(app: FastifyInstance, auth: AuthServices) 
     async (request) => {
       await sessionActor(request);
       return {
-        items: Object.entries(PERMISSIONS).map(([name, description]) => ({ name, description })),
+        items: Object.entries(PERMISSION_CATALOGUE).map(([name, { description }]) => ({
+          name,
+          description,
+        })),
       };
     },
   );

@@ -36,6 +36,7 @@ export function registerAuthRoutes(app: FastifyInstance, auth: AuthServices) {
   routes.post(
     '/api/v1/auth/login',
     {
+      config: { permission: 'public' },
       schema: {
         tags: ['authentication'],
         summary: 'Sign in with email and password',
@@ -59,6 +60,7 @@ export function registerAuthRoutes(app: FastifyInstance, auth: AuthServices) {
   routes.post(
     '/api/v1/auth/login/totp',
     {
+      config: { permission: 'public' },
       schema: {
         tags: ['authentication'],
         summary: 'Finish sign-in with a TOTP code',
@@ -88,6 +90,7 @@ export function registerAuthRoutes(app: FastifyInstance, auth: AuthServices) {
   routes.post(
     '/api/v1/auth/login/recovery-code',
     {
+      config: { permission: 'public' },
       schema: {
         tags: ['authentication'],
         summary: 'Finish sign-in with a single-use recovery code',
@@ -114,6 +117,7 @@ export function registerAuthRoutes(app: FastifyInstance, auth: AuthServices) {
   routes.post(
     '/api/v1/auth/refresh',
     {
+      config: { permission: 'public' },
       schema: {
         tags: ['authentication'],
         summary: 'Exchange a refresh token for new tokens',
@@ -145,7 +149,7 @@ export function registerAuthRoutes(app: FastifyInstance, auth: AuthServices) {
     '/api/v1/auth/logout',
     {
       onRequest: app.authenticate,
-      config: { allowEnrolmentOnly: true },
+      config: { allowEnrolmentOnly: true, permission: 'self' },
       schema: {
         tags: ['authentication'],
         summary: 'Sign out of this session',
@@ -168,6 +172,7 @@ export function registerAuthRoutes(app: FastifyInstance, auth: AuthServices) {
   routes.post(
     '/api/v1/auth/setup',
     {
+      config: { permission: 'public' },
       schema: {
         tags: ['authentication'],
         summary: 'Set the first password with a one-time setup secret',
@@ -188,6 +193,7 @@ export function registerAuthRoutes(app: FastifyInstance, auth: AuthServices) {
     routes.get(
       url,
       {
+        config: { permission: 'public' },
         schema: {
           tags: ['authentication'],
           summary: 'Public keys that verify access tokens (JWK Set)',

@@ -154,12 +154,16 @@ export function registerPasskeyRoutes(app: FastifyInstance, deps: PasskeyRouteDe
     }
     return actor;
   };
-  const enrolment = { onRequest: app.authenticate, config: { allowEnrolmentOnly: true } };
-  const signedIn = { onRequest: app.authenticate };
+  const enrolment = {
+    onRequest: app.authenticate,
+    config: { allowEnrolmentOnly: true, permission: 'self' },
+  };
+  const signedIn = { onRequest: app.authenticate, config: { permission: 'self' } };
 
   routes.post(
     '/api/v1/auth/login/passkey/options',
     {
+      config: { permission: 'public' },
       schema: {
         tags: ['authentication'],
         summary: 'Start the passkey step of a sign-in',
@@ -191,6 +195,7 @@ export function registerPasskeyRoutes(app: FastifyInstance, deps: PasskeyRouteDe
   routes.post(
     '/api/v1/auth/login/passkey',
     {
+      config: { permission: 'public' },
       schema: {
         tags: ['authentication'],
         summary: 'Finish sign-in with a passkey',

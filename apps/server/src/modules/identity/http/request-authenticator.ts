@@ -81,6 +81,7 @@ export function createRequestAuthenticator(deps: {
       email: principal.email,
       channel: 'api',
       grantsVersion: principal.grantsVersion,
+      heldRoles: principal.heldRoles,
       credential: {
         kind: 'api_token',
         tokenId: principal.tokenId,
@@ -136,6 +137,7 @@ export function createRequestAuthenticator(deps: {
       email: session.email,
       channel: 'api',
       grantsVersion: session.grantsVersion,
+      heldRoles: session.heldRoles,
       credential: {
         kind: 'session',
         sessionId: session.sessionId,

@@ -39,7 +39,8 @@ export function registerUserRoutes(app: FastifyInstance, auth: AuthServices) {
   routes.get(
     '/api/v1/users',
     {
-      ...guarded,
+      onRequest: app.authenticate,
+      config: { permission: 'users.read' },
       schema: {
         tags: ['users'],
         summary: 'List users',

@@ -3,6 +3,7 @@ import type { IdentityConfig } from '../../../platform/config/config.ts';
 import type { Db, Tx } from '../../../platform/db/database.ts';
 import type { AuthMethod, SessionRevokedReason } from '../../../platform/db/schema.ts';
 import { AppError } from '../../../platform/http/app-error.ts';
+import { isRole, type Role } from '../../access/permissions.ts';
 import { appendAuditEvent } from '../../audit-trail/audit-trail.service.ts';
 import type { SecurityEvents } from '../../audit-trail/security-events.ts';
 import type { Actor, RequestContext } from '../actor.ts';
@@ -43,6 +44,7 @@ export interface LiveSession {
   email: string;
   assurance: 'full' | 'enrolment_only';
   grantsVersion: string;
+  heldRoles: Role[];
   csrfSha256: Buffer;
 }
 
@@ -259,6 +261,7 @@ export function createSessionService(deps: {
         email: state.email,
         assurance: state.assurance,
         grantsVersion: String(state.grants_version),
+        heldRoles: state.held_roles.filter(isRole),
         csrfSha256: state.csrf_sha256,
       };
     },

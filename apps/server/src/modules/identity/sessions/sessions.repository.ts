@@ -73,6 +73,7 @@ function sessionStateQuery(db: Db | Tx, idleMs: number) {
       'users.email',
       'users.status',
       'users.grants_version',
+      sql<string[]>`peytonix_held_roles(users.id)`.as('held_roles'),
       sql<boolean>`sessions.expires_at > now()`.as('within_lifetime'),
       sql<boolean>`sessions.last_seen_at > now() - make_interval(secs => ${idleMs / 1000})`.as(
         'within_idle',

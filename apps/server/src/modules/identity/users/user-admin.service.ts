@@ -2,7 +2,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Db, Tx } from '../../../platform/db/database.ts';
 import { AppError } from '../../../platform/http/app-error.ts';
-import { findRolesCovering } from '../../access/grants.repository.ts';
+import type { AccessControl } from '../../access/access-control.ts';
+import { withActor } from '../../access/actor-scope.ts';
+import type { Permission } from '../../access/permissions.ts';
 import { appendAuditEvent } from '../../audit-trail/audit-trail.service.ts';
 import { findRootEntity } from '../../entities/entities.repository.ts';
 import type { RequestContext, UserActor } from '../actor.ts';
@@ -63,21 +65,34 @@ function toSummary(row: {
 
 /**
  * User administration: create users with a setup secret, suspend,
- * reactivate and deprovision them, and revoke their sessions.
- * NOTE: the caller must hold the administrator role on the organization
- * root; per-entity permissions replace this rule when the role matrix exists.
+ * reactivate and deprovision them, and revoke their sessions. Users are
+ * organization-wide identities, so these need users.read or users.manage
+ * on the organization root; grants per subtree are change requests.
  */
-export function createUserAdminService(deps: { db: Db }): UserAdminService {
-  const { db } = deps;
+export function createUserAdminService(deps: { db: Db; access: AccessControl }): UserAdminService {
+  const { db, access } = deps;
 
-  const authorize = async (tx: Db | Tx, actor: UserActor): Promise<string> => {
-    const root = await findRootEntity(tx);
-    const roles = root ? await findRolesCovering(tx, actor.userId, root.id) : [];
-    if (root === undefined || root === null || !roles.includes('administrator')) {
-      throw new AppError('FORBIDDEN', {
-        detail: 'Managing users needs the administrator role on the organization.',
+  const authorize = async (
+    tx: Tx,
+    actor: UserActor,
+    permission: Permission,
+    context?: RequestContext,
+  ): Promise<string> => {
+    const forbidden = () =>
+      new AppError('FORBIDDEN', {
+        detail: `Managing users needs the permission ${permission} on the organization root, which the administrator role there holds.`,
+        extensions: { permission },
       });
-    }
+    const root = await findRootEntity(tx);
+    if (root === undefined) throw forbidden();
+
+    await access.authorize(
+      tx,
+      actor,
+      permission,
+      { type: 'entity', id: root.id, entityId: root.id },
+      { context, notFound: forbidden },
+    );
     return root.id;
   };
 
@@ -98,19 +113,22 @@ export function createUserAdminService(deps: { db: Db }): UserAdminService {
 
   return {
     async list(actor) {
-      await authorize(db, actor);
-      const rows = await db
-        .selectFrom('users')
-        .select(columns)
-        .orderBy('email')
-        .limit(1000)
-        .execute();
-      return rows.map(toSummary);
+      return await withActor(db, actor, async (tx) => {
+        await authorize(tx, actor, 'users.read');
+        // NOTE: the first 1,000 by email; paging comes with the user screens.
+        const rows = await tx
+          .selectFrom('users')
+          .select(columns)
+          .orderBy('email')
+          .limit(1000)
+          .execute();
+        return rows.map(toSummary);
+      });
     },
 
     async create(actor, input, context) {
-      return await db.transaction().execute(async (tx) => {
-        const organizationId = await authorize(tx, actor);
+      return await withActor(db, actor, async (tx) => {
+        const organizationId = await authorize(tx, actor, 'users.manage', context);
         if (await findUserByEmail(tx, input.email)) {
           throw new AppError('CONFLICT', {
             detail: `A user with email ${input.email} already exists. Use another email address.`,
@@ -159,8 +177,8 @@ export function createUserAdminService(deps: { db: Db }): UserAdminService {
     },
 
     async setStatus(actor, userId, status, context) {
-      return await db.transaction().execute(async (tx) => {
-        const organizationId = await authorize(tx, actor);
+      return await withActor(db, actor, async (tx) => {
+        const organizationId = await authorize(tx, actor, 'users.manage', context);
         if (userId.toLowerCase() === actor.userId.toLowerCase()) {
           throw new AppError('BUSINESS_RULE_VIOLATED', {
             detail: 'You cannot change the status of your own account. Ask another administrator.',
@@ -210,8 +228,8 @@ export function createUserAdminService(deps: { db: Db }): UserAdminService {
     },
 
     async revokeSessions(actor, userId, context) {
-      return await db.transaction().execute(async (tx) => {
-        const organizationId = await authorize(tx, actor);
+      return await withActor(db, actor, async (tx) => {
+        const organizationId = await authorize(tx, actor, 'users.manage', context);
         await loadUser(tx, userId);
         const revoked = await revokeUserSessions(tx, userId, 'administrator');
         await appendAuditEvent(tx, {

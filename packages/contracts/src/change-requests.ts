@@ -1,0 +1,97 @@
+import { z } from 'zod';
+
+/** True when the text contains a control character other than tab, line feed or carriage return. */
+function hasControlCharacterExceptLineBreaks(value: string): boolean {
+  for (let index = 0; index < value.length; index += 1) {
+    const code = value.charCodeAt(index);
+    const lineBreakOrTab = code === 0x09 || code === 0x0a || code === 0x0d;
+    if ((code < 0x20 && !lineBreakOrTab) || code === 0x7f) return true;
+  }
+  return false;
+}
+
+/** Free text of several lines, such as a justification; same length limit as the database. */
+const multilineText = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1, { error: 'expected at least one character' })
+    .max(max, { error: `expected at most ${max} characters` })
+    .refine((value) => !hasControlCharacterExceptLineBreaks(value), {
+      error: 'expected no control characters other than line breaks and tabs',
+    });
+
+/** The requester's reason for a change, which the approver reads next to the diff. */
+export const justificationSchema = multilineText(2000);
+
+export const CHANGE_REQUEST_STATUSES = [
+  'pending',
+  'approved',
+  'applied',
+  'rejected',
+  'stale',
+  'expired',
+] as const;
+
+export const changeRequestStatusSchema = z.enum(CHANGE_REQUEST_STATUSES);
+
+/** SHA-256 as 64 hex digits; upper case is folded to the lower case the server sends. */
+export const sha256HexSchema = z
+  .string()
+  .regex(/^[0-9a-fA-F]{64}$/, { error: 'expected a SHA-256 hash as 64 hex digits' })
+  .transform((hash) => hash.toLowerCase());
+
+export const changeRequestSummarySchema = z.object({
+  id: z.uuid(),
+  kind: z.string(),
+  entityId: z.uuid(),
+  targetType: z.string(),
+  targetKey: z.string(),
+  /** A pending request past its expiry reads as expired. */
+  status: changeRequestStatusSchema,
+  justification: z.string(),
+  requestedBy: z.uuid(),
+  /** ai when an AI feature drafted the request on behalf of requestedBy. */
+  requestedByType: z.enum(['user', 'ai']),
+  requestedAt: z.iso.datetime(),
+  expiresAt: z.iso.datetime(),
+  decidedBy: z.uuid().nullable(),
+  decidedAt: z.iso.datetime().nullable(),
+  decisionNote: z.string().nullable(),
+  appliedAt: z.iso.datetime().nullable(),
+});
+
+export const changeRequestSchema = changeRequestSummarySchema.extend({
+  /** The target's state when the request was made. */
+  before: z.unknown(),
+  /** The state that applying the request produces. */
+  after: z.unknown(),
+  /** SHA-256 of the RFC 8785 canonical JSON of {kind, targetKey, before, after}, hex. */
+  diffSha256: z.string(),
+  /** The hash the approver named, hex; null until approval. */
+  approvedDiffSha256: z.string().nullable(),
+});
+
+export const changeRequestListSchema = z.object({ items: z.array(changeRequestSummarySchema) });
+
+export const changeRequestListQuerySchema = z.strictObject({
+  status: changeRequestStatusSchema.optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+
+export const approveChangeRequestInputSchema = z.strictObject({
+  /** The diff hash the approver reviewed; approval fails when it is not the request's. */
+  diffSha256: sha256HexSchema,
+  note: multilineText(2000).optional(),
+});
+
+export const rejectChangeRequestInputSchema = z.strictObject({
+  note: multilineText(2000),
+});
+
+export type ChangeRequestStatus = z.infer<typeof changeRequestStatusSchema>;
+export type ChangeRequestSummary = z.infer<typeof changeRequestSummarySchema>;
+export type ChangeRequest = z.infer<typeof changeRequestSchema>;
+export type ChangeRequestListQuery = z.infer<typeof changeRequestListQuerySchema>;
+export type ApproveChangeRequestInput = z.infer<typeof approveChangeRequestInputSchema>;
+export type RejectChangeRequestInput = z.infer<typeof rejectChangeRequestInputSchema>;

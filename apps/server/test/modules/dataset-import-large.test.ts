@@ -92,4 +92,31 @@ describe.skipIf(!enabled)('large CSV import', () => {
       memo: 'VARCHAR',
     });
   });
+
+  it('imports 1,000 columns in bounded memory', { timeout: 300_000 }, async () => {
+    const columnCount = 1_000;
+    const sourcePath = path.join(directory, 'wide.csv');
+    const header = Array.from({ length: columnCount }, (_, index) => `c${index}`);
+    const rows = Array.from({ length: 5 }, (_, row) =>
+      header.map((_, index) => (index % 3 === 0 ? `2024-01-0${row + 1}` : String(index * 7 + row))),
+    );
+    const output = createWriteStream(sourcePath);
+    output.end([header, ...rows].map((values) => values.join(',')).join('\n'));
+    await finished(output);
+    const workDir = path.join(directory, 'wide-work');
+    await mkdir(workDir);
+
+    // One statement profiling every column used to exceed DuckDB's memory limit here.
+    const result = await importDataset({
+      sourcePath,
+      fileName: 'wide.csv',
+      workDir,
+      limits: { memoryMb: 256, threads: 2 },
+    });
+
+    expect(result.rowCount).toBe(5);
+    expect(result.columns).toHaveLength(columnCount);
+    expect(result.columns[0]?.type).toBe('DATE');
+    expect(result.columns[1]?.type).toBe('BIGINT');
+  });
 });

@@ -621,6 +621,18 @@ describe('JSON Lines', () => {
     expect(error.line).toBe(3);
     expect(error.message).not.toContain(directory);
   });
+
+  it('rejects a NUL character in a value', async () => {
+    const error = await importFailure(
+      'events.jsonl',
+      '{"id":1,"memo":"fine"}\n{"id":2,"memo":"bad\\u0000value"}\n',
+    );
+
+    expect(error.code).toBe('INVALID_VALUE');
+    expect(error.column).toBe('memo');
+    expect(error.line).toBe(2);
+    expect(error.message).toContain('NUL character');
+  });
 });
 
 describe('Parquet input', () => {

@@ -18,6 +18,7 @@ import {
   type TypingContext,
 } from './plan-types.ts';
 import { detectFormat, fingerprintFile, inspectRawFile } from './raw-file.ts';
+import { rejectNulCharacters } from './reject-nul-characters.ts';
 import { stageDelimited } from './stage-delimited.ts';
 import { nativePlanFor, stageJsonLines, stageParquet } from './stage-typed.ts';
 import { stageXlsx } from './stage-xlsx.ts';
@@ -399,6 +400,7 @@ export async function importDataset(request: ImportRequest): Promise<ImportResul
     db = await openImportDatabase(privateDir, format === 'xlsx' ? [] : [readablePath], limits);
     const staged = await stageSource(db, format, request, readablePath, privateDir);
     warnings.push(...staged.warnings);
+    await rejectNulCharacters(db, staged, fileName);
     const typing = await planTypes(db, staged, options, fileName, format);
     warnings.push(...typing.warnings);
 

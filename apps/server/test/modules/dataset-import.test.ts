@@ -622,6 +622,20 @@ describe('JSON Lines', () => {
     expect(error.message).not.toContain(directory);
   });
 
+  it('rejects keys that differ only in case', async () => {
+    const error = await importFailure('events.jsonl', '{"Amount":1,"id":1}\n{"amount":2,"id":2}\n');
+
+    expect(error.code).toBe('DUPLICATE_COLUMN');
+    expect(error.message).toContain('"Amount" and "amount"');
+  });
+
+  it('rejects an empty key', async () => {
+    const error = await importFailure('events.jsonl', '{"id":1}\n\n{"":2,"id":3}\n');
+
+    expect(error.code).toBe('MALFORMED_ROW');
+    expect(error.line).toBe(3);
+  });
+
   it('rejects a NUL character in a value', async () => {
     const error = await importFailure(
       'events.jsonl',

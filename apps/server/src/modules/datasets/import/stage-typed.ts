@@ -1,5 +1,5 @@
 import type { ImportDatabase } from './duckdb-sandbox.ts';
-import { toOptionalString } from './duckdb-sandbox.ts';
+import { toNumber, toOptionalString } from './duckdb-sandbox.ts';
 import { duckdbReason, ImportError } from './import-error.ts';
 import { physicalLinesOfJsonRecords } from './line-scanner.ts';
 import { quoteIdentifier, quoteLiteral } from './sql.ts';
@@ -59,6 +59,44 @@ function rowsOf(): string {
 }
 
 /**
+ * Reject top-level keys that DuckDB would not read back: an empty key, and
+ * keys that differ only in case. DuckDB 1.5.6 renames such a column
+ * (`C2`, `amount_1`) and reads it as all NULL, which would lose the values
+ * without a word.
+ */
+async function checkJsonKeys(db: ImportDatabase, filePath: string, fileName: string) {
+  const rows = await db.all(
+    `SELECT key, min(record) AS record FROM (
+       SELECT record, unnest(json_keys(json)) AS key
+       FROM (SELECT row_number() OVER () - 1 AS record, json
+             FROM read_json_objects(${quoteLiteral(filePath)}, format = 'newline_delimited'))
+     ) GROUP BY key ORDER BY min(record), key`,
+  );
+  const seenKeys = new Map<string, string>();
+
+  for (const row of rows) {
+    const key = String(row.key);
+    const record = toNumber(row.record);
+    if (key.trim() === '') {
+      const line = (await physicalLinesOfJsonRecords(filePath, [record])).get(record);
+      throw new ImportError(
+        { code: 'MALFORMED_ROW', fileName, ...(line === undefined ? {} : { line }) },
+        `${fileName}${line === undefined ? '' : `, line ${line}`}: an object has an empty key, which cannot name a column. Give the key a name and upload the file again.`,
+      );
+    }
+
+    const earlier = seenKeys.get(key.toLowerCase());
+    if (earlier !== undefined) {
+      throw new ImportError(
+        { code: 'DUPLICATE_COLUMN', fileName, column: key },
+        `${fileName}: the keys ${JSON.stringify(earlier)} and ${JSON.stringify(key)} differ only in case, and column names are compared ignoring case. Rename one of them and upload the file again.`,
+      );
+    }
+    seenKeys.set(key.toLowerCase(), key);
+  }
+}
+
+/**
  * Load a JSON Lines file: DuckDB detects the keys and their types over the whole file
  * (sample_size = -1), then reads every value as text, so that JSON numbers keep their
  * exact digits and strings go through the same type inference as CSV fields.
@@ -74,6 +112,7 @@ export async function stageJsonLines(
 
   let described: DescribedColumn[];
   try {
+    await checkJsonKeys(db, filePath, fileName);
     described = await describe(db, reader(''));
     const names = resolveColumnNames(
       described.map((column) => column.name),

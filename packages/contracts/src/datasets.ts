@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { entityCodeSchema } from './entities.ts';
+import { plainText } from './text.ts';
 
 export const datasetFormatSchema = z.enum(['csv', 'tsv', 'parquet', 'jsonl', 'xlsx']);
 
@@ -48,6 +50,6 @@ export const datasetDetailSchema = datasetSummarySchema.extend({
 export const datasetListSchema = z.object({ items: z.array(datasetSummarySchema) });
 
 export const datasetShowQuerySchema = z.strictObject({
-  entity: z.string().min(1).max(64),
-  name: z.string().min(1).max(200),
+  entity: entityCodeSchema,
+  name: plainText(200),
 });

@@ -1,23 +1,34 @@
 import { z } from 'zod';
+import { entityCodeSchema } from './entities.ts';
+import { hasControlCharacter, plainText } from './text.ts';
+
+/** Text without control characters; PostgreSQL cannot store NUL at all. */
+const cleanText = (min: number, max: number) =>
+  z
+    .string()
+    .min(min)
+    .max(max)
+    .refine((value) => !hasControlCharacter(value), { error: 'expected no control characters' });
 
 const name = z
   .string()
   .regex(/^[a-z][a-z0-9_]{0,62}$/, { error: 'expected a lowercase identifier such as payments' });
 
 export const runRequestSchema = z.strictObject({
-  entity: z.string().min(1).max(64),
+  entity: entityCodeSchema,
   /** A test key in the entity, or a library template key. */
   test: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { error: 'expected a test or template key' }),
   inputs: z.record(
     name,
     z.strictObject({
-      dataset: z.string().min(1).max(200),
-      version: z.number().int().min(1).optional(),
+      dataset: plainText(200),
+      // PostgreSQL integer: a larger number could never name a version.
+      version: z.number().int().min(1).max(2_147_483_647).optional(),
     }),
   ),
   /** "field" or "input.field" → dataset column. */
-  fieldMap: z.record(z.string().max(130), z.string().min(1).max(200)).default({}),
-  parameters: z.record(name, z.string().max(1000)).default({}),
+  fieldMap: z.record(cleanText(1, 130), cleanText(1, 200)).default({}),
+  parameters: z.record(name, cleanText(0, 1000)).default({}),
   preview: z.boolean().default(false),
 });
 

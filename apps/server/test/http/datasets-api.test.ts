@@ -77,6 +77,13 @@ describe('datasets API', () => {
     });
   });
 
+  it('rejects NUL characters in the lookup with 400', async () => {
+    for (const query of ['entity=A%00P&name=Vendors', 'entity=AP&name=Ven%00dors']) {
+      const response = await get(`/api/v1/datasets/by-name?${query}`, ADMIN);
+      expect(response.statusCode, query).toBe(400);
+    }
+  });
+
   it('refuses a user without any grant, and hides datasets outside the scope', async () => {
     const ungranted = await get('/api/v1/datasets', OUTSIDER);
     await createEntityDirectly(testApp.ownerUrl, {

@@ -143,6 +143,39 @@ describe('runs API', () => {
     expect(malformed.statusCode).toBe(400);
   });
 
+  it('rejects NUL characters and out-of-range versions with 400', async () => {
+    const bodies = [
+      { entity: 'A\u0000P', test: 'duplicate-payments-exact', inputs: {} },
+      {
+        entity: 'AP',
+        test: 'duplicate-payments-exact',
+        inputs: { payments: { dataset: 'Pay\u0000ments' } },
+      },
+      {
+        entity: 'AP',
+        test: 'duplicate-payments-exact',
+        inputs: { payments: { dataset: 'Payments', version: 2 ** 40 } },
+      },
+      {
+        entity: 'AP',
+        test: 'duplicate-payments-exact',
+        inputs: { payments: { dataset: 'Payments' } },
+        fieldMap: { vendor_id: 'vendor\u0000id' },
+      },
+      {
+        entity: 'AP',
+        test: 'duplicate-payments-exact',
+        inputs: { payments: { dataset: 'Payments' } },
+        parameters: { days: '1\u0000' },
+      },
+    ];
+
+    for (const body of bodies) {
+      const response = await call('POST', '/api/v1/runs', ADMIN, body);
+      expect(response.statusCode, JSON.stringify(body)).toBe(400);
+    }
+  });
+
   it('lists the tests and the library', async () => {
     const response = await call('GET', '/api/v1/tests', ADMIN);
 

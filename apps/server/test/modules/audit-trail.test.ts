@@ -123,6 +123,9 @@ describe('audit trail', () => {
           password: 'hunter2',
           token: 'tok-123',
           apiKey: 'key-456',
+          signingKey: 'key-999',
+          testKey: 'duplicate-payments',
+          keyColumns: ['vendor_id', 'invoice'],
           email: 'ana@example.com',
           nested: {
             clientSecret: 'shh-789',
@@ -136,6 +139,9 @@ describe('audit trail', () => {
     expect(details.password).toBe('[REDACTED]');
     expect(details.token).toBe('[REDACTED]');
     expect(details.apiKey).toBe('[REDACTED]');
+    expect(details.signingKey).toBe('[REDACTED]');
+    expect(details.testKey).toBe('duplicate-payments');
+    expect(details.keyColumns).toEqual(['vendor_id', 'invoice']);
     expect(details.nested.clientSecret).toBe('[REDACTED]');
     expect(details.nested.headers).toEqual([
       { Authorization: '[REDACTED]' },

@@ -22,9 +22,19 @@ const SECRET_KEY_PATTERN = /(password|secret|token|key|authorization|cookie)/i;
 // A key such as setupSecretId or api_key_id names the id of a record that
 // contains a secret, not the secret itself, so its value is kept.
 const IDENTIFIER_KEY_PATTERN = /(Id|_id)s?$/;
+// Audit vocabulary where "key" means a business key, not key material: a
+// test's key, its key columns, an exception's key values or key hash, a
+// change request's target key. Their values are what an auditor searches
+// for, so they are kept.
+const BUSINESS_KEY_PATTERN =
+  /^(test|template|target|setting|object)_?keys?$|^key_?(columns?|values?|hash(es)?)$/i;
 
 function isSecretKey(key: string): boolean {
-  return SECRET_KEY_PATTERN.test(key) && !IDENTIFIER_KEY_PATTERN.test(key);
+  return (
+    SECRET_KEY_PATTERN.test(key) &&
+    !IDENTIFIER_KEY_PATTERN.test(key) &&
+    !BUSINESS_KEY_PATTERN.test(key)
+  );
 }
 
 /**

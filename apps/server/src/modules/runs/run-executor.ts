@@ -7,7 +7,7 @@ import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import { inScope } from '../../platform/db/actor-scope.ts';
 import type { Db, Tx } from '../../platform/db/database.ts';
-import type { ObjectStorage } from '../../platform/storage/object-storage.ts';
+import { type ObjectStorage, ObjectStorageError } from '../../platform/storage/object-storage.ts';
 import { rolesOnEntity } from '../access/actor-scope.ts';
 import { rolesHold } from '../access/permissions.ts';
 import { appendAuditEvent } from '../audit-trail/audit-trail.service.ts';
@@ -55,6 +55,29 @@ class RunFailure extends Error {
   }
 }
 
+/** Give a storage failure while reading an input its own stable run error code. */
+function storageFailure(error: ObjectStorageError, input: BoundInput): RunFailure {
+  const what = `the stored copy of dataset version ${input.datasetVersionId} (input ${input.name})`;
+  switch (error.code) {
+    case 'IntegrityError':
+    case 'ChecksumMismatch':
+      return new RunFailure(
+        'INPUT_INTEGRITY_FAILED',
+        `${what} failed its integrity check, so it was altered or damaged in storage. Nothing was run; restore the object from backup or import the dataset again.`,
+      );
+    case 'ObjectNotFound':
+      return new RunFailure(
+        'INPUT_MISSING',
+        `${what} is missing from storage. Nothing was run; restore the object from backup or import the dataset again.`,
+      );
+    default:
+      return new RunFailure(
+        'STORAGE_UNAVAILABLE',
+        `${what} could not be read because storage failed (${error.code}). Check the storage and request the run again.`,
+      );
+  }
+}
+
 async function materializeInput(
   storage: ObjectStorage,
   input: BoundInput,
@@ -62,9 +85,14 @@ async function materializeInput(
 ): Promise<string> {
   const target = path.join(directory, `${input.name}.parquet`);
   const digest = createHash('sha256');
-  const source = await storage.get(input.parquetObjectKey);
-  source.on('data', (chunk: Buffer) => digest.update(chunk));
-  await pipeline(source, createWriteStream(target, { mode: 0o600 }));
+  try {
+    const source = await storage.get(input.parquetObjectKey);
+    source.on('data', (chunk: Buffer) => digest.update(chunk));
+    await pipeline(source, createWriteStream(target, { mode: 0o600 }));
+  } catch (error) {
+    if (!(error instanceof ObjectStorageError)) throw error;
+    throw storageFailure(error, input);
+  }
   const actual = digest.digest('hex');
   if (actual !== input.parquetSha256) {
     throw new RunFailure(

@@ -185,11 +185,16 @@ export async function runRunsReperform(
         originalResultHash: original.resultHash,
         resultHash: repeated.resultHash,
         status: repeated.status,
+        errorCode: repeated.errorCode,
+        errorMessage: repeated.errorMessage,
       },
       [
         `re-performed run ${runId} as ${again}: ${repeated.status}`,
         `  original hash  ${original.resultHash}`,
         `  repeated hash  ${repeated.resultHash ?? '-'}`,
+        ...(repeated.errorCode === null
+          ? []
+          : [`  error          ${repeated.errorCode}: ${repeated.errorMessage ?? ''}`]),
         identical ? 'Identical.' : 'DIFFERENT: the result does not reproduce.',
       ],
     );

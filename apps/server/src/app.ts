@@ -20,6 +20,7 @@ import { registerUserRoutes } from './modules/identity/http/users.routes.ts';
 import { registerIdentityRoutes } from './modules/identity/identity.routes.ts';
 import { registerRunRoutes } from './modules/runs/runs.routes.ts';
 import { registerSettingRoutes } from './modules/settings/settings.routes.ts';
+import { registerTestRoutes } from './modules/tests/tests.routes.ts';
 import type { Config } from './platform/config/config.ts';
 import type { Db } from './platform/db/database.ts';
 import type { MigrationFile } from './platform/db/migrations.ts';
@@ -68,6 +69,7 @@ export const ROUTE_MODULES: readonly RouteModule[] = [
   (app, services) => registerAuditTrailRoutes(app, services.auditTrail),
   (app, services) => registerDatasetRoutes(app, services.datasets),
   (app, services) => registerRunRoutes(app, services.runs),
+  (app, services) => registerTestRoutes(app, services.testDefinitions),
   (app, services) => registerEntityRoutes(app, services.entities),
   (app, services) => registerGrantRoutes(app, services.grants),
   (app, services) => registerSettingRoutes(app, services.settings),

@@ -40,6 +40,7 @@ import {
   type SettingsService,
 } from './modules/settings/settings.service.ts';
 import { createSettingsReader } from './modules/settings/settings-reader.ts';
+import { createTestActivationChange } from './modules/tests/test-activation-change.ts';
 import {
   createTestDefinitionsService,
   type TestDefinitionsService,
@@ -100,6 +101,7 @@ export function createServices(deps: ServiceDeps): Services {
       ...createGrantChangeKinds(shared),
       createEntityMoveChange(shared),
       createSettingUpdateChange({ ...shared, settings: settingsReader }),
+      createTestActivationChange(shared),
     ],
   });
   const governed = { ...shared, changeRequests };
@@ -108,7 +110,7 @@ export function createServices(deps: ServiceDeps): Services {
     auth: createAuthServices(shared),
     datasets: createDatasetsService(shared),
     runs: createRunsService(shared),
-    testDefinitions: createTestDefinitionsService(shared),
+    testDefinitions: createTestDefinitionsService(governed),
     entities: createEntitiesService(governed),
     changeRequests,
     grants: createGrantsService(governed),

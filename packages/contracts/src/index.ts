@@ -8,4 +8,5 @@ export * from './problem.ts';
 export * from './runs.ts';
 export * from './settings.ts';
 export * from './setup.ts';
+export * from './tests.ts';
 export * from './text.ts';

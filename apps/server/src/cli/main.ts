@@ -31,7 +31,11 @@ import {
   runTestsList,
   runTestsRun,
 } from './commands/runs/runs-commands.ts';
-import { runTestsExport, runTestsImport } from './commands/runs/test-definition-commands.ts';
+import {
+  runTestsExport,
+  runTestsImport,
+  runTestsSubmit,
+} from './commands/runs/test-definition-commands.ts';
 import { runSessionsRotateKey } from './commands/sessions-rotate-key.ts';
 import { runStart } from './commands/start.ts';
 import { runVersion } from './commands/version.ts';
@@ -230,6 +234,24 @@ function buildProgram(io: CliIo, result: { code: number }): Command {
     .addOption(jsonOption())
     .action(async (test: string, options) => {
       result.code = await runTestsExport(io, test, options);
+    });
+  tests
+    .command('submit')
+    .description(
+      'request activation of a draft test version; another person approves the change request',
+    )
+    .requiredOption('--entity <code>', 'code of the entity that owns the test')
+    .requiredOption('--test <key>', 'key of the test')
+    .requiredOption('--version <n>', 'number of the draft version to activate')
+    .requiredOption(
+      '--justification <text>',
+      'why the version should become active, for the approver',
+    )
+    .addOption(asOption())
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .action(async (options) => {
+      result.code = await runTestsSubmit(io, options);
     });
 
   const runs = program.command('runs').description('test runs');

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -20,6 +20,7 @@ interface RunJson {
   summary: Record<string, unknown> | null;
   inputs: {
     name: string;
+    datasetVersionId: string;
     version: number;
     parquetSha256: string;
     fields: Record<string, string | null>;
@@ -331,6 +332,74 @@ describe('peytonix tests run', () => {
     expect(exported.stdout).toContain('controlReference: AP-07');
   });
 
+  it('submits a draft version for activation', async () => {
+    const file = path.join(workDir, 'submitted-payments.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        key: 'submitted-payments',
+        name: 'Submitted payments',
+        severity: 'low',
+        inputs: [
+          {
+            name: 'payments',
+            description: 'Vendor payments.',
+            fields: [{ name: 'amount', type: 'decimal', description: 'Amount.', required: true }],
+          },
+        ],
+        keyColumns: ['amount'],
+        sql: 'SELECT DISTINCT amount FROM payments',
+      }),
+    );
+    const drafted = await run(['tests', 'import', file, '--entity', 'AP', '--json']);
+    expect(drafted.code, drafted.stderr).toBe(0);
+    const { versionId } = JSON.parse(drafted.stdout) as { versionId: string };
+    const submit = (version: string) =>
+      run([
+        'tests',
+        'submit',
+        '--entity',
+        'AP',
+        '--test',
+        'submitted-payments',
+        '--version',
+        version,
+        '--justification',
+        'Reviewed in the walkthrough.',
+        '--json',
+      ]);
+
+    const submitted = await submit('1');
+
+    expect(submitted.code, submitted.stderr).toBe(0);
+    const request = JSON.parse(submitted.stdout) as {
+      kind: string;
+      status: string;
+      targetKey: string;
+      justification: string;
+      diffSha256: string;
+    };
+    expect(request).toMatchObject({
+      kind: 'test_version.activate',
+      status: 'pending',
+      targetKey: `test_version:${versionId}`,
+      justification: 'Reviewed in the walkthrough.',
+    });
+    expect(request.diffSha256).toMatch(/^[0-9a-f]{64}$/);
+
+    const again = await submit('1');
+    expect(again.code).toBe(1);
+    expect(JSON.parse(again.stdout)).toMatchObject({ ok: false, error: { code: 'CONFLICT' } });
+
+    const invalid = await submit('one');
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toContain('--version');
+
+    const missing = await submit('7');
+    expect(missing.code).toBe(1);
+    expect(JSON.parse(missing.stdout)).toMatchObject({ error: { code: 'RESOURCE_NOT_FOUND' } });
+  });
+
   it('rejects a definition whose SQL is not one SELECT over its inputs', async () => {
     const file = path.join(workDir, 'bad-test.json');
     writeFileSync(
@@ -410,4 +479,24 @@ describe('peytonix tests run', () => {
     expect(Number(benford.summary?.n)).toBe(177_763);
     expect(Number(benford.summary?.mad)).toBeCloseTo(0.01464, 5);
   }, 120_000);
+
+  it('fails a run whose stored input was altered, with a stable code', async () => {
+    const original = await runDuplicates();
+    const owner = new pg.Client({ connectionString: database.ownerUrl });
+    await owner.connect();
+    const stored = await owner.query<{ key: string }>(
+      'SELECT parquet_object_key AS key FROM dataset_versions WHERE id = $1',
+      [original.inputs[0]?.datasetVersionId],
+    );
+    await owner.end();
+    const file = path.join(env.PEYTONIX_DATA_DIR ?? '', 'objects', `${stored.rows[0]?.key}.obj`);
+    const bytes = readFileSync(file);
+    bytes[bytes.length - 40] = (bytes[bytes.length - 40] ?? 0) ^ 0xff;
+    writeFileSync(file, bytes);
+
+    const result = await run(['runs', 'reperform', original.runId, '--json']);
+
+    expect(result.code).toBe(1);
+    expect(result.stdout + result.stderr).toContain('INPUT_INTEGRITY_FAILED');
+  });
 });

@@ -64,6 +64,21 @@ const ENGAGEMENT: Record<Scope, string> = { in: 'IN-ENG', out: 'OUT-ENG' };
 const PAYMENTS_CSV =
   'vendor_id,invoice_number,amount,payment_date\nV1,A1,10.00,2024-01-01\nV1,A1,10.00,2024-01-02\n';
 const JUSTIFICATION = 'authorization matrix';
+/** A test definition as `peytonix tests import` reads it; each import drafts a new version. */
+const MATRIX_TEST = {
+  key: 'matrix-activation',
+  name: 'Matrix activation',
+  severity: 'low',
+  inputs: [
+    {
+      name: 'payments',
+      description: 'Vendor payments.',
+      fields: [{ name: 'amount', type: 'decimal', description: 'Amount paid.', required: true }],
+    },
+  ],
+  keyColumns: ['amount'],
+  sql: 'SELECT DISTINCT amount FROM payments',
+};
 
 let counter = 0;
 const unique = (prefix: string) => `${prefix}${++counter}`;
@@ -332,6 +347,27 @@ const CASES: Record<string, RouteCase> = {
         preview: true,
       },
     }),
+  },
+  'POST /api/v1/test-activation-requests': {
+    kind: 'target',
+    success: 201,
+    // A fresh draft each call, so no activation request for it is pending yet.
+    request: async (world, scope) => {
+      const drafted = await world.testApp.services.testDefinitions.importDraft(
+        world.seeder,
+        ENGAGEMENT[scope],
+        MATRIX_TEST,
+      );
+      return {
+        url: '/api/v1/test-activation-requests',
+        body: {
+          entity: ENGAGEMENT[scope],
+          test: drafted.key,
+          version: drafted.version,
+          justification: JUSTIFICATION,
+        },
+      };
+    },
   },
   'GET /api/v1/runs/:id': {
     kind: 'target',

@@ -239,6 +239,11 @@ export const AUDIT_ACTIONS = {
     category: 'tests',
     description: 'An approved version became the active one.',
   },
+  'test_definition.superseded': {
+    category: 'tests',
+    description:
+      'An active version stopped being active, because another version of the test was activated; details name that version and the change request.',
+  },
   'run.queued': {
     category: 'tests',
     description:

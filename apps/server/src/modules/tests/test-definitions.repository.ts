@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Db, Tx } from '../../platform/db/database.ts';
 import type { Severity, TestVersionState } from '../../platform/db/schema.ts';
 
@@ -111,8 +112,68 @@ export async function findTestVersion(db: Db | Tx, versionId: string) {
     .executeTakeFirst();
 }
 
-/** Tests of the entities the user's grants cover, with their active version's name. */
-/** Tests of the given entities (row-level security limits them to the actor's scope). */
+/** Load the version numbered `version` of a test. */
+export async function findVersionByNumber(db: Db | Tx, testId: string, version: number) {
+  return await db
+    .selectFrom('test_versions')
+    .selectAll()
+    .where('test_id', '=', testId)
+    .where('version', '=', version)
+    .executeTakeFirst();
+}
+
+/**
+ * Lock a test's definition row until the transaction ends. Drafting a
+ * version also locks the row, because it raises latest_version, so two
+ * activations of one test, or an activation and a new draft, run one
+ * after the other.
+ */
+export async function lockTestDefinition(tx: Tx, testId: string) {
+  return await tx
+    .selectFrom('test_definitions')
+    .selectAll()
+    .where('id', '=', testId)
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+/** Move the active version to superseded. Returns false when it was not active. */
+export async function supersedeVersion(tx: Tx, versionId: string): Promise<boolean> {
+  const result = await tx
+    .updateTable('test_versions')
+    .set({ state: 'superseded' })
+    .where('id', '=', versionId)
+    .where('state', '=', 'active')
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/**
+ * Make a draft version the active one and record who decided. Returns
+ * false when it was not a draft. The test's previous active version must
+ * be superseded first, because the index test_versions_one_active allows
+ * one active version per test.
+ */
+export async function activateDraftVersion(
+  tx: Tx,
+  versionId: string,
+  decision: { decidedBy: string; note: string },
+): Promise<boolean> {
+  const result = await tx
+    .updateTable('test_versions')
+    .set({
+      state: 'active',
+      decided_by: decision.decidedBy,
+      decided_at: sql<Date>`now()`,
+      decision_note: decision.note,
+    })
+    .where('id', '=', versionId)
+    .where('state', '=', 'draft')
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/** Tests of the given entities with their active version's name; row-level security limits them to the actor's scope. */
 export async function listTestsOfEntities(tx: Tx, entityIds: readonly string[]) {
   if (entityIds.length === 0) return [];
   return await tx

@@ -1,16 +1,25 @@
+import {
+  type ChangeRequest,
+  type TestActivationRequestInput,
+  testActivationRequestInputSchema,
+} from '@peytonix/contracts';
 import type { Db, Tx } from '../../platform/db/database.ts';
 import { AppError } from '../../platform/http/app-error.ts';
 import type { AccessControl } from '../access/access-control.ts';
 import { withActor } from '../access/actor-scope.ts';
 import type { Permission } from '../access/permissions.ts';
 import { appendAuditEvent } from '../audit-trail/audit-trail.service.ts';
-import { loadAuthorizedEntity } from '../entities/entities.service.ts';
+import type { ChangeRequestsService } from '../changes/change-requests.service.ts';
+import { findEntityByCode } from '../entities/entities.repository.ts';
+import { entityNotVisible, loadAuthorizedEntity } from '../entities/entities.service.ts';
 import type { Actor, RequestContext } from '../identity/actor.ts';
 import { isSandboxError } from '../runs/engine/sandbox-errors.ts';
 import { checkSingleSelect } from '../runs/engine/statement-check.ts';
 import { type TestDefinitionFile, testDefinitionFileSchema } from './definition-file.ts';
+import { TEST_ACTIVATION_KIND } from './test-activation-change.ts';
 import {
   findTestByKey,
+  findVersionByNumber,
   insertTestDefinition,
   insertTestVersion,
 } from './test-definitions.repository.ts';
@@ -38,10 +47,37 @@ export interface TestDefinitionsService {
     key: string,
     version?: number,
   ): Promise<TestDefinitionFile & { version: number; state: string }>;
+  /**
+   * Request that a draft version become the test's active version, as a
+   * test_version.activate change request that another person approves.
+   */
+  requestActivation(
+    actor: Actor,
+    input: TestActivationRequestInput,
+    context?: RequestContext,
+  ): Promise<ChangeRequest>;
 }
 
 function invalid(detail: string): AppError {
   return new AppError('VALIDATION_FAILED', { detail });
+}
+
+/** A missing test, a missing version and one outside the actor's scope read the same. */
+function testVersionNotVisible(entityCode: string, key: string, version: number): AppError {
+  return new AppError('RESOURCE_NOT_FOUND', {
+    detail: `No version ${version} of test ${JSON.stringify(key)} in entity ${entityCode} is visible to you. List tests with "peytonix tests list" or GET /api/v1/tests.`,
+  });
+}
+
+/** Validate an activation request. Routes have validated it already, but the CLI and other callers rely on this check. */
+function parseActivationRequest(input: unknown): TestActivationRequestInput {
+  const parsed = testActivationRequestInputSchema.safeParse(input);
+  if (parsed.success) return parsed.data;
+
+  const issue = parsed.error.issues[0];
+  throw invalid(
+    `Invalid test activation request at ${issue?.path.join('.') || 'the top level'}: ${issue?.message ?? 'invalid value'}.`,
+  );
 }
 
 /** Check the SQL with DuckDB's parser and that it uses exactly the declared parameters. */
@@ -65,8 +101,9 @@ async function checkDefinitionSql(file: TestDefinitionFile, sqlText: string, lab
 export function createTestDefinitionsService(deps: {
   db: Db;
   access: AccessControl;
+  changeRequests: ChangeRequestsService;
 }): TestDefinitionsService {
-  const { db, access } = deps;
+  const { db, access, changeRequests } = deps;
 
   const loadEntity = (
     tx: Tx,
@@ -184,6 +221,46 @@ export function createTestDefinitionsService(deps: {
           state: version.state,
         };
       });
+    },
+
+    async requestActivation(actor, input, context) {
+      const request = parseActivationRequest(input);
+
+      // Resolve the names to the version id that the change kind takes. The
+      // kind loads the version again and authorizes the requester on it.
+      const versionId = await withActor(db, actor, async (tx) => {
+        const entity = await findEntityByCode(tx, request.entity);
+        if (entity === undefined) throw entityNotVisible(request.entity);
+        await access.authorize(
+          tx,
+          actor,
+          'tests.draft',
+          { type: 'entity', id: entity.id, entityId: entity.id },
+          {
+            context,
+            notFound: () => entityNotVisible(request.entity),
+            draftsChangeRequest: true,
+          },
+        );
+
+        const test = await findTestByKey(tx, entity.id, request.test);
+        const version =
+          test === undefined ? undefined : await findVersionByNumber(tx, test.id, request.version);
+        if (version === undefined) {
+          throw testVersionNotVisible(entity.code, request.test, request.version);
+        }
+        return version.id;
+      });
+
+      return await changeRequests.create(
+        actor,
+        {
+          kind: TEST_ACTIVATION_KIND,
+          input: { versionId },
+          justification: request.justification,
+        },
+        context,
+      );
     },
   };
 }

@@ -95,3 +95,42 @@ export async function runTestsExport(
     return EXIT.ok;
   });
 }
+
+interface SubmitOptions extends ActingOptions {
+  entity: string;
+  test: string;
+  version: string;
+  justification: string;
+}
+
+/**
+ * Request activation of a draft test version. A reviewer or administrator
+ * other than the version's preparer approves the printed request with its
+ * diffSha256.
+ */
+export async function runTestsSubmit(io: CliIo, options: SubmitOptions): Promise<number> {
+  if (!/^\d{1,9}$/.test(options.version)) {
+    throw new AppError('VALIDATION_FAILED', {
+      detail: `Invalid --version ${options.version}: expected a version number.`,
+    });
+  }
+  return await withActingRuntime(io, options, 'tests submit', async (runtime, actor) => {
+    const request = await runtime.services.testDefinitions.requestActivation(
+      actor,
+      {
+        entity: options.entity,
+        test: options.test,
+        version: Number(options.version),
+        justification: options.justification,
+      },
+      { correlationId: `cli-${process.pid}` },
+    );
+    printResult(io, options.json === true, request, [
+      `Requested activation of ${options.entity}/${options.test} version ${options.version} as change request ${request.id} (${request.status}).`,
+      `  diffSha256  ${request.diffSha256}`,
+      `  expires     ${request.expiresAt}`,
+      `A reviewer who did not prepare the version approves it with POST /api/v1/change-requests/${request.id}/approve and this diffSha256.`,
+    ]);
+    return EXIT.ok;
+  });
+}

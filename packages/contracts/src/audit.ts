@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { plainText } from './text.ts';
 
 const hexHash = z.string().regex(/^[0-9a-f]{64}$/);
 const seqSchema = z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
@@ -19,8 +20,8 @@ export const auditSearchQuerySchema = z.strictObject({
     })
     .optional(),
   outcome: auditOutcomeSchema.optional(),
-  targetType: z.string().min(1).max(100).optional(),
-  targetId: z.string().min(1).max(200).optional(),
+  targetType: plainText(100).optional(),
+  targetId: plainText(200).optional(),
   entityId: z.uuid().optional(),
   cursor: z.string().max(64).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),

@@ -1,14 +1,5 @@
 import { z } from 'zod';
-
-/** True when the text contains a control character other than tab, line feed or carriage return. */
-function hasControlCharacterExceptLineBreaks(value: string): boolean {
-  for (let index = 0; index < value.length; index += 1) {
-    const code = value.charCodeAt(index);
-    const lineBreakOrTab = code === 0x09 || code === 0x0a || code === 0x0d;
-    if ((code < 0x20 && !lineBreakOrTab) || code === 0x7f) return true;
-  }
-  return false;
-}
+import { hasControlCharacterExceptLineBreaks } from './text.ts';
 
 /** Free text of several lines, such as a justification; same length limit as the database. */
 const multilineText = (max: number) =>

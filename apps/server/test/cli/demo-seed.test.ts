@@ -136,12 +136,17 @@ describe('peytonix demo seed', () => {
     const grants = await ownerQuery<{ email: string; role: string; code: string }>(
       `SELECT u.email, g.role, e.code
          FROM users u JOIN role_grants g ON g.user_id = u.id JOIN entities e ON e.id = g.entity_id
-        WHERE u.email LIKE '%@demo.peytonix.test' AND e.code = 'DEMO'
+        WHERE u.email LIKE '%@demo.peytonix.test'
         ORDER BY u.email`,
     );
 
-    expect(grants.map((grant) => [grant.email, grant.role]).sort()).toEqual(
-      DEMO_USERS.map(([email, role]) => [email, role]).sort(),
+    // The administrator administers the root, which covers the business unit.
+    expect(grants.map((grant) => [grant.email, grant.role, grant.code]).sort()).toEqual(
+      DEMO_USERS.map(([email, role]) => [
+        email,
+        role,
+        role === 'administrator' ? 'ORG' : 'DEMO',
+      ]).sort(),
     );
     const statuses = await ownerQuery<{ status: string }>(
       `SELECT status FROM users WHERE email LIKE '%@demo.peytonix.test'`,

@@ -108,6 +108,13 @@ describe('audit trail API', () => {
     expect(denials.json<Page>().events[0]).toMatchObject({ action: 'access.denied' });
   });
 
+  it('rejects NUL characters in filters with 400', async () => {
+    for (const query of ['targetType=a%00', 'targetId=a%00']) {
+      const response = await get(`/api/v1/audit/events?${query}`, ADMIN);
+      expect(response.statusCode, query).toBe(400);
+    }
+  });
+
   it('pages newest first with a cursor, without overlap', async () => {
     const first = (await get('/api/v1/audit/events?limit=2', ADMIN)).json<Page>();
     const second = (

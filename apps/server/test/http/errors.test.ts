@@ -19,6 +19,9 @@ const probeRoutes: RouteModule = (app) => {
     },
     async (request) => ({ name: request.body.name, secretField: 'must not leave' }),
   );
+  typed.get('/api/v1/probe/deadlock', { config: { permission: 'public' } }, async () => {
+    throw Object.assign(new Error('deadlock detected'), { code: '40P01' });
+  });
   typed.get('/api/v1/probe/crash', { config: { permission: 'public' } }, async () => {
     throw new Error('boom at /srv/peytonix/internal.ts:42 password=hunter2');
   });
@@ -62,6 +65,12 @@ describe('error responses', () => {
   afterAll(async () => {
     await testApp.close();
     await database.drop();
+  });
+
+  it('deadlock is CONFLICT, to retry', async () => {
+    const response = await testApp.app.inject({ method: 'GET', url: '/api/v1/probe/deadlock' });
+    const body = expectProblem(response, 409, 'CONFLICT');
+    expect(body.detail).toContain('Retry');
   });
 
   it('unknown route is ROUTE_NOT_FOUND', async () => {

@@ -296,7 +296,10 @@ describe('grants API', () => {
       actor_id: org.userIds.bob,
       target_id: request.id,
     });
-    expect((await reject(request, 'rita')).statusCode).toBe(200);
+    // A reviewer may not decide an administrator grant either way.
+    const rejected = await reject(request, 'rita');
+    expect(rejected.statusCode).toBe(403);
+    expect(rejected.json().code).toBe('SOD_GRANT_BEYOND_OWN');
   });
 
   it('grant for a suspended user is rejected', async () => {
@@ -353,6 +356,46 @@ describe('grants API', () => {
 
     expect(response.statusCode).toBe(403);
     expect(response.json().code).toBe('SOD_OWN_GRANTS');
+  });
+
+  it('request of a suspended author cannot be approved', async () => {
+    const created = await requestGrant('carl', {
+      userId: org.userIds.otto,
+      role: 'preparer',
+      entityCode: 'AP-ENG',
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    await org.owner.query("UPDATE users SET status = 'suspended' WHERE id = $1", [
+      org.userIds.carl,
+    ]);
+
+    const response = await approve(created.json() as ChangeRequestBody, 'bob');
+    await org.owner.query("UPDATE users SET status = 'active' WHERE id = $1", [org.userIds.carl]);
+
+    expect(response.statusCode).toBe(422);
+    expect((response.json() as { detail: string }).detail).toContain('suspended');
+    expect(await grantIdOf(org.userIds.otto, 'preparer', org.entityIds['AP-ENG'])).toBe(undefined);
+    expect((await reject(created.json() as ChangeRequestBody, 'bob')).statusCode).toBe(200);
+  });
+
+  it('subject of a revocation cannot reject it', async () => {
+    const grantId = await grantIdOf(org.userIds.carl, 'administrator', org.entityIds.AP);
+    const created = await requestRevocation('ada', grantId ?? '');
+    expect(created.statusCode, created.body).toBe(201);
+    const request = created.json() as ChangeRequestBody;
+
+    const response = await reject(request, 'carl');
+
+    expect(response.statusCode).toBe(403);
+    expect(response.json().code).toBe('SOD_OWN_GRANTS');
+    const violations = await auditEvents(testApp, org.owner, 'access.sod_violation');
+    expect(violations.at(-1)).toMatchObject({
+      reason_code: 'SOD_OWN_GRANTS',
+      actor_id: org.userIds.carl,
+    });
+    const shown = await call('GET', `/api/v1/change-requests/${request.id}`, 'bob');
+    expect(shown.json()).toMatchObject({ status: 'pending' });
+    expect((await reject(request, 'bob')).statusCode).toBe(200);
   });
 
   it('revoking a grant outside scope reads as not found', async () => {

@@ -346,6 +346,14 @@ describe('accounts, API tokens and session limits', () => {
       expect(mint.statusCode).toBe(403);
     });
 
+    it('carries only permissions its user holds', async () => {
+      const created = await createToken(['audit_trail.read', 'runs.execute']);
+
+      expect(created.statusCode).toBe(400);
+      expect(created.json()).toMatchObject({ code: 'VALIDATION_FAILED' });
+      expect((created.json() as { detail: string }).detail).toContain('runs.execute');
+    });
+
     it('stores only the hash of the token', async () => {
       const { token } = (await createToken(['audit_trail.read'])).json() as { token: string };
       const rows = await owner.query<{ token_sha256: Buffer }>(

@@ -281,11 +281,61 @@ describe('row-level security as the application role', () => {
 
     const updated = await asActor(alice, "UPDATE exceptions SET status = 'open' RETURNING id");
     expect(updated.rowCount).toBe(1);
+    // A read-only user may not update entities at all, so the row is not even a candidate.
     const moved = await asActor(
       alice,
       `UPDATE entities SET parent_id = '${southEngagement}' WHERE code = 'NORTH-ENG' RETURNING id`,
-    ).catch((error: { code?: string }) => error);
-    expect(moved).toMatchObject({ code: '42501' });
+    );
+    expect(moved.rowCount).toBe(0);
+  });
+
+  it('lets no one grant themselves a role, whatever their role', async () => {
+    const north = subtrees[alice]?.[0];
+    for (const role of ['read_only', 'administrator']) {
+      await owner.query('DELETE FROM role_grants WHERE user_id = $1', [alice]);
+      await owner.query('INSERT INTO role_grants (user_id, role, entity_id) VALUES ($1, $2, $3)', [
+        alice,
+        role,
+        north,
+      ]);
+
+      await expect(
+        asActor(
+          alice,
+          `INSERT INTO role_grants (user_id, role, entity_id) VALUES ('${alice}', 'reviewer', '${north}')`,
+        ),
+        role,
+      ).rejects.toMatchObject({ code: '42501' });
+    }
+    await owner.query("UPDATE role_grants SET role = 'read_only' WHERE user_id = $1", [alice]);
+  });
+
+  it('lets only a reviewer or administrator record a decision, as themselves', async () => {
+    const north = subtrees[alice]?.[1];
+    const carol = await owner.query<{ id: string }>(
+      "INSERT INTO users (email, display_name) VALUES ('carol@example.com', 'Carol') RETURNING id",
+    );
+    const request = await owner.query<{ id: string }>(
+      `INSERT INTO change_requests (kind, entity_id, target_type, target_key, before_state,
+         after_state, diff_sha256, justification, requested_by, requested_by_type, expires_at)
+       VALUES ('entity.move', $1, 'entity', 'entity:carol', '{}', '{}', sha256('c'), 'fixture',
+         $2, 'user', now() + interval '1 day') RETURNING id`,
+      [north, carol.rows[0]?.id],
+    );
+    const decide = (decider: string) =>
+      `UPDATE change_requests SET status = 'rejected', decided_by = '${decider}',
+         decided_at = now() WHERE id = '${request.rows[0]?.id}'`;
+
+    const failure = (error: { code?: string }) => ({ code: error.code });
+    const asReader = await asActor(alice, decide(alice)).catch(failure);
+    await owner.query("UPDATE role_grants SET role = 'reviewer' WHERE user_id = $1", [alice]);
+    const inSomeoneElsesName = await asActor(alice, decide(bob)).catch(failure);
+    const asReviewer = await asActor(alice, decide(alice));
+    await owner.query("UPDATE role_grants SET role = 'read_only' WHERE user_id = $1", [alice]);
+
+    expect(asReader).toMatchObject({ code: '42501' });
+    expect(inSomeoneElsesName).toMatchObject({ code: '42501' });
+    expect(asReviewer.rowCount).toBe(1);
   });
 
   it('follows a revoked grant on the very next statement', async () => {

@@ -60,7 +60,7 @@ export const PERMISSION_CATALOGUE = {
     roles: ['administrator'],
   },
   'change_requests.read': {
-    description: 'List and read change requests in scope. Authors always see their own.',
+    description: 'List and read change requests in scope, and your own requests even outside it.',
     roles: ['preparer', 'reviewer', 'management', 'administrator'],
   },
   'change_requests.decide': {

@@ -147,6 +147,24 @@ export function createChangeDecisions(deps: {
     return { outcome: 'expired', id: row.id };
   };
 
+  /**
+   * Refuse to apply a request whose author is no longer active: a
+   * suspended or deprovisioned account may have been misused, so its open
+   * requests are rejected, not applied.
+   */
+  const assertAuthorActive = async (tx: Tx, row: ChangeRequestRow) => {
+    const author = await tx
+      .selectFrom('users')
+      .select(['email', 'status'])
+      .where('id', '=', row.requested_by)
+      .executeTakeFirst();
+    if (author?.status === 'active') return;
+
+    throw new AppError('BUSINESS_RULE_VIOLATED', {
+      detail: `The author of change request ${row.id} (${author?.email ?? row.requested_by}) is ${author?.status ?? 'unknown'}, so the request cannot be approved. Reject it, and make a new request if the change is still needed.`,
+    });
+  };
+
   const kindOf = (row: ChangeRequestRow): RegisteredChangeKind => {
     const kind = kinds.get(row.kind);
     if (kind === undefined) {
@@ -175,6 +193,7 @@ export function createChangeDecisions(deps: {
         const kind = kindOf(row);
         const change = toStoredChange(row);
         await kind.authorizeApprover(tx, approver, change, { context });
+        await assertAuthorActive(tx, row);
         if (!row.diff_sha256.equals(Buffer.from(input.diffSha256, 'hex'))) {
           throw diffMismatch(input.diffSha256, row);
         }
@@ -240,6 +259,9 @@ export function createChangeDecisions(deps: {
         if (row.past_expiry) return await expire(tx, decider, row, context);
         if (row.status !== 'pending') throw changeRequestClosed(id, row.status);
 
+        // The kind's rules bind a rejection as well, so that, for example,
+        // no one can reject the revocation of their own grant.
+        await kindOf(row).authorizeApprover(tx, decider, toStoredChange(row), { context });
         await recordRejection(tx, id, { decidedBy: decider.userId, note: input.note });
         await appendAuditEvent(tx, {
           actor: decider,

@@ -63,9 +63,11 @@ export interface ChangeKind<Input> {
    */
   readState(tx: Tx, change: StoredChange): Promise<JsonValue>;
   /**
-   * Checks on the approver beyond change_requests.decide on the entity,
-   * the human-approver rule and the author rule, which the service applies
-   * to every kind.
+   * Checks on the decider, approving or rejecting, beyond
+   * change_requests.decide on the entity, the human-approver rule and the
+   * author rule, which the service applies to every kind. Rejections pass
+   * the same checks, so no one can veto a change they could not approve,
+   * such as the revocation of their own grant.
    */
   authorizeApprover(
     tx: Tx,

@@ -271,14 +271,12 @@ export async function ensureDemoAccounts(
     const user = await findUserByEmail(db, spec.email);
     if (user === undefined) throw new Error(`demo user ${spec.email} was not found after creation`);
 
-    const grantCreated = await ensureGrant(
-      scoped,
-      seedActor,
-      user.id,
-      spec.role,
-      businessUnit.id,
-      context,
-    );
+    // The demo administrator already administers the root, which covers
+    // the business unit, and no one may grant themselves a role.
+    const grantCreated =
+      user.id === seedActor.userId
+        ? firstAdministrator !== null
+        : await ensureGrant(scoped, seedActor, user.id, spec.role, businessUnit.id, context);
     let password: string | null = null;
     const passwordSetEarlier = await hasPassword(db, user.id);
     if (user.status === 'active' && !passwordSetEarlier) {

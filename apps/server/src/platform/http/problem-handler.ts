@@ -87,6 +87,14 @@ function toAppError(error: unknown, request: FastifyRequest): AppError {
     });
   }
 
+  if (isTransactionConflict(error)) {
+    return new AppError('CONFLICT', {
+      detail:
+        'A concurrent request changed the same records, so this one was rolled back and changed nothing. Retry it.',
+      internal: error,
+    });
+  }
+
   if (isKeyError(error)) {
     return new AppError('KEY_PROVIDER_UNAVAILABLE', {
       detail:
@@ -108,6 +116,12 @@ function toAppError(error: unknown, request: FastifyRequest): AppError {
       'The server could not complete the request. Retry later, and quote the request id to support.',
     internal: error,
   });
+}
+
+/** PostgreSQL's deadlock and serialization failures: the transaction rolled back and may be retried. */
+function isTransactionConflict(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return error instanceof Error && (code === '40P01' || code === '40001');
 }
 
 /** Errors of the key providers: a missing or wrong master key, KMS failing, or a sealed value that does not open. */

@@ -1,7 +1,14 @@
 import { sql } from 'kysely';
 import type { Db } from '../../../platform/db/database.ts';
 import { AppError } from '../../../platform/http/app-error.ts';
-import { isPermission, isRole, type Permission, type Role } from '../../access/permissions.ts';
+import { heldRoles } from '../../access/actor-scope.ts';
+import {
+  isPermission,
+  isRole,
+  type Permission,
+  type Role,
+  rolesHold,
+} from '../../access/permissions.ts';
 import { appendAuditEvent } from '../../audit-trail/audit-trail.service.ts';
 import type { RequestContext, UserActor } from '../actor.ts';
 import { newSecretToken, tokenHash } from '../sessions/secret-tokens.ts';
@@ -88,6 +95,15 @@ export function createApiTokenService(deps: { db: Db }): ApiTokenService {
         });
       }
       const permissions = [...new Set(input.permissions as Permission[])].sort();
+      // A token carries only what its user holds now, so it cannot wait
+      // for a later grant; requests still check the user's current roles.
+      const roles = await heldRoles(db, actor.userId);
+      const notHeld = permissions.filter((permission) => !rolesHold(roles, permission));
+      if (notHeld.length > 0) {
+        throw new AppError('VALIDATION_FAILED', {
+          detail: `You hold no role with the permission ${notHeld.join(', ')} on any entity, so a token cannot carry it. Remove it from permissions.`,
+        });
+      }
       const token = newSecretToken(API_TOKEN_PREFIX);
       const expiresAt = new Date(Date.now() + input.expiresInDays * 86_400_000);
 

@@ -218,6 +218,11 @@ describe('checkSingleSelect', () => {
       "SELECT count(*) FILTER (WHERE current_setting('threads') IS NULL) FROM vendors",
       "SELECT * FROM vendors ORDER BY current_setting('threads')",
       'SELECT "CURRENT_SETTING"(\'threads\')',
+      "SELECT pg_get_viewdef('vendors')",
+      "SELECT pg_catalog.pg_get_viewdef('vendors')",
+      "SELECT getvariable('x')",
+      'SELECT current_schemas(true)',
+      'SELECT * FROM vendors WHERE duckdb_extensions_loaded() IS NULL',
     ];
     for (const sql of texts) {
       const error = await rejection(checkSingleSelect(sql, { relationNames: ['vendors'] }));

@@ -383,6 +383,7 @@ const STATEMENT_ESCAPES: { sql: () => string; code: SandboxErrorCode }[] = [
     code: 'SQL_NOT_SINGLE_SELECT',
   },
   { sql: () => "SELECT current_setting('allowed_paths')", code: 'SQL_NOT_ALLOWED' },
+  { sql: () => "SELECT pg_get_viewdef('vendors')", code: 'SQL_NOT_ALLOWED' },
   { sql: () => 'SELECT * FROM duckdb_settings()', code: 'SQL_NOT_ALLOWED' },
   { sql: () => 'SELECT * FROM pg_settings', code: 'SQL_NOT_ALLOWED' },
   {

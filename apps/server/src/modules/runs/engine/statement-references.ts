@@ -19,14 +19,36 @@ export const ALLOWED_TABLE_FUNCTIONS: ReadonlySet<string> = new Set([
 /**
  * Scalar functions a query may not call, anywhere in the statement.
  * `current_setting` returns configuration such as the input file paths,
- * `write_log` writes to DuckDB's log, and `json_serialize_plan` binds SQL
- * from a string the check never parses.
+ * `write_log` writes to DuckDB's log, `json_serialize_plan` binds SQL from
+ * a string the check never parses, and `getvariable` and the
+ * `current_schema…`/`current_database` family describe the instance rather
+ * than the data.
  */
 export const DENIED_SCALAR_FUNCTIONS: ReadonlySet<string> = new Set([
+  'current_catalog',
+  'current_database',
+  'current_schema',
+  'current_schemas',
   'current_setting',
+  'getvariable',
   'json_serialize_plan',
   'write_log',
 ]);
+
+/**
+ * Prefixes of DuckDB's catalog functions and PostgreSQL-compatibility
+ * macros. In DuckDB 1.5.6, `pg_get_viewdef('payments')` returns an input
+ * view's SQL with the path of its Parquet file, so every function with
+ * these prefixes is denied rather than listed one by one.
+ */
+const DENIED_FUNCTION_PREFIXES = ['pg_', 'duckdb_'] as const;
+
+function isDeniedFunction(name: string): boolean {
+  return (
+    DENIED_SCALAR_FUNCTIONS.has(name) ||
+    DENIED_FUNCTION_PREFIXES.some((prefix) => name.startsWith(prefix))
+  );
+}
 
 export interface ReferenceCheckOptions {
   /**
@@ -117,7 +139,7 @@ class ReferenceChecker {
     // `function_name`. The parser lowercases unquoted names but keeps the
     // case of quoted ones, and DuckDB resolves both without regard to case.
     const functionName = stringField(node, 'function_name').toLowerCase();
-    if (DENIED_SCALAR_FUNCTIONS.has(functionName)) {
+    if (isDeniedFunction(functionName)) {
       throw notAllowed(`Function ${functionName}() is not allowed in a sandboxed query.`);
     }
 

@@ -171,6 +171,17 @@ describe('runSandboxedQuery', () => {
     expect(JSON.parse(JSON.stringify(result.rows))).toEqual(result.rows);
   });
 
+  it('keeps the sign of infinite dates and timestamps', async () => {
+    const result = await runSandboxedQuery(
+      request(`
+        SELECT '-infinity'::DATE AS d_low, 'infinity'::DATE AS d_high,
+               '-infinity'::TIMESTAMP AS t_low, 'infinity'::TIMESTAMP AS t_high,
+               '-infinity'::TIMESTAMPTZ AS z_low`),
+    );
+
+    expect(result.rows).toEqual([['-infinity', 'infinity', '-infinity', 'infinity', '-infinity']]);
+  });
+
   it('stops at maxResultRows and marks truncation', async () => {
     const limits = { memoryMb: 256, threads: 2, timeoutMs: 20_000, maxResultRows: 2 };
     const result = await runSandboxedQuery(

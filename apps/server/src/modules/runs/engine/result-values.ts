@@ -24,9 +24,19 @@ function isTemporal(value: unknown): value is TemporalValue {
   return typeof value === 'object' && value !== null && 'isFinite' in value;
 }
 
-/** Render an infinite date or timestamp the way DuckDB casts it to text. */
-function infinityText(value: { toString(): string }): string {
-  return value.toString().startsWith('-') ? '-infinity' : 'infinity';
+/**
+ * Render an infinite date or timestamp the way DuckDB casts it to text. The
+ * sign comes from the stored day or microsecond count, because the
+ * library's own text of -infinity (a date far BC) does not start with '-'.
+ */
+function infinityText(value: object): string {
+  if ('days' in value && typeof value.days === 'number') {
+    return value.days < 0 ? '-infinity' : 'infinity';
+  }
+  if ('micros' in value && typeof value.micros === 'bigint') {
+    return value.micros < 0n ? '-infinity' : 'infinity';
+  }
+  return String(value).startsWith('-') ? '-infinity' : 'infinity';
 }
 
 /**

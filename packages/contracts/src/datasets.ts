@@ -49,6 +49,14 @@ export const datasetDetailSchema = datasetSummarySchema.extend({
 
 export const datasetListSchema = z.object({ items: z.array(datasetSummarySchema) });
 
+/**
+ * A dataset name: plain text without "@", which the CLI reads as the start
+ * of a version number (`--input payments=Payments@3`).
+ */
+export const datasetNameSchema = plainText(200).refine((value) => !value.includes('@'), {
+  error: 'expected no "@", which separates a dataset name from its version',
+});
+
 export const datasetShowQuerySchema = z.strictObject({
   entity: entityCodeSchema,
   name: plainText(200),

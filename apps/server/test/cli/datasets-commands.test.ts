@@ -171,6 +171,16 @@ describe('peytonix datasets', () => {
     ).not.toContain('Bad');
   });
 
+  it('rejects dataset names with "@" or control characters', async () => {
+    const file = writeCsv('named.csv', 'vendor,amount\nV1,1.00\n');
+
+    for (const name of ['Payments@2', 'Pay\u0007ments']) {
+      const result = await run(['datasets', 'import', file, '--entity', 'AP', '--name', name]);
+      expect(result.code, name).toBe(2);
+      expect(result.stdout + result.stderr, name).toContain('Invalid dataset name');
+    }
+  });
+
   it('keeps readers from importing', async () => {
     const file = writeCsv('reader.csv', 'a\n1\n');
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { datasetNameSchema } from '@peytonix/contracts';
 import type { Logger } from 'pino';
 import type { Db, Tx } from '../../platform/db/database.ts';
 import type { DatasetColumn, DatasetFormat } from '../../platform/db/schema.ts';
@@ -235,7 +236,15 @@ export function createDatasetsService(deps: {
   };
 
   return {
-    async importFile(actor, input, context) {
+    async importFile(actor, request, context) {
+      const name = datasetNameSchema.safeParse(request.datasetName);
+      if (!name.success) {
+        throw new AppError('VALIDATION_FAILED', {
+          detail: `Invalid dataset name ${JSON.stringify(request.datasetName)}: ${name.error.issues[0]?.message ?? 'invalid value'}. Choose another name.`,
+        });
+      }
+      const input = { ...request, datasetName: name.data };
+
       const entity = await withActor(db, actor, (tx) =>
         loadEntity(tx, actor, input.entityCode, 'datasets.import', context),
       );

@@ -143,6 +143,19 @@ describe('runs API', () => {
     expect(malformed.statusCode).toBe(400);
   });
 
+  it('rejects a field map for an unknown input', async () => {
+    const response = await call('POST', '/api/v1/runs', ADMIN, {
+      entity: 'AP',
+      test: 'duplicate-payments-exact',
+      inputs: { payments: { dataset: 'Payments' } },
+      fieldMap: { 'invoices.vendor_id': 'vendor_id' },
+      preview: true,
+    });
+
+    expect(response.statusCode).toBe(400);
+    expect((response.json() as { detail: string }).detail).toContain('no input "invoices"');
+  });
+
   it('rejects NUL characters and out-of-range versions with 400', async () => {
     const bodies = [
       { entity: 'A\u0000P', test: 'duplicate-payments-exact', inputs: {} },

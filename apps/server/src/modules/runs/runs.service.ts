@@ -124,6 +124,11 @@ function splitFieldMap(map: Record<string, string>, inputs: readonly DeclaredInp
     let inputName: string;
     let field: string;
     if (second !== undefined && first !== undefined) {
+      if (!inputs.some((input) => input.name === first)) {
+        throw new AppError('VALIDATION_FAILED', {
+          detail: `--map ${target}: the test has no input ${JSON.stringify(first)}. Its inputs are ${inputs.map((input) => input.name).join(', ')}.`,
+        });
+      }
       inputName = first;
       field = second;
     } else {

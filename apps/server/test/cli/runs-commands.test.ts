@@ -426,6 +426,32 @@ describe('peytonix tests run', () => {
     expect(result.stderr).toContain('read_csv');
   });
 
+  it('rejects a definition under a library template key', async () => {
+    const file = path.join(workDir, 'template-key.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        key: 'benford-first-digit',
+        name: 'My Benford',
+        severity: 'low',
+        inputs: [
+          {
+            name: 'payments',
+            description: 'x',
+            fields: [{ name: 'amount', type: 'decimal', description: 'x', required: true }],
+          },
+        ],
+        keyColumns: ['amount'],
+        sql: 'SELECT amount FROM payments',
+      }),
+    );
+
+    const result = await run(['tests', 'import', file, '--entity', 'AP', '--json']);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('belongs to a library template');
+  });
+
   it('names a missing field mapping', async () => {
     const result = await run([
       'tests',

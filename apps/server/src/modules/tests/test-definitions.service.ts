@@ -16,6 +16,7 @@ import type { Actor, RequestContext } from '../identity/actor.ts';
 import { isSandboxError } from '../runs/engine/sandbox-errors.ts';
 import { checkSingleSelect } from '../runs/engine/statement-check.ts';
 import { type TestDefinitionFile, testDefinitionFileSchema } from './definition-file.ts';
+import { findTemplate } from './library/library.ts';
 import { TEST_ACTIVATION_KIND } from './test-activation-change.ts';
 import {
   findTestByKey,
@@ -127,6 +128,14 @@ export function createTestDefinitionsService(deps: {
         );
       }
       const file = parsed.data;
+      // A run names a library template by its key and finds the entity's test
+      // of that key first, so a draft under a template's key would take the
+      // template's place in every later run of it.
+      if (findTemplate(file.key) !== undefined) {
+        throw invalid(
+          `The key ${file.key} belongs to a library template. Choose another key for your own test.`,
+        );
+      }
       const used = await checkDefinitionSql(file, file.sql, 'sql');
       const unused = file.parameters.filter((parameter) => !used.includes(parameter.name));
       if (unused.length > 0) {

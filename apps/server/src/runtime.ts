@@ -31,6 +31,8 @@ export interface Runtime {
   services: Services;
   migrationFiles: MigrationFile[];
   logger: Logger;
+  /** Directory for temporary work files such as imports in progress. */
+  workRoot: string;
   close(): Promise<void>;
 }
 
@@ -86,6 +88,7 @@ export async function openRuntime(
       logger,
     });
     const dataKeys = memoizeKey(() => openDataKeysForDatabase(config, database.db));
+    const workRoot = path.join(config.dataDir, 'work');
     // Sending jobs needs pg-boss started, which only happens on the first send.
     let sender: Promise<JobQueue> | null = null;
     const jobSender = () => {
@@ -108,7 +111,8 @@ export async function openRuntime(
       identity: config.identity,
       dataKeys,
       storage: memoizeKey(() => openObjectStorage(config, dataKeys)),
-      workRoot: path.join(config.dataDir, 'work'),
+      workRoot,
+      runs: config.runs,
       dispatchRun: async (runId, requestedBy) => {
         await (await jobSender()).send(RUN_QUEUE, { runId, requestedBy });
       },
@@ -119,6 +123,7 @@ export async function openRuntime(
       services,
       migrationFiles,
       logger,
+      workRoot,
       async close() {
         await services.close();
         if (sender !== null) await (await sender.catch(() => null))?.stop(1_000);

@@ -45,7 +45,8 @@ import {
   createTestDefinitionsService,
   type TestDefinitionsService,
 } from './modules/tests/test-definitions.service.ts';
-import type { IdentityConfig } from './platform/config/config.ts';
+import { createTestScheduler, type TestScheduler } from './modules/tests/test-scheduler.ts';
+import type { IdentityConfig, RunsConfig } from './platform/config/config.ts';
 import type { Db } from './platform/db/database.ts';
 import type { DataKeyProvider } from './platform/keys/data-key-provider.ts';
 import type { SigningKey } from './platform/keys/signing-key.ts';
@@ -58,6 +59,8 @@ export interface Services {
   datasets: DatasetsService;
   runs: RunsService;
   testDefinitions: TestDefinitionsService;
+  /** Queues runs on the cron schedules of active test versions; the `test-schedules` job ticks it. */
+  testScheduler: TestScheduler;
   entities: EntitiesService;
   changeRequests: ChangeRequestsService;
   grants: GrantsService;
@@ -82,6 +85,8 @@ export interface ServiceDeps {
   storage: () => Promise<ObjectStorage>;
   /** Directory for temporary work files such as imports in progress. */
   workRoot: string;
+  /** Run time limits and the preview cap; the configuration's defaults when absent. */
+  runs?: RunsConfig;
   /** Send a queued run to the job queue; absent where nothing dispatches, as in some tests. */
   dispatchRun?: (runId: string, requestedBy: string) => Promise<void>;
   /** Overrides the sign-in throttle, for tests that cannot wait minutes. */
@@ -105,12 +110,14 @@ export function createServices(deps: ServiceDeps): Services {
     ],
   });
   const governed = { ...shared, changeRequests };
+  const runs = createRunsService(shared);
   return {
     identity: createIdentityService(deps),
     auth: createAuthServices(shared),
     datasets: createDatasetsService(shared),
-    runs: createRunsService(shared),
+    runs,
     testDefinitions: createTestDefinitionsService(governed),
+    testScheduler: createTestScheduler({ db: deps.db, logger: deps.logger, runs }),
     entities: createEntitiesService(governed),
     changeRequests,
     grants: createGrantsService(governed),

@@ -30,6 +30,8 @@ export const datasetVersionSchema = z.object({
   parquetSize: z.number().int(),
   columns: z.array(datasetColumnSchema),
   parseOptions: z.record(z.string(), z.unknown()),
+  /** What the import changed or assumed without failing, such as a column named by position. */
+  warnings: z.array(z.string()),
   createdAt: z.iso.datetime(),
 });
 

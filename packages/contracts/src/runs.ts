@@ -72,6 +72,8 @@ export const runDetailSchema = z.object({
   errorCode: z.string().nullable(),
   errorMessage: z.string().nullable(),
   reperformsRunId: z.uuid().nullable(),
+  /** Email of the user who cancelled the run, when someone did. */
+  cancelledBy: z.string().nullable(),
 });
 
 export const runRowsSchema = z.object({

@@ -26,6 +26,7 @@ import { runEntitiesCreate, runEntitiesList } from './commands/entities.ts';
 import { runMigrate } from './commands/migrate.ts';
 import {
   runExceptionsList,
+  runRunsCancel,
   runRunsReperform,
   runRunsShow,
   runTestsList,
@@ -263,6 +264,17 @@ function buildProgram(io: CliIo, result: { code: number }): Command {
     .addOption(jsonOption())
     .action(async (runId: string, options) => {
       result.code = await runRunsShow(io, runId, options);
+    });
+  runs
+    .command('cancel <runId>')
+    .description(
+      'cancel a queued or running run; it records no result, and a running query stops within about a second',
+    )
+    .addOption(asOption())
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .action(async (runId: string, options) => {
+      result.code = await runRunsCancel(io, runId, options);
     });
   runs
     .command('reperform <runId>')

@@ -132,6 +132,20 @@ describe('peytonix datasets', () => {
     expect(dataset.versions[0]?.rowCount).toBe(1);
   });
 
+  it('prints and keeps import warnings', async () => {
+    const file = writeCsv('unnamed.csv', 'vendor,,amount\nV4,x,10.00\n');
+
+    const imported = await run(['datasets', 'import', file, '--entity', 'AP', '--name', 'Unnamed']);
+    const shown = await run(['datasets', 'show', 'Unnamed', '--entity', 'AP', '--json']);
+
+    expect(imported.code, imported.stderr).toBe(0);
+    expect(imported.stdout).toMatch(/warning +unnamed\.csv: the column at position 2 had no name/);
+    const dataset = JSON.parse(shown.stdout) as { versions: { warnings: string[] }[] };
+    expect(dataset.versions[0]?.warnings).toEqual([
+      expect.stringContaining('position 2 had no name and was named column_<position>'),
+    ]);
+  });
+
   it('names the file, line, column and value of a bad value', async () => {
     const file = writeCsv('bad.csv', 'vendor,amount\nV1,10.00\nV2,ten\n');
 

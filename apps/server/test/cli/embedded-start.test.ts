@@ -1,6 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -23,6 +32,17 @@ async function waitForReady(port: number, child: ChildProcess, timeoutMs = 60_00
   throw new Error(`server on port ${port} was not ready within ${timeoutMs} ms`);
 }
 
+/** Create an import work directory under `<dataDir>/work`, last modified `ageHours` ago. */
+function importWorkDirectory(dataDir: string, name: string, ageHours: number): string {
+  const directory = path.join(dataDir, 'work', name);
+  mkdirSync(directory, { recursive: true });
+  writeFileSync(path.join(directory, 'upload.csv'), 'vendor,amount\nV1,10.00\n');
+  const time = new Date(Date.now() - ageHours * 3_600_000);
+  utimesSync(path.join(directory, 'upload.csv'), time, time);
+  utimesSync(directory, time, time);
+  return directory;
+}
+
 function waitForExit(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
@@ -34,11 +54,15 @@ describe('peytonix start on the embedded database', () => {
   let server: ChildProcess;
   let serverOutput = '';
   let env: NodeJS.ProcessEnv;
+  let leftoverImport: string;
+  let activeImport: string;
 
   beforeAll(async () => {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'peytonix-e2e-'));
     port = await findFreePort();
     env = childEnv({ PEYTONIX_DATA_DIR: dataDir, PEYTONIX_PORT: String(port) });
+    leftoverImport = importWorkDirectory(dataDir, 'import-left-by-a-crash', 7);
+    activeImport = importWorkDirectory(dataDir, 'import-in-progress', 0);
 
     const startedAt = performance.now();
     server = spawn(process.execPath, [BIN, 'start'], { env });
@@ -72,6 +96,15 @@ describe('peytonix start on the embedded database', () => {
     const lock = JSON.parse(readFileSync(lockPath, 'utf8'));
     expect(lock).toMatchObject({ pid: server.pid, command: 'start' });
     expect(lock.port).toBeGreaterThan(0);
+  });
+
+  it('removes old import work directories at start', () => {
+    expect(existsSync(leftoverImport)).toBe(false);
+    expect(existsSync(activeImport)).toBe(true);
+    expect(serverOutput).toContain(
+      '"removed":1,"skippedRecent":1,"msg":"removed leftover import work directories"',
+    );
+    expect(serverOutput).not.toContain('V1,10.00');
   });
 
   it('refuses a second start on the same directory', async () => {
@@ -173,6 +206,7 @@ describe('peytonix start on the embedded database', () => {
   });
 
   it('runs a separate worker on the same database', async () => {
+    const leftoverByWorker = importWorkDirectory(dataDir, 'import-left-for-the-worker', 7);
     const worker = spawn(process.execPath, [BIN, 'worker'], { env });
     let output = '';
     worker.stdout?.on('data', (chunk: Buffer) => {
@@ -187,6 +221,8 @@ describe('peytonix start on the embedded database', () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(output).toContain('"database":"embedded-shared"');
+    expect(existsSync(leftoverByWorker)).toBe(false);
+    expect(existsSync(activeImport)).toBe(true);
 
     worker.kill('SIGTERM');
     expect(await waitForExit(worker)).toBe(0);

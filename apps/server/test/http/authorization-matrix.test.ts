@@ -374,6 +374,24 @@ const CASES: Record<string, RouteCase> = {
     success: 200,
     request: async (world, scope) => ({ url: `/api/v1/runs/${world.runs[scope]}` }),
   },
+  'POST /api/v1/runs/:id/cancel': {
+    kind: 'target',
+    success: 200,
+    // A fresh queued run each call, requested by the seeder, so the caller
+    // cancels someone else's run. A real run, so the preview cap never applies.
+    request: async (world, scope) => {
+      const { runId } = await world.testApp.services.runs.request(world.seeder, {
+        entityCode: ENGAGEMENT[scope],
+        test: 'duplicate-payments-exact',
+        inputs: { payments: { dataset: 'Payments' } },
+        fieldMap: {},
+        parameters: {},
+        preview: false,
+        via: 'api',
+      });
+      return { url: `/api/v1/runs/${runId}/cancel` };
+    },
+  },
   'GET /api/v1/runs/:id/rows': {
     kind: 'target',
     success: 200,

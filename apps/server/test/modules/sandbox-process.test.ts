@@ -19,6 +19,7 @@ import {
   type ChildSandboxRequest,
   runSandboxedQueryInChild,
 } from '../../src/modules/runs/engine/sandbox-process.ts';
+import { childProcesses, hasExited } from '../support/child-processes.ts';
 
 const SANDBOX_PROCESS_MODULE = fileURLToPath(
   new URL('../../src/modules/runs/engine/sandbox-process.ts', import.meta.url),
@@ -111,35 +112,9 @@ function rowsDigest(rows: unknown[][]): string {
   return createHash('sha256').update(JSON.stringify(rows)).digest('hex');
 }
 
-/** Parent pid and state of a process, from /proc/<pid>/stat, or undefined once it is gone. */
-function processStat(pid: number): { ppid: number; state: string } | undefined {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  // The command name (field 2) may contain spaces, so split after its closing parenthesis.
-  const [state = '', ppid = ''] = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return { ppid: Number(ppid), state };
-}
-
 /** Pids of the running sandbox children of process `parentPid`. */
 function sandboxChildren(parentPid: number): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const pid = Number(entry);
-    if (processStat(pid)?.ppid !== parentPid) continue;
-    try {
-      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('sandbox-child.ts')) {
-        pids.push(pid);
-      }
-    } catch {
-      // The process exited between the two reads.
-    }
-  }
-  return pids;
+  return childProcesses(parentPid, 'sandbox-child.ts');
 }
 
 async function waitFor<T>(description: string, probe: () => T | undefined): Promise<T> {
@@ -154,12 +129,6 @@ async function waitFor<T>(description: string, probe: () => T | undefined): Prom
 
 function waitForSandboxChild(parentPid: number): Promise<number> {
   return waitFor('the sandbox child process', () => sandboxChildren(parentPid)[0]);
-}
-
-/** True once the process has exited: its /proc entry is gone or it is a zombie of another parent. */
-function hasExited(pid: number): boolean {
-  const stat = processStat(pid);
-  return stat === undefined || stat.state === 'Z';
 }
 
 function captureLogger() {
@@ -347,6 +316,30 @@ describe('runSandboxedQueryInChild limits', () => {
     expect(error.code).toBe('SANDBOX_FAILED');
     expect(error.message).toContain('SIGKILL');
     expect(hasExited(pid)).toBe(true);
+  });
+
+  it('kills the child when the signal aborts', async () => {
+    const controller = new AbortController();
+    const reason = new Error('cancelled by the test');
+    const run = runSandboxedQueryInChild(request(RUNAWAY_SQL, { signal: controller.signal }));
+    const pid = await waitForSandboxChild(process.pid);
+
+    controller.abort(reason);
+
+    await expect(run).rejects.toBe(reason);
+    expect(hasExited(pid)).toBe(true);
+  });
+
+  it('starts no child for an aborted signal', async () => {
+    const reason = new Error('cancelled before the start');
+    const before = sandboxChildren(process.pid);
+
+    const run = runSandboxedQueryInChild(
+      request(RUNAWAY_SQL, { signal: AbortSignal.abort(reason) }),
+    );
+
+    await expect(run).rejects.toBe(reason);
+    expect(sandboxChildren(process.pid)).toEqual(before);
   });
 });
 

@@ -24,6 +24,9 @@ const INVALID_VALUES: Record<string, string> = {
   PEYTONIX_DATABASE_STATEMENT_TIMEOUT_MS: '-5',
   PEYTONIX_MIGRATE_ON_START: 'maybe',
   PEYTONIX_WORKERS: 'yes',
+  PEYTONIX_RUN_TIMEOUT_SECONDS: '1501',
+  PEYTONIX_PREVIEW_TIMEOUT_SECONDS: '0',
+  PEYTONIX_MAX_ACTIVE_PREVIEWS_PER_USER: 'none',
   PEYTONIX_LOG_LEVEL: 'loud',
   PEYTONIX_BODY_LIMIT_BYTES: '12kb',
   PEYTONIX_RATE_LIMIT_MAX: '1.5',
@@ -169,6 +172,37 @@ describe('configuration', () => {
 
     expect(error.problems.map((problem) => problem.variable)).toEqual([
       'PEYTONIX_SESSION_IDLE_MINUTES',
+    ]);
+  });
+
+  it('reads the run limits in milliseconds', () => {
+    const defaults = loadConfig({}).runs;
+    const configured = loadConfig({
+      PEYTONIX_RUN_TIMEOUT_SECONDS: '600',
+      PEYTONIX_PREVIEW_TIMEOUT_SECONDS: '30',
+      PEYTONIX_MAX_ACTIVE_PREVIEWS_PER_USER: '5',
+    }).runs;
+
+    expect(defaults).toEqual({
+      timeoutMs: 900_000,
+      previewTimeoutMs: 120_000,
+      maxActivePreviewsPerUser: 2,
+    });
+    expect(configured).toEqual({
+      timeoutMs: 600_000,
+      previewTimeoutMs: 30_000,
+      maxActivePreviewsPerUser: 5,
+    });
+  });
+
+  it('rejects a preview time limit longer than the run limit', () => {
+    const error = problemsOf({
+      PEYTONIX_RUN_TIMEOUT_SECONDS: '60',
+      PEYTONIX_PREVIEW_TIMEOUT_SECONDS: '61',
+    });
+
+    expect(error.problems.map((problem) => problem.variable)).toEqual([
+      'PEYTONIX_PREVIEW_TIMEOUT_SECONDS',
     ]);
   });
 

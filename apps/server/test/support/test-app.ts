@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, ROUTE_MODULES, type RouteModule } from '../../src/app.ts';
 import type { ThrottlePolicy } from '../../src/modules/identity/login/login-throttle.ts';
+import type { RunsConfig } from '../../src/platform/config/config.ts';
 import { loadConfig } from '../../src/platform/config/load-config.ts';
 import { type DatabaseHandle, openDatabase } from '../../src/platform/db/database.ts';
 import { readMigrationFiles } from '../../src/platform/db/migrations.ts';
@@ -66,6 +67,8 @@ export async function startTestApp(
     testUserHeader?: boolean;
     /** Sign-in throttle to use instead of the default, so tests need not wait minutes. */
     throttlePolicy?: ThrottlePolicy;
+    /** Run limits in place of the configured ones, such as a preview time limit below one second. */
+    runs?: Partial<RunsConfig>;
   } = {},
 ): Promise<TestApp> {
   const config = loadConfig({
@@ -102,6 +105,7 @@ export async function startTestApp(
     dataKeys,
     storage: memoizeKey(() => openObjectStorage(config, dataKeys)),
     workRoot: path.join(config.dataDir, 'work'),
+    runs: { ...config.runs, ...options.runs },
     ...(options.throttlePolicy ? { throttlePolicy: options.throttlePolicy } : {}),
   });
   const app = await buildApp(config, {

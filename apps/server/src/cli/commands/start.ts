@@ -12,6 +12,7 @@ import {
   sealerCheck,
   startAuditSealer,
 } from '../../modules/audit-trail/sealing/audit-sealer.ts';
+import { removeLeftoverImportDirectories } from '../../modules/datasets/import-work-directories.ts';
 import { startIdentityHousekeeping } from '../../modules/identity/housekeeping.ts';
 import type { Config } from '../../platform/config/config.ts';
 import {
@@ -86,6 +87,7 @@ export async function runStart(io: CliIo, options: StartOptions): Promise<number
   let sealer: AuditSealer | undefined;
   let housekeeping: PeriodicTask | undefined;
   try {
+    await removeLeftoverImportDirectories(runtime.workRoot, logger);
     const checkpointKey = await openCheckpointKey(config, {
       create: true,
       db: runtime.database.db,

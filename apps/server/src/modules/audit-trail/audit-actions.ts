@@ -261,6 +261,16 @@ export const AUDIT_ACTIONS = {
     category: 'tests',
     description: 'A test run failed; reason_code gives the cause.',
   },
+  'run.cancelled': {
+    category: 'tests',
+    description:
+      'A user cancelled a queued or running run, which then recorded no result; details give the status it had and who requested it.',
+  },
+  'run.schedule_skipped': {
+    category: 'tests',
+    description:
+      "A test's schedule fired but no run was queued, because the test's owner could not run it or the request was rejected; reason_code gives the cause and details the fire time.",
+  },
   'exception.assigned': {
     category: 'exceptions',
     description: 'An exception was assigned or reassigned.',

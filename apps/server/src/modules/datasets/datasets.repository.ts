@@ -62,6 +62,7 @@ export interface NewDatasetVersion {
   columns: DatasetColumn[];
   rowCount: number;
   createdBy: string;
+  importWarnings: readonly string[];
 }
 
 export async function insertDatasetVersion(tx: Tx, version: NewDatasetVersion) {
@@ -83,6 +84,7 @@ export async function insertDatasetVersion(tx: Tx, version: NewDatasetVersion) {
       columns: JSON.stringify(version.columns),
       row_count: version.rowCount,
       created_by: version.createdBy,
+      import_warnings: JSON.stringify(version.importWarnings),
     })
     .returning(['id', 'created_at'])
     .executeTakeFirstOrThrow();
@@ -105,6 +107,7 @@ const versionColumns = [
   'dataset_versions.row_count',
   'dataset_versions.created_by',
   'dataset_versions.created_at',
+  'dataset_versions.import_warnings',
 ] as const;
 
 export type DatasetVersionRow = Awaited<ReturnType<typeof listDatasetVersions>>[number];

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import path from 'node:path';
+import { rm } from 'node:fs/promises';
 import { datasetNameSchema } from '@peytonix/contracts';
 import type { Logger } from 'pino';
 import type { Db, Tx } from '../../platform/db/database.ts';
@@ -24,12 +23,9 @@ import {
   listDatasetVersions,
   nextVersionNumber,
 } from './datasets.repository.ts';
-import {
-  ImportError,
-  type ImportResult,
-  importDataset,
-  type ParseOptions,
-} from './import/import-dataset.ts';
+import { ImportError, type ImportResult, type ParseOptions } from './import/import-dataset.ts';
+import { type ImportProcessLimits, importDatasetInChild } from './import/import-process.ts';
+import { createImportWorkDirectory } from './import-work-directories.ts';
 
 export interface DatasetImportInput {
   entityCode: string;
@@ -58,6 +54,8 @@ export interface DatasetVersionSummary {
   parquetSize: number;
   columns: DatasetColumn[];
   parseOptions: Record<string, unknown>;
+  /** What the import changed or assumed without failing. */
+  warnings: string[];
   createdAt: string;
 }
 
@@ -105,6 +103,7 @@ function toVersionSummary(
     parquetSize: Number(row.parquet_size),
     columns: row.columns,
     parseOptions: row.parse_options,
+    warnings: row.import_warnings,
     createdAt: new Date(row.created_at).toISOString(),
   };
 }
@@ -124,10 +123,11 @@ function importFailure(error: ImportError, fileName: string): AppError {
 }
 
 /**
- * Datasets and their versions. An import is all-or-nothing: the file is
- * parsed into Parquet in a private work directory, both files go to object
- * storage, and only then does one transaction record the version and its
- * audit event. When that transaction fails, the stored objects are deleted.
+ * Datasets and their versions. An import is all-or-nothing: a child
+ * process parses the file into Parquet in a private work directory, both
+ * files go to object storage, and only then does one transaction record the
+ * version and its audit event. When that transaction fails, the stored
+ * objects are deleted. The work directory is removed in every case.
  */
 export function createDatasetsService(deps: {
   db: Db;
@@ -137,6 +137,8 @@ export function createDatasetsService(deps: {
   storage: () => Promise<ObjectStorage>;
   /** Directory for import work files; each import gets a private subdirectory. */
   workRoot: string;
+  /** Limits of the child process that runs each import, instead of the defaults. */
+  importLimits?: Partial<ImportProcessLimits>;
 }): DatasetsService {
   const { db, access } = deps;
 
@@ -197,6 +199,7 @@ export function createDatasetsService(deps: {
           columns: result.columns,
           rowCount: result.rowCount,
           createdBy: actor.userId,
+          importWarnings: result.warnings,
         });
         await appendAuditEvent(tx, {
           actor,
@@ -215,6 +218,7 @@ export function createDatasetsService(deps: {
             rawSha256: result.rawSha256,
             parquetSha256: result.parquetSha256,
             parseOptions: result.appliedOptions,
+            warnings: result.warnings,
           },
         });
         const [row] = await listDatasetVersions(tx, dataset.id);
@@ -252,17 +256,18 @@ export function createDatasetsService(deps: {
         throw new AppError('FORBIDDEN', { detail: 'Only users import datasets.' });
       }
 
-      await mkdir(deps.workRoot, { recursive: true, mode: 0o700 });
-      const workDir = await mkdtemp(path.join(deps.workRoot, 'import-'));
+      const workDir = await createImportWorkDirectory(deps.workRoot);
       try {
         let result: ImportResult;
         try {
-          result = await importDataset({
+          result = await importDatasetInChild({
             sourcePath: input.filePath,
             fileName: input.fileName,
             workDir,
             ...(input.format ? { format: input.format } : {}),
             ...(input.options ? { options: input.options } : {}),
+            ...deps.importLimits,
+            logger: deps.logger.child({ entityId: entity.id }),
           });
         } catch (error) {
           if (!(error instanceof ImportError)) throw error;

@@ -12,7 +12,6 @@ import { rolesOnEntity } from '../access/actor-scope.ts';
 import { rolesHold } from '../access/permissions.ts';
 import { appendAuditEvent } from '../audit-trail/audit-trail.service.ts';
 import type { Actor } from '../identity/actor.ts';
-import type { SandboxLimits } from './engine/sandbox.ts';
 import { isSandboxError } from './engine/sandbox-errors.ts';
 import type { SandboxParameter } from './engine/sandbox-parameters.ts';
 import { runSandboxedQueryInChild } from './engine/sandbox-process.ts';
@@ -23,19 +22,21 @@ import {
   recordRunExceptions,
 } from './exceptions.repository.ts';
 import { type JsonValue, keyHash, resultHash, rowObject } from './result-hash.ts';
+import { RunCancellationWatch } from './run-cancellation.ts';
+import {
+  type RunLimits,
+  runLimitsFrom,
+  sandboxLimitsFor,
+  takesPreviewLimit,
+} from './run-limits.ts';
 import type { BoundInput } from './run-plan.ts';
 
-export const DEFAULT_RUN_LIMITS: SandboxLimits = {
-  // A 10-million-group aggregate needs about 1.5 GiB; a lower limit makes DuckDB spill.
-  memoryMb: 2048,
-  threads: 2,
-  timeoutMs: 15 * 60_000,
-  maxResultRows: 2_000_000,
-};
+// Also imported from here by the benchmarks.
+export { DEFAULT_RUN_LIMITS } from './run-limits.ts';
 
 export interface RunOutcome {
   runId: string;
-  status: 'succeeded' | 'failed' | 'timed_out';
+  status: 'succeeded' | 'failed' | 'timed_out' | 'cancelled';
   exceptionCount: number | null;
   resultHash: string | null;
   summary: Record<string, JsonValue> | null;
@@ -82,13 +83,14 @@ async function materializeInput(
   storage: ObjectStorage,
   input: BoundInput,
   directory: string,
+  signal: AbortSignal,
 ): Promise<string> {
   const target = path.join(directory, `${input.name}.parquet`);
   const digest = createHash('sha256');
   try {
     const source = await storage.get(input.parquetObjectKey);
     source.on('data', (chunk: Buffer) => digest.update(chunk));
-    await pipeline(source, createWriteStream(target, { mode: 0o600 }));
+    await pipeline(source, createWriteStream(target, { mode: 0o600 }), { signal });
   } catch (error) {
     if (!(error instanceof ObjectStorageError)) throw error;
     throw storageFailure(error, input);
@@ -110,11 +112,33 @@ function usedParameters(
   return parameters.filter((parameter) => names.includes(parameter.name));
 }
 
+function cancelledOutcome(runId: string): RunOutcome {
+  return {
+    runId,
+    status: 'cancelled',
+    exceptionCount: null,
+    resultHash: null,
+    summary: null,
+    carryOver: null,
+    errorCode: null,
+    errorMessage: null,
+  };
+}
+
 /**
  * Execute a queued run: copy its input Parquet files out of storage and
  * check their fingerprints, run the SQL (and the summary SQL) in the
  * sandbox, hash the result, and record the exceptions, the outcome and the
- * audit event in one transaction. A run that is not queued is left alone.
+ * audit event in one transaction. A run that is not queued (a cancelled
+ * one included) is left alone.
+ *
+ * While the run executes, its status is polled (RunCancellationWatch). Once
+ * someone has cancelled it, the sandbox process is killed and the run ends
+ * with status `cancelled` and nothing written: the cancel itself recorded
+ * the status, the finish time and the audit event. Every final write is
+ * conditional on the status still being `running`, so a cancel that commits
+ * just before the result is recorded also discards the result, and a cancel
+ * that comes after it finds the run finished.
  */
 export async function executeRun(
   deps: {
@@ -122,7 +146,7 @@ export async function executeRun(
     logger: Logger;
     storage: () => Promise<ObjectStorage>;
     workRoot: string;
-    limits?: SandboxLimits;
+    limits?: RunLimits;
   },
   runId: string,
   requestedBy: string,
@@ -154,22 +178,16 @@ export async function executeRun(
       .where('id', '=', claimed.requested_by)
       .executeTakeFirstOrThrow();
     const stillPermitted = rolesHold(await rolesOnEntity(tx, test.entity_id), 'runs.execute');
-    return { claimed, test, requester, stillPermitted };
-  });
-  if (claim === undefined) return null;
-  const { claimed, test, requester } = claim;
-  const actor: Actor = {
-    type: 'user',
-    userId: requester.id,
-    email: requester.email,
-    channel: 'worker',
-  };
-  const inputs = claimed.inputs as BoundInput[];
-  const parameters = claimed.parameters as SandboxParameter[];
-  const logger = deps.logger.child({ runId, testId: test.id });
-
-  await scoped((tx) =>
-    appendAuditEvent(tx, {
+    const previewLimit = await takesPreviewLimit(tx, claimed);
+    const actor: Actor = {
+      type: 'user',
+      userId: requester.id,
+      email: requester.email,
+      channel: 'worker',
+    };
+    // In the claim's transaction, so a cancel, which needs the claim
+    // committed to find the run running, is always recorded after it.
+    await appendAuditEvent(tx, {
       actor,
       action: 'run.started',
       outcome: 'success',
@@ -179,16 +197,34 @@ export async function executeRun(
         testKey: test.key,
         preview: claimed.preview,
         sql: claimed.sql_executed,
-        parameters,
-        inputs: inputs.map((input) => ({
+        parameters: claimed.parameters,
+        inputs: (claimed.inputs as BoundInput[]).map((input) => ({
           name: input.name,
           datasetVersionId: input.datasetVersionId,
           rawSha256: input.rawSha256,
           parquetSha256: input.parquetSha256,
         })),
       },
-    }),
-  );
+    });
+    return { claimed, test, actor, stillPermitted, previewLimit };
+  });
+  if (claim === undefined) return null;
+  const { claimed, test, actor } = claim;
+  const inputs = claimed.inputs as BoundInput[];
+  const parameters = claimed.parameters as SandboxParameter[];
+  const logger = deps.logger.child({ runId, testId: test.id });
+  const limits = sandboxLimitsFor(deps.limits ?? runLimitsFrom(), claim.previewLimit);
+  const cancellation = new RunCancellationWatch({
+    runId,
+    logger,
+    readStatus: async () => {
+      const row = await scoped((tx) =>
+        tx.selectFrom('runs').select('status').where('id', '=', runId).executeTakeFirst(),
+      );
+      return row?.status;
+    },
+  });
+  const { signal } = cancellation;
 
   const runDirectory = path.join(deps.workRoot, 'runs', runId);
   const inputDirectory = path.join(runDirectory, 'inputs');
@@ -205,11 +241,11 @@ export async function executeRun(
     const storage = await deps.storage();
     const sandboxInputs = [];
     for (const input of inputs) {
-      const parquetPath = await materializeInput(storage, input, inputDirectory);
+      signal.throwIfAborted();
+      const parquetPath = await materializeInput(storage, input, inputDirectory, signal);
       sandboxInputs.push({ name: input.name, parquetPath, fields: input.fields });
     }
 
-    const limits = deps.limits ?? DEFAULT_RUN_LIMITS;
     const relationNames = inputs.map((input) => input.name);
     const checked = await checkSingleSelect(claimed.sql_executed, { relationNames });
     const result = await runSandboxedQueryInChild({
@@ -220,6 +256,7 @@ export async function executeRun(
       inputRoot: inputDirectory,
       tempDir: tempDirectory,
       logger,
+      signal,
     });
     if (result.truncated) {
       throw new RunFailure(
@@ -241,6 +278,7 @@ export async function executeRun(
         inputRoot: inputDirectory,
         tempDir: tempDirectory,
         logger,
+        signal,
       });
       const [row] = summaryResult.rows;
       summary = row
@@ -288,7 +326,25 @@ export async function executeRun(
       seen.add(hex);
     }
 
-    const carryOver = await scoped(async (tx) => {
+    const recorded = await scoped(async (tx) => {
+      // First, so that a run cancelled meanwhile gets no rows or exceptions.
+      const finished = await tx
+        .updateTable('runs')
+        .set({
+          status: 'succeeded',
+          finished_at: sql`now()`,
+          duckdb_version: result.duckdbVersion,
+          input_row_counts: JSON.stringify(result.inputRowCounts),
+          exception_count: rows.length,
+          result_hash: hash,
+          summary: summary === null ? null : JSON.stringify(summary),
+        })
+        .where('id', '=', runId)
+        .where('status', '=', 'running')
+        .returning('id')
+        .executeTakeFirst();
+      if (finished === undefined) return undefined;
+
       let counts: CarryOverCounts | null = null;
       if (claimed.preview) {
         await recordPreviewRows(
@@ -308,19 +364,6 @@ export async function executeRun(
           flagged,
         );
       }
-      await tx
-        .updateTable('runs')
-        .set({
-          status: 'succeeded',
-          finished_at: sql`now()`,
-          duckdb_version: result.duckdbVersion,
-          input_row_counts: JSON.stringify(result.inputRowCounts),
-          exception_count: rows.length,
-          result_hash: hash,
-          summary: summary === null ? null : JSON.stringify(summary),
-        })
-        .where('id', '=', runId)
-        .execute();
       await appendAuditEvent(tx, {
         actor,
         action: 'run.completed',
@@ -335,8 +378,12 @@ export async function executeRun(
           carryOver: counts,
         },
       });
-      return counts;
+      return { counts };
     });
+    if (recorded === undefined) {
+      logger.info('run was cancelled as it finished; its result was discarded');
+      return cancelledOutcome(runId);
+    }
     logger.info({ exceptionCount: rows.length, durationMs: result.durationMs }, 'run succeeded');
     return {
       runId,
@@ -344,11 +391,15 @@ export async function executeRun(
       exceptionCount: rows.length,
       resultHash: hash.toString('hex'),
       summary,
-      carryOver,
+      carryOver: recorded.counts,
       errorCode: null,
       errorMessage: null,
     };
   } catch (error) {
+    if (signal.aborted) {
+      logger.info('run was cancelled; its sandbox process was stopped and nothing was recorded');
+      return cancelledOutcome(runId);
+    }
     const timedOut = isSandboxError(error) && error.code === 'SANDBOX_TIMEOUT';
     const known = error instanceof RunFailure || isSandboxError(error);
     const code = known ? (error as { code: string }).code : 'RUN_FAILED';
@@ -357,12 +408,15 @@ export async function executeRun(
       : 'The run failed unexpectedly. Operators find the cause in the worker log under this run id.';
     if (!known) logger.error({ err: error }, 'run failed unexpectedly');
     const status = timedOut ? 'timed_out' : 'failed';
-    await scoped(async (tx) => {
-      await tx
+    const recorded = await scoped(async (tx) => {
+      const ended = await tx
         .updateTable('runs')
         .set({ status, finished_at: sql`now()`, error_code: code, error_message: message })
         .where('id', '=', runId)
-        .execute();
+        .where('status', '=', 'running')
+        .returning('id')
+        .executeTakeFirst();
+      if (ended === undefined) return false;
       await appendAuditEvent(tx, {
         actor,
         action: 'run.failed',
@@ -372,7 +426,12 @@ export async function executeRun(
         entityId: test.entity_id,
         details: { testKey: test.key, status, message },
       });
+      return true;
     });
+    if (!recorded) {
+      logger.info({ errorCode: code }, 'run was cancelled as it failed; its failure was discarded');
+      return cancelledOutcome(runId);
+    }
     return {
       runId,
       status,
@@ -384,6 +443,7 @@ export async function executeRun(
       errorMessage: message,
     };
   } finally {
+    cancellation.stop();
     await rm(runDirectory, { recursive: true, force: true });
   }
 }

@@ -32,7 +32,7 @@ export function runJobDefinition(
       if (outcome === null) {
         logger.info(
           { runId },
-          'run was not queued, or not visible to its requester; nothing to do',
+          'run was no longer queued (cancelled, or taken by another worker), or its requester cannot see it; nothing to do',
         );
       }
     },

@@ -77,6 +77,28 @@ export function registerRunRoutes(app: FastifyInstance, runs: RunsService) {
     async (request) => await runs.show(await app.requireActor(request), request.params.id),
   );
 
+  routes.post(
+    '/api/v1/runs/:id/cancel',
+    {
+      onRequest: app.authenticate,
+      config: { permission: 'runs.execute' },
+      schema: {
+        tags: ['runs'],
+        summary: 'Cancel a queued or running run',
+        description:
+          "Any user with runs.execute on the run's entity may cancel it. The run becomes cancelled at once and records no result or exceptions; a running query is stopped within about a second. A run already cancelled is returned unchanged. A run that has ended otherwise gets 409 CONFLICT, whose status member names its status.",
+        params: runIdParamsSchema,
+        response: { 200: runDetailSchema },
+      },
+    },
+    async (request) =>
+      await runs.cancel(
+        await app.requireActor(request),
+        request.params.id,
+        requestContext(request),
+      ),
+  );
+
   routes.get(
     '/api/v1/runs/:id/rows',
     {

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
+import type { RunsConfig } from '../../platform/config/config.ts';
 import { inScope } from '../../platform/db/actor-scope.ts';
 import type { Db, Tx } from '../../platform/db/database.ts';
 import type { RunStatus } from '../../platform/db/schema.ts';
@@ -23,8 +24,10 @@ import {
   insertTestVersion,
   listTestsOfEntities,
 } from '../tests/test-definitions.repository.ts';
-import type { SandboxLimits } from './engine/sandbox.ts';
+import { claimScheduledFire, type ScheduledFire } from '../tests/test-schedules.repository.ts';
+import { cancelRun } from './run-cancellation.ts';
 import { executeRun, type RunOutcome } from './run-executor.ts';
+import { checkActivePreviews, runLimitsFrom } from './run-limits.ts';
 import {
   type BoundInput,
   type DeclaredInput,
@@ -44,6 +47,11 @@ export interface RunRequest {
   parameters: Record<string, string>;
   preview: boolean;
   via: 'api' | 'cli' | 'schedule';
+  /**
+   * The schedule fire this run serves, set only by the test scheduler. The
+   * fire is claimed in the run's transaction, so it queues at most one run.
+   */
+  scheduledFire?: Omit<ScheduledFire, 'testId'> | undefined;
 }
 
 export interface RunDetail {
@@ -72,6 +80,8 @@ export interface RunDetail {
   errorCode: string | null;
   errorMessage: string | null;
   reperformsRunId: string | null;
+  /** Email of the user who cancelled the run, when someone did. */
+  cancelledBy: string | null;
 }
 
 export interface TestListing {
@@ -96,6 +106,13 @@ export interface RunsService {
   /** Execute a queued run in the scope of the user who requested it. */
   execute(runId: string, requestedBy: string): Promise<RunOutcome | null>;
   show(actor: Actor, runId: string): Promise<RunDetail>;
+  /**
+   * Cancel a queued or running run, which any user with runs.execute on its
+   * entity may do, and return the run as it is after the cancel. A run that
+   * is already cancelled is returned unchanged, and one that has ended
+   * otherwise raises 409 CONFLICT.
+   */
+  cancel(actor: Actor, runId: string, context?: RequestContext): Promise<RunDetail>;
   /** Queue a new run with the same SQL, parameters and dataset versions as `runId`. */
   reperform(actor: Actor, runId: string, context?: RequestContext): Promise<{ runId: string }>;
   listRunRows(
@@ -178,11 +195,13 @@ export function createRunsService(deps: {
   access: AccessControl;
   storage: () => Promise<ObjectStorage>;
   workRoot: string;
-  runLimits?: SandboxLimits;
+  /** Run time limits and the preview cap; the defaults of the configuration when absent. */
+  runs?: RunsConfig;
   /** Hand a queued run to the workers; without it, runs wait until `execute` is called. */
   dispatchRun?: (runId: string, requestedBy: string) => Promise<void>;
 }): RunsService {
   const { db, access } = deps;
+  const limits = runLimitsFrom(deps.runs);
 
   /**
    * Dispatch after the run's transaction has committed, so a worker never
@@ -280,6 +299,7 @@ export function createRunsService(deps: {
     },
     context?: RequestContext,
   ) => {
+    if (run.preview) await checkActivePreviews(tx, actor.userId, limits.maxActivePreviewsPerUser);
     let runNumber: number | null = null;
     if (!run.preview) {
       const numbered = await tx
@@ -341,6 +361,7 @@ export function createRunsService(deps: {
       .innerJoin('entities', 'entities.id', 'test_definitions.entity_id')
       .innerJoin('test_versions', 'test_versions.id', 'runs.test_version_id')
       .innerJoin('users', 'users.id', 'runs.requested_by')
+      .leftJoin('users as cancellers', 'cancellers.id', 'runs.cancelled_by')
       .selectAll('runs')
       .select([
         'test_definitions.key as test_key',
@@ -348,6 +369,7 @@ export function createRunsService(deps: {
         'entities.code as entity_code',
         'test_versions.version as test_version',
         'users.email as requested_by_email',
+        'cancellers.email as cancelled_by_email',
       ])
       .where('runs.id', '=', runId)
       .executeTakeFirst();
@@ -412,6 +434,9 @@ export function createRunsService(deps: {
           throw new AppError('BUSINESS_RULE_VIOLATED', {
             detail: `Test ${test.key} has no active version yet. Run its draft with --preview, or get a version approved.`,
           });
+        }
+        if (request.scheduledFire !== undefined) {
+          await claimScheduledFire(tx, { testId: test.id, ...request.scheduledFire });
         }
         const declaredInputs = version.inputs as DeclaredInput[];
         const fieldMaps = splitFieldMap(request.fieldMap, declaredInputs);
@@ -484,46 +509,21 @@ export function createRunsService(deps: {
 
     execute: (runId, requestedBy) =>
       executeRun(
-        {
-          db,
-          logger: deps.logger,
-          storage: deps.storage,
-          workRoot: deps.workRoot,
-          ...(deps.runLimits ? { limits: deps.runLimits } : {}),
-        },
+        { db, logger: deps.logger, storage: deps.storage, workRoot: deps.workRoot, limits },
         runId,
         requestedBy,
       ),
 
-    async show(actor, runId) {
-      const run = await withActor(db, actor, (tx) => loadRun(tx, actor, runId, 'runs.read'));
-      return {
-        runId: run.id,
-        testId: run.test_id,
-        testKey: run.test_key,
-        entityCode: run.entity_code,
-        testVersion: run.test_version,
-        runNumber: run.run_number,
-        preview: run.preview,
-        status: run.status,
-        requestedBy: run.requested_by_email,
-        requestedAt: new Date(run.requested_at).toISOString(),
-        startedAt: run.started_at ? new Date(run.started_at).toISOString() : null,
-        finishedAt: run.finished_at ? new Date(run.finished_at).toISOString() : null,
-        sql: run.sql_executed,
-        summarySql: run.summary_sql_executed,
-        parameters: run.parameters,
-        inputs: run.inputs as BoundInput[],
-        keyColumns: run.key_columns,
-        duckdbVersion: run.duckdb_version,
-        inputRowCounts: run.input_row_counts,
-        exceptionCount: run.exception_count === null ? null : Number(run.exception_count),
-        resultHash: run.result_hash?.toString('hex') ?? null,
-        summary: run.summary,
-        errorCode: run.error_code,
-        errorMessage: run.error_message,
-        reperformsRunId: run.reperforms_run_id,
-      };
+    show,
+
+    async cancel(actor, runId, context) {
+      if (actor.type !== 'user')
+        throw new AppError('FORBIDDEN', { detail: 'Only users cancel runs.' });
+      await withActor(db, actor, async (tx) => {
+        const run = await loadRun(tx, actor, runId, 'runs.execute', context);
+        await cancelRun(tx, actor, run, context);
+      });
+      return await show(actor, runId);
     },
 
     async reperform(actor, runId, context) {
@@ -588,6 +588,38 @@ export function createRunsService(deps: {
         exceptionId: row.exception_id,
         payload: row.payload,
       })),
+    };
+  }
+
+  async function show(actor: Actor, runId: string): Promise<RunDetail> {
+    const run = await withActor(db, actor, (tx) => loadRun(tx, actor, runId, 'runs.read'));
+    return {
+      runId: run.id,
+      testId: run.test_id,
+      testKey: run.test_key,
+      entityCode: run.entity_code,
+      testVersion: run.test_version,
+      runNumber: run.run_number,
+      preview: run.preview,
+      status: run.status,
+      requestedBy: run.requested_by_email,
+      requestedAt: new Date(run.requested_at).toISOString(),
+      startedAt: run.started_at ? new Date(run.started_at).toISOString() : null,
+      finishedAt: run.finished_at ? new Date(run.finished_at).toISOString() : null,
+      sql: run.sql_executed,
+      summarySql: run.summary_sql_executed,
+      parameters: run.parameters,
+      inputs: run.inputs as BoundInput[],
+      keyColumns: run.key_columns,
+      duckdbVersion: run.duckdb_version,
+      inputRowCounts: run.input_row_counts,
+      exceptionCount: run.exception_count === null ? null : Number(run.exception_count),
+      resultHash: run.result_hash?.toString('hex') ?? null,
+      summary: run.summary,
+      errorCode: run.error_code,
+      errorMessage: run.error_message,
+      reperformsRunId: run.reperforms_run_id,
+      cancelledBy: run.cancelled_by_email,
     };
   }
 }

@@ -47,7 +47,7 @@ const activationStateSchema = z.object({
 /**
  * The test once the candidate is active. The candidate carries its whole
  * content, so the diff hash the approver names covers the exact SQL,
- * inputs and parameters that real runs will use.
+ * inputs, parameters, schedule and dataset bindings that real runs will use.
  */
 const activatedStateSchema = activationStateSchema.extend({
   activeVersion: versionReferenceSchema,
@@ -63,6 +63,8 @@ const activatedStateSchema = activationStateSchema.extend({
     parameters: z.json(),
     keyColumns: z.array(z.string()),
     schedule: z.string().nullable(),
+    // Optional, because requests made before bindings existed carry none.
+    bindings: z.json().optional(),
     preparedBy: z.string(),
   }),
 });
@@ -113,6 +115,7 @@ function activatedState(before: ActivationState, candidate: TestVersionRow) {
       parameters: candidate.parameters as JsonValue,
       keyColumns: candidate.key_columns,
       schedule: candidate.schedule,
+      bindings: candidate.bindings as JsonValue,
       preparedBy: candidate.created_by,
     },
   };

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db, Tx } from '../../platform/db/database.ts';
 import type { Severity, TestVersionState } from '../../platform/db/schema.ts';
+import type { InputBindings } from './definition-file.ts';
 
 export async function findTestByKey(db: Db | Tx, entityId: string, key: string) {
   return await db
@@ -48,6 +49,8 @@ export interface NewTestVersion {
   parameters: unknown[];
   keyColumns: string[];
   schedule: string | null;
+  /** Input name → dataset binding; none when absent. */
+  bindings?: InputBindings;
   createdBy: string;
   decisionNote: string | null;
 }
@@ -76,6 +79,7 @@ export async function insertTestVersion(tx: Tx, version: NewTestVersion) {
       parameters: JSON.stringify(version.parameters),
       key_columns: version.keyColumns,
       schedule: version.schedule,
+      bindings: JSON.stringify(version.bindings ?? {}),
       created_by: version.createdBy,
       decision_note: version.decisionNote,
     })

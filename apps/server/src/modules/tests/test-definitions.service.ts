@@ -15,7 +15,11 @@ import { entityNotVisible, loadAuthorizedEntity } from '../entities/entities.ser
 import type { Actor, RequestContext } from '../identity/actor.ts';
 import { isSandboxError } from '../runs/engine/sandbox-errors.ts';
 import { checkSingleSelect } from '../runs/engine/statement-check.ts';
-import { type TestDefinitionFile, testDefinitionFileSchema } from './definition-file.ts';
+import {
+  type InputBindings,
+  type TestDefinitionFile,
+  testDefinitionFileSchema,
+} from './definition-file.ts';
 import { findTemplate } from './library/library.ts';
 import { TEST_ACTIVATION_KIND } from './test-activation-change.ts';
 import {
@@ -78,6 +82,24 @@ function parseActivationRequest(input: unknown): TestActivationRequestInput {
   const issue = parsed.error.issues[0];
   throw invalid(
     `Invalid test activation request at ${issue?.path.join('.') || 'the top level'}: ${issue?.message ?? 'invalid value'}.`,
+  );
+}
+
+/**
+ * Put each binding's members in the order the definition file documents.
+ * jsonb stores object keys sorted by length, so without this an exported
+ * file would list `fields` before `dataset`.
+ */
+function orderBindings(bindings: InputBindings): InputBindings {
+  return Object.fromEntries(
+    Object.entries(bindings).map(([name, binding]) => [
+      name,
+      {
+        dataset: binding.dataset,
+        ...(binding.version === undefined ? {} : { version: binding.version }),
+        ...(binding.fields === undefined ? {} : { fields: binding.fields }),
+      },
+    ]),
   );
 }
 
@@ -169,6 +191,7 @@ export function createTestDefinitionsService(deps: {
           parameters: file.parameters,
           keyColumns: file.keyColumns,
           schedule: file.schedule ?? null,
+          bindings: file.bindings ?? {},
           createdBy: actor.userId,
           decisionNote: null,
         });
@@ -184,6 +207,8 @@ export function createTestDefinitionsService(deps: {
             version: version.version,
             sql: file.sql,
             keyColumns: file.keyColumns,
+            schedule: file.schedule ?? null,
+            bindings: file.bindings ?? {},
           },
         });
         return {
@@ -214,6 +239,7 @@ export function createTestDefinitionsService(deps: {
             detail: `Entity ${entity.code} has no test ${JSON.stringify(key)}${versionNumber === undefined ? ' with an active version' : ` version ${versionNumber}`}.`,
           });
         }
+        const bindings = orderBindings(version.bindings as InputBindings);
         return {
           key,
           name: version.name,
@@ -225,6 +251,7 @@ export function createTestDefinitionsService(deps: {
           keyColumns: version.key_columns,
           sql: version.sql,
           ...(version.summary_sql ? { summarySql: version.summary_sql } : {}),
+          ...(Object.keys(bindings).length > 0 ? { bindings } : {}),
           ...(version.schedule ? { schedule: version.schedule } : {}),
           version: version.version,
           state: version.state,

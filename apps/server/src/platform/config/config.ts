@@ -14,11 +14,22 @@ export interface Config {
   database: DatabaseConfig;
   migrateOnStart: boolean;
   workers: { enabled: boolean };
+  runs: RunsConfig;
   storage: { kind: 'local' };
   keys: { kind: 'local' } | { kind: 'kms'; keyId: string; region: string };
   audit: { checkpointEvents: number; checkpointIntervalMs: number; verifyIntervalMs: number };
   identity: IdentityConfig;
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
+}
+
+/** Time limits of runs and the cap on one user's active previews. */
+export interface RunsConfig {
+  /** Time limit of each query of a real run or a re-performance of one, in ms. */
+  timeoutMs: number;
+  /** Time limit of each query of a preview, in ms. */
+  previewTimeoutMs: number;
+  /** Previews one user may have queued or running at once. */
+  maxActivePreviewsPerUser: number;
 }
 
 /** Sign-in, session and password settings. */

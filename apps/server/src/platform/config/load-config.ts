@@ -227,6 +227,16 @@ function assembleConfig(
       fix: 'set PEYTONIX_SESSION_IDLE_MINUTES to at most PEYTONIX_SESSION_MAX_MINUTES',
     });
   }
+  const runTimeoutSeconds = read<number>('PEYTONIX_RUN_TIMEOUT_SECONDS');
+  const previewTimeoutSeconds = read<number>('PEYTONIX_PREVIEW_TIMEOUT_SECONDS');
+  if (previewTimeoutSeconds > runTimeoutSeconds) {
+    problems.push({
+      variable: 'PEYTONIX_PREVIEW_TIMEOUT_SECONDS',
+      value: String(previewTimeoutSeconds),
+      problem: `it exceeds PEYTONIX_RUN_TIMEOUT_SECONDS (${runTimeoutSeconds})`,
+      fix: VARIABLES.PEYTONIX_PREVIEW_TIMEOUT_SECONDS.fix,
+    });
+  }
   if (problems.length > 0) {
     throw new ConfigError(problems);
   }
@@ -255,6 +265,11 @@ function assembleConfig(
     database,
     migrateOnStart: read<boolean | undefined>('PEYTONIX_MIGRATE_ON_START') ?? !production,
     workers: { enabled: read<boolean>('PEYTONIX_WORKERS') },
+    runs: {
+      timeoutMs: runTimeoutSeconds * 1000,
+      previewTimeoutMs: previewTimeoutSeconds * 1000,
+      maxActivePreviewsPerUser: read<number>('PEYTONIX_MAX_ACTIVE_PREVIEWS_PER_USER'),
+    },
     storage: { kind: read<'local'>('PEYTONIX_STORAGE') },
     keys:
       keysKind === 'kms' && kmsKeyId !== undefined && awsRegion !== undefined

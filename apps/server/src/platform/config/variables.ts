@@ -155,6 +155,27 @@ export const VARIABLES = {
       'Run background job workers in the server process. Set false when separate `peytonix worker` processes run them.',
     fix: 'set PEYTONIX_WORKERS to true or false',
   },
+  PEYTONIX_RUN_TIMEOUT_SECONDS: {
+    schema: integerText(1, 1500),
+    defaultValue: '900',
+    description:
+      'Time limit of each query of a real run, and of a re-performance of one, in seconds. A run job expires after 60 minutes, and a run with summary SQL runs two queries, hence the maximum of 1500.',
+    fix: 'set PEYTONIX_RUN_TIMEOUT_SECONDS to seconds from 1 to 1500, such as 900',
+  },
+  PEYTONIX_PREVIEW_TIMEOUT_SECONDS: {
+    schema: integerText(1, 1500),
+    defaultValue: '120',
+    description:
+      'Time limit of each query of a preview, in seconds, so that a runaway draft holds a worker only briefly. At most PEYTONIX_RUN_TIMEOUT_SECONDS.',
+    fix: 'set PEYTONIX_PREVIEW_TIMEOUT_SECONDS to seconds such as 120, at most PEYTONIX_RUN_TIMEOUT_SECONDS',
+  },
+  PEYTONIX_MAX_ACTIVE_PREVIEWS_PER_USER: {
+    schema: integerText(1, 100),
+    defaultValue: '2',
+    description:
+      'Previews (re-performances included) that one user may have queued or running at once; a further request gets 429 RATE_LIMITED.',
+    fix: 'set PEYTONIX_MAX_ACTIVE_PREVIEWS_PER_USER to a whole number from 1 to 100, such as 2',
+  },
   PEYTONIX_LOG_LEVEL: {
     schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       error: 'expected fatal, error, warn, info, debug, trace or silent',

@@ -281,6 +281,7 @@ export interface DatasetVersionsTable {
   row_count: ColumnType<string, string | number, never>;
   created_by: string;
   created_at: Generated<Date>;
+  import_warnings: ColumnType<string[], string | undefined, never>;
 }
 
 export type TestVersionState =
@@ -321,6 +322,8 @@ export interface TestVersionsTable {
   parameters: Json;
   key_columns: string[];
   schedule: string | null;
+  /** Input name → { dataset, version?, fields? }; {} when the version binds no input. */
+  bindings: ColumnType<unknown, string | undefined, never>;
   created_by: string;
   created_at: Generated<Date>;
   submitted_by: string | null;
@@ -355,6 +358,8 @@ export interface RunsTable {
   summary: Json | null;
   error_code: string | null;
   error_message: string | null;
+  /** The user who cancelled the run; set only on cancelled runs. */
+  cancelled_by: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface ExceptionsTable {

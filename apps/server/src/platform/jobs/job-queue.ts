@@ -16,10 +16,16 @@ export interface JobDefinition<Data extends object = object> {
   expireInSeconds?: number;
   /** How often an idle worker polls for jobs; pg-boss's default is 2 seconds. */
   pollingIntervalSeconds?: number;
+  /**
+   * Five-field cron expression, in UTC, on which pg-boss sends the queue a
+   * job whose data is an empty object. Installation registers it. Any
+   * started JobQueue may send the job, and pg-boss sends one per fire.
+   */
+  cron?: string;
 }
 
-/** Queue settings that installation needs: its name and retry policy, without the handler. */
-export type QueueSpec = Pick<JobDefinition, 'queue' | 'retryLimit' | 'expireInSeconds'>;
+/** Queue settings that installation needs: its name, retry policy and cron, without the handler. */
+export type QueueSpec = Pick<JobDefinition, 'queue' | 'retryLimit' | 'expireInSeconds' | 'cron'>;
 
 const GRANT_APP_ROLE = `
   GRANT USAGE ON SCHEMA ${JOB_SCHEMA} TO ${APP_ROLE};
@@ -30,8 +36,9 @@ const GRANT_APP_ROLE = `
 
 /**
  * Install or upgrade pg-boss's schema as the owner role, create the queues
- * the modules declare, and grant the application role DML on the result.
- * Queues are created here, so the application role never needs DDL.
+ * the modules declare with their cron schedules, and grant the application
+ * role DML on the result. Queues are created here, so the application role
+ * never needs DDL.
  */
 export async function installJobSchema(
   ownerUrl: string,
@@ -55,6 +62,9 @@ export async function installJobSchema(
         retryLimit: definition.retryLimit ?? 3,
         expireInSeconds: definition.expireInSeconds ?? 15 * 60,
       });
+      if (definition.cron !== undefined) {
+        await boss.schedule(definition.queue, definition.cron, {}, { tz: 'UTC' });
+      }
     }
     await boss.getDb().executeSql(GRANT_APP_ROLE);
   } finally {

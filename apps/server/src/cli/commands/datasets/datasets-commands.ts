@@ -38,6 +38,7 @@ export async function runDatasetsImport(
       `  sha256       ${version.sha256}`,
       `  parquet      ${version.parquetSha256}`,
       `  columns      ${version.columns.map((column) => `${column.name} ${column.type}`).join(', ')}`,
+      ...version.warnings.map((warning) => `  warning      ${warning}`),
     ]);
     return EXIT.ok;
   });

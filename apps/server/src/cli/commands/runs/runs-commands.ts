@@ -49,6 +49,7 @@ function runLines(run: RunDetail): string[] {
   return [
     `run ${run.runId}  ${run.testKey}${run.runNumber ? ` #${run.runNumber}` : ''}${run.preview ? ' (preview)' : ''}`,
     `  status       ${run.status}${run.errorCode ? ` ${run.errorCode}: ${run.errorMessage ?? ''}` : ''}`,
+    ...(run.cancelledBy ? [`  cancelled by ${run.cancelledBy}`] : []),
     `  exceptions   ${run.exceptionCount ?? '-'}`,
     `  result hash  ${run.resultHash ?? '-'}`,
     ...run.inputs.map(
@@ -152,6 +153,23 @@ export async function runRunsShow(
   return await withActingRuntime(io, options, 'runs show', async (runtime, actor) => {
     const run = await runtime.services.runs.show(actor, runId);
     printResult(io, options.json === true, run, [...runLines(run), '', run.sql]);
+    return EXIT.ok;
+  });
+}
+
+/** Cancel a queued or running run and print its new status. */
+export async function runRunsCancel(
+  io: CliIo,
+  runId: string,
+  options: ActingOptions,
+): Promise<number> {
+  return await withActingRuntime(io, options, 'runs cancel', async (runtime, actor) => {
+    const run = await runtime.services.runs.cancel(actor, runId, {
+      correlationId: `cli-${process.pid}`,
+    });
+    printResult(io, options.json === true, run, [
+      `run ${run.runId}: ${run.status}${run.cancelledBy ? ` by ${run.cancelledBy}` : ''}`,
+    ]);
     return EXIT.ok;
   });
 }

@@ -6,6 +6,7 @@ import { type ImportDatabase, openImportDatabase } from './duckdb-sandbox.ts';
 import { prepareUtf8Source } from './encoding.ts';
 import { ImportError } from './import-error.ts';
 import { type ColumnProfile, profileColumns } from './infer-types.ts';
+import { rejectDeepJsonNesting } from './json-nesting.ts';
 import {
   type AmbiguousDates,
   ambiguousDateError,
@@ -396,6 +397,7 @@ export async function importDataset(request: ImportRequest): Promise<ImportResul
       applied.encoding = utf8.encoding;
       warnings.push(...utf8.warnings);
     }
+    if (format === 'jsonl') await rejectDeepJsonNesting(readablePath, fileName);
 
     db = await openImportDatabase(privateDir, format === 'xlsx' ? [] : [readablePath], limits);
     const staged = await stageSource(db, format, request, readablePath, privateDir);

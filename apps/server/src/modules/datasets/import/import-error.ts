@@ -7,7 +7,9 @@ export type ImportErrorCode =
   | 'UNSUPPORTED_FORMAT'
   | 'ENCODING_INVALID'
   | 'INVALID_OPTION'
-  | 'UNREADABLE_FILE';
+  | 'UNREADABLE_FILE'
+  /** The import process exceeded its memory or time limit, or crashed on the file. */
+  | 'RESOURCE_LIMIT';
 
 export interface ImportErrorDetails {
   code: ImportErrorCode;

@@ -1,3 +1,11 @@
+import {
+  deserializeCause,
+  deserializeOtherError,
+  type SerializedCause,
+  type SerializedOtherError,
+  serializeCause,
+  serializeOtherError,
+} from '../../../platform/child-process/serialized-error.ts';
 import type { JsonValue } from './result-values.ts';
 import type { SandboxRequest, SandboxResult } from './sandbox.ts';
 import { SandboxError, type SandboxErrorCode, SandboxTimeoutError } from './sandbox-errors.ts';
@@ -9,6 +17,8 @@ import { SandboxError, type SandboxErrorCode, SandboxTimeoutError } from './sand
  *
  * The child sends `ready`, then receives one `run`, then sends any number of
  * `rows` and `log` messages and ends with exactly one `result` or `error`.
+ * `ready`, `run` and `log` are the common messages of superviseChild, and
+ * the types below are the sandbox's own.
  */
 
 /**
@@ -21,13 +31,6 @@ export const ROWS_PER_MESSAGE = 10_000;
 /** The serializable part of a SandboxRequest: everything except the logger. */
 export type ChildRequest = Omit<SandboxRequest, 'logger'>;
 
-export interface RunMessage {
-  type: 'run';
-  request: ChildRequest;
-}
-
-export type ParentMessage = RunMessage;
-
 /** A SandboxError, with the fields of SandboxTimeoutError when it is one. */
 export interface SerializedSandboxError {
   kind: 'sandbox';
@@ -39,40 +42,12 @@ export interface SerializedSandboxError {
   cause?: SerializedCause;
 }
 
-/** Any other error, such as a file-system error that runSandboxedQuery passes through. */
-export interface SerializedOtherError {
-  kind: 'other';
-  name: string;
-  message: string;
-  stack?: string;
-  /** Node.js error code such as "EACCES", when the error has one. */
-  code?: string;
-}
-
-export interface SerializedCause {
-  name: string;
-  message: string;
-  stack?: string;
-}
-
 export type SerializedError = SerializedSandboxError | SerializedOtherError;
 
 export type ChildMessage =
-  | { type: 'ready' }
   | { type: 'rows'; rows: JsonValue[][] }
-  /** One log line as written by pino, in JSON. */
-  | { type: 'log'; line: string }
   | { type: 'result'; result: Omit<SandboxResult, 'rows'> }
   | { type: 'error'; error: SerializedError };
-
-function serializeCause(cause: unknown): SerializedCause | undefined {
-  if (!(cause instanceof Error)) return undefined;
-  return {
-    name: cause.name,
-    message: cause.message,
-    ...(cause.stack === undefined ? {} : { stack: cause.stack }),
-  };
-}
 
 /** Convert an error thrown in the child into plain data that survives the IPC channel. */
 export function serializeError(error: unknown): SerializedError {
@@ -89,25 +64,7 @@ export function serializeError(error: unknown): SerializedError {
       ...(cause === undefined ? {} : { cause }),
     };
   }
-  if (error instanceof Error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    return {
-      kind: 'other',
-      name: error.name,
-      message: error.message,
-      ...(error.stack === undefined ? {} : { stack: error.stack }),
-      ...(typeof code === 'string' ? { code } : {}),
-    };
-  }
-  return { kind: 'other', name: 'Error', message: String(error) };
-}
-
-function deserializeCause(cause: SerializedCause | undefined): Error | undefined {
-  if (cause === undefined) return undefined;
-  const error = new Error(cause.message);
-  error.name = cause.name;
-  if (cause.stack !== undefined) error.stack = cause.stack;
-  return error;
+  return serializeOtherError(error);
 }
 
 /**
@@ -131,9 +88,5 @@ export function deserializeError(serialized: SerializedError): Error {
     }
     return new SandboxError(serialized.code, serialized.message, options);
   }
-  const error: NodeJS.ErrnoException = new Error(serialized.message);
-  error.name = serialized.name;
-  if (serialized.stack !== undefined) error.stack = serialized.stack;
-  if (serialized.code !== undefined) error.code = serialized.code;
-  return error;
+  return deserializeOtherError(serialized);
 }

@@ -234,7 +234,7 @@ async function measureImport(
 
   const parquetPath = path.join(directory, 'platform.parquet');
   const extracted = await phase('Parquet copied out of storage', () =>
-    extractParquet(platform, imported.version.versionId, parquetPath),
+    extractParquet(platform, actor, imported.version.versionId, parquetPath),
   );
   return {
     platformMs: imported.ms,
@@ -520,7 +520,7 @@ async function main(): Promise<void> {
       });
       const platform = await startPlatform(config, appUrl);
       try {
-        const actor = await createAuditor(platform.services, ENTITY_CODE);
+        const actor = await createAuditor(platform.services, ENTITY_CODE, ownerUrl);
         const imported = await measureImport(platform, actor, ledger, directory);
         printImport(imported, ledger);
 

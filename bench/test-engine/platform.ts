@@ -5,8 +5,10 @@ import { createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import pg from 'pg';
 import type { Logger } from 'pino';
 import { jobDefinitions } from '../../apps/server/src/jobs.ts';
+import { withActor } from '../../apps/server/src/modules/access/actor-scope.ts';
 import type { Actor } from '../../apps/server/src/modules/identity/actor.ts';
 import { RUN_QUEUE } from '../../apps/server/src/modules/runs/run-job.ts';
 import type { Config } from '../../apps/server/src/platform/config/config.ts';
@@ -81,7 +83,7 @@ export async function startPlatform(config: Config, appUrl: string): Promise<Pla
     applicationName: 'peytonix-bench',
     logger,
   });
-  const sender = new JobQueue(appUrl, logger);
+  const sender = new JobQueue(appUrl, logger, { listen: false });
   const worker = new JobQueue(appUrl, logger);
   const dataKeys = memoizeKey(() => openDataKeyProvider(config, { create: true }));
   const storage = memoizeKey(() => openObjectStorage(config, dataKeys));
@@ -93,8 +95,8 @@ export async function startPlatform(config: Config, appUrl: string): Promise<Pla
     dataKeys,
     storage,
     workRoot: path.join(config.dataDir, 'work'),
-    dispatchRun: async (runId) => {
-      await sender.send(RUN_QUEUE, { runId });
+    dispatchRun: async (runId, requestedBy) => {
+      await sender.send(RUN_QUEUE, { runId, requestedBy });
     },
   });
   const close = async () => {
@@ -113,8 +115,16 @@ export async function startPlatform(config: Config, appUrl: string): Promise<Pla
   return { services, database, storage, logs, close };
 }
 
-/** Create the first administrator and a business unit to import into, and return the acting user. */
-export async function createAuditor(services: Services, entityCode: string): Promise<Actor> {
+/**
+ * Create the first administrator and a business unit to import into, give
+ * that user the preparer role as the database owner (an administrator
+ * neither imports nor runs tests), and return the acting user.
+ */
+export async function createAuditor(
+  services: Services,
+  entityCode: string,
+  ownerUrl: string,
+): Promise<Actor> {
   const email = 'bench-auditor@example.com';
   const created = await services.identity.createFirstAdministrator({
     email,
@@ -129,6 +139,16 @@ export async function createAuditor(services: Services, entityCode: string): Pro
     code: entityCode,
     name: 'Accounts payable',
   });
+  const owner = new pg.Client({ connectionString: ownerUrl });
+  await owner.connect();
+  try {
+    await owner.query(
+      "INSERT INTO role_grants (user_id, role, entity_id) SELECT $1, 'preparer', id FROM entities WHERE code = $2",
+      [created.userId, entityCode],
+    );
+  } finally {
+    await owner.end();
+  }
   return actor;
 }
 
@@ -139,14 +159,18 @@ export async function createAuditor(services: Services, entityCode: string): Pro
  */
 export async function extractParquet(
   platform: Platform,
+  actor: Actor,
   versionId: string,
   target: string,
 ): Promise<{ ms: number; bytes: number }> {
-  const version = await platform.database.db
-    .selectFrom('dataset_versions')
-    .select(['parquet_object_key', 'parquet_sha256', 'parquet_size'])
-    .where('id', '=', versionId)
-    .executeTakeFirstOrThrow();
+  // Row-level security shows the version only in the actor's scope.
+  const version = await withActor(platform.database.db, actor, (tx) =>
+    tx
+      .selectFrom('dataset_versions')
+      .select(['parquet_object_key', 'parquet_sha256', 'parquet_size'])
+      .where('id', '=', versionId)
+      .executeTakeFirstOrThrow(),
+  );
   const started = performance.now();
   const digest = createHash('sha256');
   const source = await (await platform.storage()).get(version.parquet_object_key);
@@ -197,19 +221,21 @@ export async function runPlatformTest(
   });
 
   for (;;) {
-    const run = await platform.database.db
-      .selectFrom('runs')
-      .select([
-        'status',
-        'requested_at',
-        'started_at',
-        'finished_at',
-        'exception_count',
-        'error_code',
-        'error_message',
-      ])
-      .where('id', '=', runId)
-      .executeTakeFirstOrThrow();
+    const run = await withActor(platform.database.db, actor, (tx) =>
+      tx
+        .selectFrom('runs')
+        .select([
+          'status',
+          'requested_at',
+          'started_at',
+          'finished_at',
+          'exception_count',
+          'error_code',
+          'error_message',
+        ])
+        .where('id', '=', runId)
+        .executeTakeFirstOrThrow(),
+    );
     const elapsed = performance.now() - started;
     if (TERMINAL_STATUSES.has(run.status)) {
       if (run.status !== 'succeeded' || run.started_at === null || run.finished_at === null) {

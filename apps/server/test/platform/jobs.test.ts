@@ -73,6 +73,33 @@ describe('job queue', () => {
     await database?.drop();
   });
 
+  it('installation brings queue settings up to date', async () => {
+    const notifyOf = async () => {
+      const client = new pg.Client({ connectionString: database.ownerUrl });
+      await client.connect();
+      try {
+        const result = await client.query<{ notify: boolean; retry_limit: number }>(
+          "SELECT notify, retry_limit FROM pgboss.queue WHERE name = 'test-settings'",
+        );
+        return result.rows[0];
+      } finally {
+        await client.end();
+      }
+    };
+
+    await installJobSchema(database.ownerUrl, [{ queue: 'test-settings', retryLimit: 3 }], logger);
+    const before = await notifyOf();
+    await installJobSchema(
+      database.ownerUrl,
+      [{ queue: 'test-settings', retryLimit: 0, notify: true }],
+      logger,
+    );
+    const after = await notifyOf();
+
+    expect(before).toEqual({ notify: false, retry_limit: 3 });
+    expect(after).toEqual({ notify: true, retry_limit: 0 });
+  });
+
   it('application role processes a sent job', async () => {
     jobs = new JobQueue(database.appUrl, logger);
     await jobs.start([definition], true);

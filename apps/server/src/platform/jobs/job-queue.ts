@@ -22,10 +22,18 @@ export interface JobDefinition<Data extends object = object> {
    * started JobQueue may send the job, and pg-boss sends one per fire.
    */
   cron?: string;
+  /**
+   * Wake idle workers through LISTEN/NOTIFY as soon as a job is sent,
+   * instead of at their next poll. Polling still runs as a fallback.
+   */
+  notify?: boolean;
 }
 
 /** Queue settings that installation needs: its name, retry policy and cron, without the handler. */
-export type QueueSpec = Pick<JobDefinition, 'queue' | 'retryLimit' | 'expireInSeconds' | 'cron'>;
+export type QueueSpec = Pick<
+  JobDefinition,
+  'queue' | 'retryLimit' | 'expireInSeconds' | 'cron' | 'notify'
+>;
 
 const GRANT_APP_ROLE = `
   GRANT USAGE ON SCHEMA ${JOB_SCHEMA} TO ${APP_ROLE};
@@ -58,10 +66,14 @@ export async function installJobSchema(
   await boss.start();
   try {
     for (const definition of definitions) {
-      await boss.createQueue(definition.queue, {
+      const settings = {
         retryLimit: definition.retryLimit ?? 3,
         expireInSeconds: definition.expireInSeconds ?? 15 * 60,
-      });
+        notify: definition.notify ?? false,
+      };
+      await boss.createQueue(definition.queue, settings);
+      // createQueue leaves an existing queue as it was, so bring its settings up to date.
+      await boss.updateQueue(definition.queue, settings);
       if (definition.cron !== undefined) {
         await boss.schedule(definition.queue, definition.cron, {}, { tz: 'UTC' });
       }
@@ -86,7 +98,12 @@ export class JobQueue {
   private readonly logger: Logger;
   private started = false;
 
-  constructor(appUrl: string, logger: Logger) {
+  /**
+   * `listen` holds one extra connection for LISTEN/NOTIFY, so workers of
+   * queues declared with `notify` wake as soon as a job is sent. A process
+   * that only sends jobs does not need it.
+   */
+  constructor(appUrl: string, logger: Logger, options: { listen?: boolean } = {}) {
     this.logger = logger.child({ component: 'jobs' });
     this.boss = new PgBoss({
       connectionString: appUrl,
@@ -95,6 +112,7 @@ export class JobQueue {
       createSchema: false,
       application_name: 'peytonix-jobs',
       max: 4,
+      useListenNotify: options.listen ?? true,
     });
     this.boss.on('error', (error) => {
       this.logger.error({ err: error }, 'job queue error');

@@ -204,7 +204,7 @@ describe('access token verification', () => {
       'Basic YTpi',
       'Bearer a b',
       `bearer${validToken}`,
-      'Bearer ' + 'x'.repeat(5000),
+      `Bearer ${'x'.repeat(5000)}`,
     ]) {
       const response = await testApp.app.inject({
         method: 'GET',

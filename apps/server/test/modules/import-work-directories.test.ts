@@ -8,6 +8,10 @@ import {
   LEFTOVER_IMPORT_AGE_MS,
   removeLeftoverImportDirectories,
 } from '../../src/modules/datasets/import-work-directories.ts';
+import {
+  LEFTOVER_RUN_AGE_MS,
+  removeLeftoverRunDirectories,
+} from '../../src/modules/runs/run-work-directories.ts';
 import { captureLogger } from '../support/test-app.ts';
 
 const SECRET_CONTENT = 'vendor,amount\nSecret Supplier Ltd,999999.99\n';
@@ -48,7 +52,7 @@ describe('removeLeftoverImportDirectories', () => {
     expect(existsSync(fresh)).toBe(true);
     const logged = lines.filter((line) => line.msg === 'removed leftover import work directories');
     expect(logged).toHaveLength(1);
-    expect(logged[0]).toMatchObject({ workRoot, removed: 1, skippedRecent: 1 });
+    expect(logged[0]).toMatchObject({ parent: workRoot, removed: 1, skippedRecent: 1 });
     expect(JSON.stringify(lines)).not.toContain('Secret Supplier');
   });
 
@@ -104,5 +108,22 @@ describe('createImportWorkDirectory', () => {
     expect(await readdir(root)).toEqual([path.basename(directory)]);
     expect(await removeLeftoverImportDirectories(root, captureLogger([]))).toBe(1);
     expect(await readdir(root)).toEqual([]);
+  });
+});
+
+describe('removeLeftoverRunDirectories', () => {
+  it('removes an old run directory and keeps a running one', async () => {
+    const old = await leftover(path.join('runs', 'run-old'), LEFTOVER_RUN_AGE_MS + 60_000);
+    const running = await leftover(path.join('runs', 'run-now'), 60_000);
+
+    const removed = await removeLeftoverRunDirectories(workRoot, captureLogger([]));
+
+    expect(removed).toBe(1);
+    expect(existsSync(old)).toBe(false);
+    expect(existsSync(running)).toBe(true);
+  });
+
+  it('does nothing when no run ever ran', async () => {
+    expect(await removeLeftoverRunDirectories(workRoot, captureLogger([]))).toBe(0);
   });
 });

@@ -14,6 +14,7 @@ import {
 } from '../../modules/audit-trail/sealing/audit-sealer.ts';
 import { removeLeftoverImportDirectories } from '../../modules/datasets/import-work-directories.ts';
 import { startIdentityHousekeeping } from '../../modules/identity/housekeeping.ts';
+import { removeLeftoverRunDirectories } from '../../modules/runs/run-work-directories.ts';
 import type { Config } from '../../platform/config/config.ts';
 import {
   databaseCheck,
@@ -88,6 +89,7 @@ export async function runStart(io: CliIo, options: StartOptions): Promise<number
   let housekeeping: PeriodicTask | undefined;
   try {
     await removeLeftoverImportDirectories(runtime.workRoot, logger);
+    await removeLeftoverRunDirectories(runtime.workRoot, logger);
     const checkpointKey = await openCheckpointKey(config, {
       create: true,
       db: runtime.database.db,

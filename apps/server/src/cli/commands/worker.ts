@@ -1,6 +1,7 @@
 import { JOB_QUEUES } from '../../jobs.ts';
 import { startAuditSealer } from '../../modules/audit-trail/sealing/audit-sealer.ts';
 import { removeLeftoverImportDirectories } from '../../modules/datasets/import-work-directories.ts';
+import { removeLeftoverRunDirectories } from '../../modules/runs/run-work-directories.ts';
 import { openRuntime, startJobQueue } from '../../runtime.ts';
 import { prepareCommand } from '../cli-context.ts';
 import type { CliIo } from '../cli-io.ts';
@@ -14,6 +15,7 @@ export async function runWorker(io: CliIo, options: { dataDir?: string }): Promi
     migrate: false,
   });
   await removeLeftoverImportDirectories(runtime.workRoot, logger);
+  await removeLeftoverRunDirectories(runtime.workRoot, logger);
   const jobs = await startJobQueue(runtime, logger, true);
   if (!jobs.status().ready) {
     await runtime.close();

@@ -1,6 +1,7 @@
-import { lstat, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { removeLeftoverDirectories } from '../../platform/files/leftover-directories.ts';
 
 /** Name prefix of each import's work directory under the work root. */
 const IMPORT_DIRECTORY_PREFIX = 'import-';
@@ -19,62 +20,25 @@ export async function createImportWorkDirectory(workRoot: string): Promise<strin
   return await mkdtemp(path.join(workRoot, IMPORT_DIRECTORY_PREFIX));
 }
 
-/** Latest modification time of a directory and of its direct entries, in ms since the epoch. */
-async function lastModifiedMs(directory: string): Promise<number> {
-  let latest = (await lstat(directory)).mtimeMs;
-  for (const entry of await readdir(directory)) {
-    const stats = await lstat(path.join(directory, entry)).catch(() => undefined);
-    if (stats !== undefined) latest = Math.max(latest, stats.mtimeMs);
-  }
-  return latest;
-}
-
 /**
  * Remove the work directories that imports left behind under `workRoot`, as
  * when their process was killed. They can hold the uploaded data and its
- * Parquet copy unencrypted. Returns how many were removed, and logs the
- * count but never a file's content.
- *
- * Another process may be importing into the same work root right now: a
- * CLI import, or another server or worker on the same data directory. So a
- * directory is removed only when neither it nor any direct entry was
- * modified in the last LEFTOVER_IMPORT_AGE_MS before `now`. An age was chosen
- * over a PID marker because a PID proves nothing when the data directory is
- * shared between machines or the PID has been reused.
+ * Parquet copy unencrypted. See removeLeftoverDirectories for why an age
+ * decides which directories are left over.
  */
 export async function removeLeftoverImportDirectories(
   workRoot: string,
   logger: Logger,
   now: number = Date.now(),
 ): Promise<number> {
-  let names: string[];
-  try {
-    names = await readdir(workRoot);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
-    logger.warn({ err: error, workRoot }, 'listing leftover import work directories failed');
-    return 0;
-  }
-
-  let removed = 0;
-  let skippedRecent = 0;
-  for (const name of names) {
-    if (!name.startsWith(IMPORT_DIRECTORY_PREFIX)) continue;
-    const directory = path.join(workRoot, name);
-    try {
-      if (!(await lstat(directory)).isDirectory()) continue;
-      if (now - (await lastModifiedMs(directory)) < LEFTOVER_IMPORT_AGE_MS) {
-        skippedRecent += 1;
-        continue;
-      }
-      await rm(directory, { recursive: true, force: true });
-      removed += 1;
-    } catch (error) {
-      logger.warn({ err: error, directory }, 'removing a leftover import work directory failed');
-    }
-  }
-  if (removed > 0) {
-    logger.info({ workRoot, removed, skippedRecent }, 'removed leftover import work directories');
-  }
-  return removed;
+  return await removeLeftoverDirectories(
+    {
+      parent: workRoot,
+      prefix: IMPORT_DIRECTORY_PREFIX,
+      label: 'import work directories',
+      maxAgeMs: LEFTOVER_IMPORT_AGE_MS,
+    },
+    logger,
+    now,
+  );
 }

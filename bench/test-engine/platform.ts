@@ -83,7 +83,7 @@ export async function startPlatform(config: Config, appUrl: string): Promise<Pla
     applicationName: 'peytonix-bench',
     logger,
   });
-  const sender = new JobQueue(appUrl, logger, { listen: false });
+  const sender = new JobQueue(appUrl, logger);
   const worker = new JobQueue(appUrl, logger);
   const dataKeys = memoizeKey(() => openDataKeyProvider(config, { create: true }));
   const storage = memoizeKey(() => openObjectStorage(config, dataKeys));

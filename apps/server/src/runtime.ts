@@ -93,7 +93,7 @@ export async function openRuntime(
     let sender: Promise<JobQueue> | null = null;
     const jobSender = () => {
       sender ??= (async () => {
-        const queue = new JobQueue(target.appUrl, logger, { listen: false });
+        const queue = new JobQueue(target.appUrl, logger);
         await queue.start([], false);
         return queue;
       })().catch((error: unknown) => {

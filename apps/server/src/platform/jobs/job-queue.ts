@@ -100,8 +100,10 @@ export class JobQueue {
 
   /**
    * `listen` holds one extra connection for LISTEN/NOTIFY, so workers of
-   * queues declared with `notify` wake as soon as a job is sent. A process
-   * that only sends jobs does not need it.
+   * queues declared with `notify` wake as soon as a job is sent.
+   * NOTE: off everywhere. With it on and the test-run queue notifying, the
+   * demo seed's worker never finished its runs (pg-boss 12.38.1), for a
+   * reason not found yet, while the engine benchmark ran fine.
    */
   constructor(appUrl: string, logger: Logger, options: { listen?: boolean } = {}) {
     this.logger = logger.child({ component: 'jobs' });
@@ -112,7 +114,7 @@ export class JobQueue {
       createSchema: false,
       application_name: 'peytonix-jobs',
       max: 4,
-      useListenNotify: options.listen ?? true,
+      useListenNotify: options.listen ?? false,
     });
     this.boss.on('error', (error) => {
       this.logger.error({ err: error }, 'job queue error');

@@ -138,6 +138,11 @@ async function exportSheet(
       const order = workbookSheetNames(reader);
       const position = order === undefined ? seenSheets.length : order.indexOf(name) + 1;
       if (result !== undefined || !sheetMatches(selection.sheet, name, position, order)) {
+        // exceljs' streaming reader expects every emitted worksheet to be read to its
+        // end; one left unread can make the reader fail later, depending on timing.
+        for await (const _row of worksheet) {
+          // Skipped.
+        }
         continue;
       }
 

@@ -84,7 +84,8 @@ export async function startPlatform(config: Config, appUrl: string): Promise<Pla
     logger,
   });
   const sender = new JobQueue(appUrl, logger);
-  const worker = new JobQueue(appUrl, logger);
+  // As in `peytonix start` and `worker`, the worker listens for new runs.
+  const worker = new JobQueue(appUrl, logger, { listen: true });
   const dataKeys = memoizeKey(() => openDataKeyProvider(config, { create: true }));
   const storage = memoizeKey(() => openObjectStorage(config, dataKeys));
   const services = createServices({

@@ -153,7 +153,7 @@ export async function startJobQueue(
   logger: Logger,
   runWorkers: boolean,
 ): Promise<JobQueue> {
-  const jobs = new JobQueue(runtime.target.appUrl, logger);
+  const jobs = new JobQueue(runtime.target.appUrl, logger, { listen: runWorkers });
   try {
     await jobs.start(jobDefinitions(runtime.services), runWorkers);
   } catch (error) {

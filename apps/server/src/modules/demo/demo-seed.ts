@@ -173,7 +173,7 @@ async function waitForRuns(
   queued: readonly { template: string; runId: string }[],
 ): Promise<void> {
   const { runtime } = options;
-  const jobs = new JobQueue(runtime.target.appUrl, runtime.logger);
+  const jobs = new JobQueue(runtime.target.appUrl, runtime.logger, { listen: true });
   await jobs.start(jobDefinitions(runtime.services), true);
   try {
     for (const { template, runId } of queued) {

@@ -13,6 +13,8 @@ export const RUN_QUEUE_SPEC: QueueSpec = {
   queue: RUN_QUEUE,
   retryLimit: 0,
   expireInSeconds: 60 * 60,
+  // An auditor waits for the run, so an idle worker takes it at once.
+  notify: true,
 };
 
 // The requester travels with the job: the worker acts in that user's

@@ -100,10 +100,8 @@ export class JobQueue {
 
   /**
    * `listen` holds one extra connection for LISTEN/NOTIFY, so workers of
-   * queues declared with `notify` wake as soon as a job is sent.
-   * NOTE: off everywhere. With it on and the test-run queue notifying, the
-   * demo seed's worker never finished its runs (pg-boss 12.38.1), for a
-   * reason not found yet, while the engine benchmark ran fine.
+   * queues declared with `notify` wake as soon as a job is sent. Processes
+   * that run workers turn it on; one that only sends jobs does not need it.
    */
   constructor(appUrl: string, logger: Logger, options: { listen?: boolean } = {}) {
     this.logger = logger.child({ component: 'jobs' });
@@ -130,7 +128,14 @@ export class JobQueue {
       const workOptions =
         definition.pollingIntervalSeconds === undefined
           ? {}
-          : { pollingIntervalSeconds: definition.pollingIntervalSeconds };
+          : {
+              pollingIntervalSeconds: definition.pollingIntervalSeconds,
+              // pg-boss 12.38.1 polls a notifying queue only every 30 s by
+              // default, trusting NOTIFY for new jobs. Jobs sent before this
+              // worker listened then wait 30 s each, so the backlog keeps
+              // the queue's own interval.
+              notifyPollingIntervalSeconds: definition.pollingIntervalSeconds,
+            };
       await this.boss.work(definition.queue, workOptions, async (jobs) => {
         for (const job of jobs) {
           const jobLogger = this.logger.child({ queue: definition.queue, jobId: job.id });

@@ -75,7 +75,7 @@ async function waitForRun(
   actor: Actor,
   runId: string,
 ): Promise<RunDetail> {
-  const jobs = new JobQueue(runtime.target.appUrl, runtime.logger);
+  const jobs = new JobQueue(runtime.target.appUrl, runtime.logger, { listen: true });
   await jobs.start(jobDefinitions(runtime.services), true);
   try {
     let last = '';

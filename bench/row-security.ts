@@ -80,7 +80,8 @@ async function seed(owner: pg.Client) {
     const rows: string[] = [];
     for (let index = first; index < Math.min(first + 500, ENTITY_COUNT); index += 1) {
       const parent = index === 0 ? null : ids[Math.floor((index - 1) / 6)];
-      const type = index === 0 ? 'organization' : index > 43 ? 'engagement' : 'business_unit';
+      let type = index > 43 ? 'engagement' : 'business_unit';
+      if (index === 0) type = 'organization';
       const offset = values.length;
       values.push(ids[index], parent, type, `E${index}`);
       rows.push(

@@ -227,7 +227,7 @@ describe('row-level security as the application role', () => {
     }
   });
 
-  it('shows nothing to an actor id that is not a user, or is malformed', async () => {
+  it('shows nothing to unknown or malformed actors', async () => {
     for (const setting of ['00000000-0000-0000-0000-000000000000', "x' OR true --", '']) {
       const visible = await asActor(setting, 'SELECT count(*)::int AS n FROM datasets');
       expect(visible.rows[0], setting).toEqual({ n: 0 });

@@ -47,7 +47,7 @@ export interface AccessControl {
     target: AccessTarget,
     options: AuthorizeOptions,
   ): Promise<Role[]>;
-  /** The entities on which the scoped actor holds `permission`, for list queries. */
+  /** List the entities where the scoped actor has `permission`, for list queries. */
   entitiesWith(tx: Tx, actor: Actor, permission: Permission): Promise<string[]>;
 }
 

@@ -34,7 +34,7 @@ export async function withActor<T>(
   return await inScope(db, scopeUserId(actor), work, options);
 }
 
-/** The roles the scoped actor holds on `entityId`, through grants on it or above it. */
+/** Read the scoped actor's roles on `entityId`, from grants on it or above it. */
 export async function rolesOnEntity(tx: Tx, entityId: string): Promise<Role[]> {
   const result = await sql<{ role: string }>`
     SELECT DISTINCT role FROM peytonix_actor_scope() WHERE entity_id = ${entityId}
@@ -42,7 +42,7 @@ export async function rolesOnEntity(tx: Tx, entityId: string): Promise<Role[]> {
   return result.rows.map((row) => row.role).filter(isRole);
 }
 
-/** Every (entity, role) pair the scoped actor holds. */
+/** Read every (entity, role) pair of the scoped actor's grants. */
 export async function actorScope(tx: Tx): Promise<{ entityId: string; role: Role }[]> {
   const result = await sql<{ entity_id: string; role: string }>`
     SELECT entity_id, role FROM peytonix_actor_scope()
@@ -52,7 +52,7 @@ export async function actorScope(tx: Tx): Promise<{ entityId: string; role: Role
   );
 }
 
-/** The roles a user holds on any entity; what each route's coarse check reads. */
+/** Read the roles a user has on any entity, which each route's coarse check uses. */
 export async function heldRoles(db: Db | Tx, userId: string): Promise<Role[]> {
   const result = await sql<{ roles: string[] }>`
     SELECT peytonix_held_roles(${userId}::uuid) AS roles

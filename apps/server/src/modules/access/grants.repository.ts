@@ -47,7 +47,7 @@ export async function insertGrant(
     .executeTakeFirstOrThrow();
 }
 
-/** The grant (user, role, entity), if the scoped actor can see it. */
+/** Find the grant (user, role, entity), if it is in the scoped actor's scope. */
 export async function findGrant(
   tx: Tx,
   key: { userId: string; role: Role; entityId: string },
@@ -88,7 +88,7 @@ export async function deleteGrant(tx: Tx, id: string): Promise<boolean> {
   return result.numDeletedRows > 0n;
 }
 
-/** True when some active user holds the administrator role anywhere. */
+/** Return true when some active user has the administrator role anywhere. */
 export async function activeAdministratorExists(db: Db | Tx): Promise<boolean> {
   const result = await sql<{
     exists: boolean;

@@ -5,8 +5,8 @@
  * docs/security/roles.md is generated from this file.
  *
  * A permission is an action on a resource, named `resource.action`. A role
- * holds a permission on every entity its grant covers: the granted entity
- * and everything below it.
+ * grants its permissions on every entity its grant covers: the granted
+ * entity and everything below it.
  */
 
 export const ROLES = ['read_only', 'preparer', 'reviewer', 'management', 'administrator'] as const;
@@ -44,7 +44,7 @@ export const PERMISSION_CATALOGUE = {
     roles: ['administrator'],
   },
   'grants.read': {
-    description: 'See who holds which role on the entities in scope.',
+    description: 'List the role grants on the entities in scope.',
     roles: ['management', 'administrator'],
   },
   'grants.request': {
@@ -153,22 +153,22 @@ export function isRouteAccess(value: unknown): value is RouteAccess {
   );
 }
 
-/** True when `role` holds `permission`. */
+/** Return true when `role` includes `permission`. */
 export function roleHolds(role: Role, permission: Permission): boolean {
   return (PERMISSION_CATALOGUE[permission].roles as readonly Role[]).includes(role);
 }
 
-/** True when any of `roles` holds `permission`. */
+/** Return true when any of `roles` includes `permission`. */
 export function rolesHold(roles: readonly Role[], permission: Permission): boolean {
   return roles.some((role) => roleHolds(role, permission));
 }
 
-/** Every permission a role holds, in catalogue order. */
+/** List the permissions of a role, in catalogue order. */
 export function permissionsOf(role: Role): Permission[] {
   return PERMISSION_NAMES.filter((permission) => roleHolds(role, permission));
 }
 
-/** The roles that hold a permission. */
+/** List the roles that include a permission. */
 export function rolesHolding(permission: Permission): readonly Role[] {
   return PERMISSION_CATALOGUE[permission].roles;
 }

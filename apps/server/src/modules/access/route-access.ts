@@ -6,7 +6,7 @@ import { isPermission, isRouteAccess, rolesHold, rolesHolding } from './permissi
 
 /**
  * The coarse check at each route: the actor must hold the route's
- * permission on some entity. It answers 403 before any service runs, so a
+ * permission on some entity. It returns 403 before any service runs, so a
  * user without a suitable grant anywhere learns nothing about targets; the
  * service then checks the target's own entity. Refusals are audited.
  */

@@ -37,14 +37,14 @@ declare module 'fastify' {
 }
 
 /**
- * The access module's answers about route declarations, passed in so the
+ * The access module's checks of route declarations, passed in so the
  * platform does not import a module.
  */
 export interface RouteAccessPolicy {
   /** True for a valid declaration: a catalogue permission, `self` or `public`. */
   isDeclaration(value: unknown): boolean;
   /**
-   * Throw FORBIDDEN when the actor holds the route's permission on no
+   * Throw FORBIDDEN when the actor has the route's permission on no
    * entity at all. Services then check the loaded target's entity.
    */
   assertMayReach(actor: Actor, permission: string, route: string): Promise<void>;

@@ -99,7 +99,7 @@ export class JobQueue {
   private started = false;
 
   /**
-   * `listen` holds one extra connection for LISTEN/NOTIFY, so workers of
+   * `listen` keeps one extra connection open for LISTEN/NOTIFY, so workers of
    * queues declared with `notify` wake as soon as a job is sent. Processes
    * that run workers turn it on; one that only sends jobs does not need it.
    */

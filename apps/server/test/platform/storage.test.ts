@@ -423,6 +423,32 @@ describe('object get', () => {
     expectStorageError(await rejectionOf(storage.get('missing')), 'ObjectNotFound');
   });
 
+  it('streams an object whose digest matches the expected sha256 in any case', async () => {
+    const body = randomBytes(3 * CHUNK + 5);
+    await storage.put('expected', body);
+
+    const stream = await storage.get('expected', { sha256: sha256Of(body).toUpperCase() });
+
+    expect((await readAll(stream)).equals(body)).toBe(true);
+  });
+
+  it('rejects an object whose digest differs from the expected sha256 before any byte', async () => {
+    const body = randomBytes(2 * CHUNK);
+    await storage.put('expected', body);
+    const other = sha256Of(Buffer.from('another file'));
+
+    const error = await rejectionOf(storage.get('expected', { sha256: other }));
+
+    expectStorageError(error, 'ChecksumMismatch');
+    expect((error as Error).message).toContain(other);
+  });
+
+  it('rejects an expected sha256 that is not 64 hexadecimal digits', async () => {
+    await storage.put('expected', randomBytes(10));
+
+    expect(await rejectionOf(storage.get('expected', { sha256: 'abc' }))).toBeInstanceOf(TypeError);
+  });
+
   it.skipIf(process.platform !== 'linux')(
     'closes the file when a stream is destroyed',
     async () => {
@@ -629,6 +655,23 @@ describe('object tampering', () => {
     );
 
     await expectFailureAfter(tampered, 2);
+  });
+
+  it('rejects a changed chunk that lies beyond the first read of the file', async () => {
+    // Reads take about 1 MiB of the file at a time, so chunk 40 comes from a later read.
+    const large = randomBytes(48 * CHUNK);
+    await storage.put('datasets/7/raw', large);
+    const file = await readFile(objectFile('datasets/7/raw'));
+    await writeFile(
+      objectFile('datasets/7/raw'),
+      flipByte(file, layoutOf(file).chunkStart(40) + 7),
+    );
+
+    const { emitted, error } = await readUntilFailure('datasets/7/raw');
+
+    expectStorageError(error, 'IntegrityError');
+    expect(emitted.length).toBe(40 * CHUNK);
+    expect(emitted.equals(large.subarray(0, emitted.length))).toBe(true);
   });
 
   it('rejects a whole file copied to another key', async () => {

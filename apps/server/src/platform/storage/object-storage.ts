@@ -30,11 +30,12 @@ export interface ObjectStorage {
 
   /**
    * Open the plaintext of an object as a byte stream. Rejects with
-   * ObjectNotFound when there is none. The stream fails with IntegrityError
-   * as soon as stored data fails authentication and never emits bytes that
-   * were not authenticated.
+   * ObjectNotFound when there is none, and with ChecksumMismatch when
+   * `options.sha256` is given and the object's content has another
+   * SHA-256. The stream fails with IntegrityError as soon as stored data
+   * fails authentication and never emits bytes that were not authenticated.
    */
-  get(key: string): Promise<Readable>;
+  get(key: string, options?: GetObjectOptions): Promise<Readable>;
 
   /** Read an object's metadata without reading its content; null when there is no object. */
   head(key: string): Promise<ObjectInfo | null>;
@@ -56,6 +57,16 @@ export interface PutObjectOptions {
   /** Media type returned by `head` and signed GET URLs; default application/octet-stream. */
   contentType?: string;
   /** Expected SHA-256 of the body as 64 hexadecimal digits. */
+  sha256?: string;
+}
+
+export interface GetObjectOptions {
+  /**
+   * SHA-256 the content must have, as 64 hexadecimal digits. An adapter
+   * that keeps an authenticated digest compares it before opening the
+   * stream. An adapter without one must hash the content and fail the
+   * stream before its last byte.
+   */
   sha256?: string;
 }
 

@@ -1,3 +1,4 @@
+import { LOST_RUNS_QUEUE_SPEC, lostRunsJobDefinition } from './modules/runs/lost-runs.ts';
 import { RUN_QUEUE_SPEC, runJobDefinition } from './modules/runs/run-job.ts';
 import {
   TEST_SCHEDULE_QUEUE_SPEC,
@@ -7,9 +8,17 @@ import type { JobDefinition, QueueSpec } from './platform/jobs/job-queue.ts';
 import type { Services } from './services.ts';
 
 /** Every queue the modules define. `peytonix migrate` creates them, and their cron schedules, as the owner role. */
-export const JOB_QUEUES: readonly QueueSpec[] = [RUN_QUEUE_SPEC, TEST_SCHEDULE_QUEUE_SPEC];
+export const JOB_QUEUES: readonly QueueSpec[] = [
+  RUN_QUEUE_SPEC,
+  TEST_SCHEDULE_QUEUE_SPEC,
+  LOST_RUNS_QUEUE_SPEC,
+];
 
 /** Bind the handlers of those queues to one process's services; workers in `start` and `worker` run them. */
 export function jobDefinitions(services: Services): JobDefinition[] {
-  return [runJobDefinition(services.runs), testScheduleJobDefinition(services.testScheduler)];
+  return [
+    runJobDefinition(services.runs),
+    testScheduleJobDefinition(services.testScheduler),
+    lostRunsJobDefinition(services.runs),
+  ];
 }

@@ -332,6 +332,69 @@ describe('peytonix tests run', () => {
     expect(exported.stdout).toContain('controlReference: AP-07');
   });
 
+  it('reads inputs the version binds when the run names none', async () => {
+    const definition = (bindings: string) =>
+      [
+        'key: bound-payments',
+        'name: Bound payments',
+        'severity: medium',
+        'inputs:',
+        '  - name: payments',
+        '    description: Vendor payments.',
+        '    fields:',
+        '      - { name: vendor_id, type: text, description: Vendor., required: true }',
+        '      - { name: amount, type: decimal, description: Amount paid., required: true }',
+        'keyColumns: [vendor_id, amount]',
+        'sql: SELECT DISTINCT vendor_id, amount FROM payments WHERE amount >= 60',
+        bindings,
+        '',
+      ].join('\n');
+    const file = path.join(workDir, 'bound-payments.yaml');
+    const preview = (extra: string[]) =>
+      run([
+        'tests',
+        'run',
+        'bound-payments',
+        '--entity',
+        'AP',
+        '--preview',
+        '--wait',
+        '--json',
+        ...extra,
+      ]);
+
+    writeFileSync(file, definition(''));
+    expect((await run(['tests', 'import', file, '--entity', 'AP'])).code).toBe(0);
+    const unbound = await preview([]);
+
+    writeFileSync(
+      file,
+      definition(
+        'bindings:\n  payments:\n    dataset: Payments\n    fields: { vendor_id: VendorNum, amount: InvNum }',
+      ),
+    );
+    expect((await run(['tests', 'import', file, '--entity', 'AP'])).code).toBe(0);
+    const mappedWrong = await preview([]);
+    const corrected = await preview(['--map', 'amount=Amount']);
+
+    expect(unbound.code, unbound.stderr).toBe(2);
+    expect(unbound.stderr).toContain(
+      'needs input payments, and its version 1 binds no dataset to it: pass --input payments=DATASET[@VERSION]',
+    );
+    // InvNum holds text such as INV-1, so the bound map fails until --map replaces it.
+    expect(mappedWrong.code, mappedWrong.stderr).toBe(2);
+    expect(mappedWrong.stderr).toContain(
+      'Field amount of input payments is decimal, but column "InvNum" is VARCHAR. Map the field to a numeric column with --map payments.amount=COLUMN',
+    );
+    expect(corrected.code, corrected.stderr).toBe(0);
+    const result = JSON.parse(corrected.stdout) as RunJson;
+    expect(result.status).toBe('succeeded');
+    expect(result.inputs[0]).toMatchObject({
+      name: 'payments',
+      fields: { vendor_id: 'VendorNum', amount: 'Amount' },
+    });
+  });
+
   it('submits a draft version for activation', async () => {
     const file = path.join(workDir, 'submitted-payments.json');
     writeFileSync(
@@ -505,6 +568,29 @@ describe('peytonix tests run', () => {
     expect(Number(benford.summary?.n)).toBe(177_763);
     expect(Number(benford.summary?.mad)).toBeCloseTo(0.01464, 5);
   }, 120_000);
+
+  it('fails a re-performance whose recorded fingerprint differs from the stored file', async () => {
+    const original = await runDuplicates();
+    const owner = new pg.Client({ connectionString: database.ownerUrl });
+    await owner.connect();
+    try {
+      // Tampering with the database itself: replica mode skips the triggers that keep runs immutable.
+      await owner.query("SET session_replication_role = 'replica'");
+      await owner.query(
+        `UPDATE runs SET inputs = jsonb_set(inputs, '{0,parquetSha256}', to_jsonb(repeat('ab', 32))) WHERE id = $1`,
+        [original.runId],
+      );
+    } finally {
+      await owner.end();
+    }
+
+    const result = await run(['runs', 'reperform', original.runId, '--json']);
+
+    expect(result.code).toBe(1);
+    const reperformed = JSON.parse(result.stdout) as RunJson & { errorMessage: string };
+    expect(reperformed.errorCode).toBe('INPUT_FINGERPRINT_MISMATCH');
+    expect(reperformed.errorMessage).toContain(`differs from ${'ab'.repeat(32)}`);
+  });
 
   it('fails a run whose stored input was altered, with a stable code', async () => {
     const original = await runDuplicates();

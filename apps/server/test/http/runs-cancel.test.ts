@@ -14,6 +14,7 @@ import {
   seedBusinessUnit,
 } from '../support/entity-fixtures.ts';
 import { type AuditRow, auditEvents } from '../support/governance-fixtures.ts';
+import { RUNAWAY_TEST } from '../support/runaway-test.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
 import { waitFor } from '../support/wait-for.ts';
@@ -25,22 +26,6 @@ const READER = 'rob@example.com';
 
 const PAYMENTS_CSV =
   'vendor_id,invoice_number,amount,payment_date\nV1,A1,10.00,2024-01-01\nV1,A1,10.00,2024-01-02\n';
-
-/** A draft whose query runs far longer than any test waits: a cross join of two billion-row ranges. */
-const SLOW_TEST = {
-  key: 'runaway-cross-join',
-  name: 'Runaway cross join',
-  severity: 'low',
-  inputs: [
-    {
-      name: 'payments',
-      description: 'Vendor payments.',
-      fields: [{ name: 'amount', type: 'decimal', description: 'Amount paid.', required: true }],
-    },
-  ],
-  keyColumns: ['n'],
-  sql: 'SELECT count(*) AS n FROM payments, range(1000000000) a, range(1000000000) b',
-};
 
 interface Fixture {
   database: TestDatabase;
@@ -300,8 +285,8 @@ describe('run cancellation', () => {
   });
 
   it('stops a running query and records nothing', async () => {
-    await fixture.testApp.services.testDefinitions.importDraft(actor(ADMIN), 'AP', SLOW_TEST);
-    const runId = await queueRun({ test: SLOW_TEST.key, preview: true });
+    await fixture.testApp.services.testDefinitions.importDraft(actor(ADMIN), 'AP', RUNAWAY_TEST);
+    const runId = await queueRun({ test: RUNAWAY_TEST.key, preview: true });
     const before = new Set(sandboxChildren());
 
     const execution = fixture.testApp.services.runs.execute(runId, actor(ADMIN).userId);
@@ -357,7 +342,7 @@ describe('run cancellation', () => {
 
     expect(outcome?.status).toBe('cancelled');
     expect(logsOf(runId).map((line) => line.msg)).toContain(
-      'run was cancelled as it finished; its result was discarded',
+      'run was cancelled, or ended as lost, as it finished; its result was discarded',
     );
     expect(logsOf(runId).filter((line) => Number(line.level) >= 50)).toEqual([]);
     expect((await runRow(runId))?.status).toBe('cancelled');

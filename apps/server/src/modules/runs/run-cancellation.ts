@@ -9,6 +9,13 @@ import type { Actor, RequestContext } from '../identity/actor.ts';
 /** Interval between two reads of a running run's status, in ms. */
 export const CANCELLATION_POLL_MS = 500;
 
+/**
+ * Interval between two heartbeats of a running run, in ms. The run reaper
+ * ends a run whose heartbeat is older than LOST_RUN_SECONDS, eight
+ * intervals, so a few failed writes do not end a live run.
+ */
+export const HEARTBEAT_MS = 15_000;
+
 /** Log a failing status read on the first failure and then on every this many. */
 const FAILURE_LOG_EVERY = 120;
 
@@ -25,31 +32,47 @@ export class RunCancelledError extends Error {
 
 /**
  * Poller of a running run's status that aborts `signal` once the run is no
- * longer `running`. Only a cancellation moves a run out of `running` while
- * its worker still executes it, so an abort means the run was cancelled. A run
- * its requester can no longer see reads as still running, and a failed read
- * is logged and retried at the next interval.
+ * longer `running`. A cancellation, or the reaper after a long silence,
+ * moves a run out of `running` while its worker still executes it, so an
+ * abort means the run was cancelled. A run its requester can no longer see
+ * reads as still running, and a failed read is logged and retried at the
+ * next interval. Every HEARTBEAT_MS it also writes the run's heartbeat,
+ * which shows the reaper that the worker is alive.
  */
 export class RunCancellationWatch {
   readonly runId: string;
   readonly #controller = new AbortController();
   readonly #readStatus: () => Promise<RunStatus | undefined>;
+  readonly #beat: (() => Promise<void>) | undefined;
   readonly #logger: Logger;
   #timer: NodeJS.Timeout | undefined;
+  #heartbeatTimer: NodeJS.Timeout | undefined;
   #reading = false;
+  #beating = false;
   #failures = 0;
 
   constructor(options: {
     runId: string;
     readStatus: () => Promise<RunStatus | undefined>;
+    /** Writes the run's heartbeat; a failure is logged and the next beat tries again. */
+    beat?: () => Promise<void>;
     logger: Logger;
     intervalMs?: number;
+    heartbeatMs?: number;
   }) {
     this.runId = options.runId;
     this.#readStatus = options.readStatus;
+    this.#beat = options.beat;
     this.#logger = options.logger;
     this.#timer = setInterval(() => void this.#poll(), options.intervalMs ?? CANCELLATION_POLL_MS);
     this.#timer.unref();
+    if (this.#beat !== undefined) {
+      this.#heartbeatTimer = setInterval(
+        () => void this.#writeHeartbeat(),
+        options.heartbeatMs ?? HEARTBEAT_MS,
+      );
+      this.#heartbeatTimer.unref();
+    }
   }
 
   /** Aborted, with a RunCancelledError as its reason, once the run was cancelled. */
@@ -59,7 +82,22 @@ export class RunCancellationWatch {
 
   stop(): void {
     clearInterval(this.#timer);
+    clearInterval(this.#heartbeatTimer);
     this.#timer = undefined;
+    this.#heartbeatTimer = undefined;
+  }
+
+  async #writeHeartbeat(): Promise<void> {
+    // A beat waits while the run's final transaction locks its row, so beats never pile up.
+    if (this.#beating || this.#heartbeatTimer === undefined || this.#beat === undefined) return;
+    this.#beating = true;
+    try {
+      await this.#beat();
+    } catch (error) {
+      this.#logger.warn({ err: error, runId: this.runId }, 'writing the run heartbeat failed');
+    } finally {
+      this.#beating = false;
+    }
   }
 
   async #poll(): Promise<void> {

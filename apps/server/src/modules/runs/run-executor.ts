@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -60,8 +59,12 @@ class RunFailure extends Error {
 function storageFailure(error: ObjectStorageError, input: BoundInput): RunFailure {
   const what = `the stored copy of dataset version ${input.datasetVersionId} (input ${input.name})`;
   switch (error.code) {
-    case 'IntegrityError':
     case 'ChecksumMismatch':
+      return new RunFailure(
+        'INPUT_FINGERPRINT_MISMATCH',
+        `${what} is not the file the run recorded: its SHA-256 differs from ${input.parquetSha256}. Nothing was run; import the dataset again and request a new run.`,
+      );
+    case 'IntegrityError':
       return new RunFailure(
         'INPUT_INTEGRITY_FAILED',
         `${what} failed its integrity check, so it was altered or damaged in storage. Nothing was run; restore the object from backup or import the dataset again.`,
@@ -86,21 +89,14 @@ async function materializeInput(
   signal: AbortSignal,
 ): Promise<string> {
   const target = path.join(directory, `${input.name}.parquet`);
-  const digest = createHash('sha256');
+
+  // Storage checks every byte against the recorded fingerprint.
   try {
-    const source = await storage.get(input.parquetObjectKey);
-    source.on('data', (chunk: Buffer) => digest.update(chunk));
+    const source = await storage.get(input.parquetObjectKey, { sha256: input.parquetSha256 });
     await pipeline(source, createWriteStream(target, { mode: 0o600 }), { signal });
   } catch (error) {
     if (!(error instanceof ObjectStorageError)) throw error;
     throw storageFailure(error, input);
-  }
-  const actual = digest.digest('hex');
-  if (actual !== input.parquetSha256) {
-    throw new RunFailure(
-      'INPUT_FINGERPRINT_MISMATCH',
-      `Dataset version ${input.datasetVersionId} bound to input ${input.name} has SHA-256 ${actual}, but the run recorded ${input.parquetSha256}.`,
-    );
   }
   return target;
 }
@@ -159,7 +155,7 @@ export async function executeRun(
   const claim = await scoped(async (tx) => {
     const claimed = await tx
       .updateTable('runs')
-      .set({ status: 'running', started_at: sql`now()` })
+      .set({ status: 'running', started_at: sql`now()`, heartbeat_at: sql`now()` })
       .where('id', '=', runId)
       .where('status', '=', 'queued')
       .where('requested_by', '=', requestedBy)
@@ -222,6 +218,16 @@ export async function executeRun(
         tx.selectFrom('runs').select('status').where('id', '=', runId).executeTakeFirst(),
       );
       return row?.status;
+    },
+    beat: async () => {
+      await scoped((tx) =>
+        tx
+          .updateTable('runs')
+          .set({ heartbeat_at: sql`now()` })
+          .where('id', '=', runId)
+          .where('status', '=', 'running')
+          .execute(),
+      );
     },
   });
   const { signal } = cancellation;
@@ -381,7 +387,7 @@ export async function executeRun(
       return { counts };
     });
     if (recorded === undefined) {
-      logger.info('run was cancelled as it finished; its result was discarded');
+      logger.info('run was cancelled, or ended as lost, as it finished; its result was discarded');
       return cancelledOutcome(runId);
     }
     logger.info({ exceptionCount: rows.length, durationMs: result.durationMs }, 'run succeeded');
@@ -397,7 +403,9 @@ export async function executeRun(
     };
   } catch (error) {
     if (signal.aborted) {
-      logger.info('run was cancelled; its sandbox process was stopped and nothing was recorded');
+      logger.info(
+        'run was cancelled, or ended as lost; its sandbox process was stopped and nothing was recorded',
+      );
       return cancelledOutcome(runId);
     }
     const timedOut = isSandboxError(error) && error.code === 'SANDBOX_TIMEOUT';
@@ -429,7 +437,10 @@ export async function executeRun(
       return true;
     });
     if (!recorded) {
-      logger.info({ errorCode: code }, 'run was cancelled as it failed; its failure was discarded');
+      logger.info(
+        { errorCode: code },
+        'run was cancelled, or ended as lost, as it failed; its failure was discarded',
+      );
       return cancelledOutcome(runId);
     }
     return {

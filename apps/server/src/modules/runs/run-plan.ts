@@ -36,18 +36,48 @@ function invalid(detail: string): AppError {
   return new AppError('VALIDATION_FAILED', { detail });
 }
 
+const INTEGER_COLUMN = /^U?(?:TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT)$|^DECIMAL\(\d+,0\)$/;
+const NUMERIC_COLUMN =
+  /^U?(?:TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT)$|^DECIMAL\(\d+,\d+\)$|^(?:FLOAT|DOUBLE)$/;
+const DATE_COLUMN = /^(?:DATE|TIMESTAMP(?:_S|_MS|_NS)?|TIMESTAMP WITH TIME ZONE)$/;
+
+/** Column types a field of each declared type can read; a text field reads any column. */
+const FITTING_COLUMNS: Readonly<Record<string, { pattern: RegExp; kind: string }>> = {
+  integer: { pattern: INTEGER_COLUMN, kind: 'an integer column' },
+  decimal: { pattern: NUMERIC_COLUMN, kind: 'a numeric column' },
+  date: { pattern: DATE_COLUMN, kind: 'a date or timestamp column' },
+  boolean: { pattern: /^BOOLEAN$/, kind: 'a boolean column' },
+};
+
+/**
+ * Reject a column whose type the field cannot read, so that a wrong
+ * mapping fails the request with the field and column named instead of
+ * failing the run inside DuckDB.
+ */
+function checkColumnFits(
+  input: DeclaredInput,
+  field: DeclaredInput['fields'][number],
+  column: DatasetColumn,
+): void {
+  const fitting = FITTING_COLUMNS[field.type];
+  if (fitting === undefined || fitting.pattern.test(column.type)) return;
+  throw invalid(
+    `Field ${field.name} of input ${input.name} is ${field.type}, but column ${JSON.stringify(column.name)} is ${column.type}. Map the field to ${fitting.kind} with --map ${input.name}.${field.name}=COLUMN, or import the dataset again with parse options that type the column.`,
+  );
+}
+
 /**
  * Map each declared field to a dataset column: an explicit mapping first,
  * then a column of the same name (ignoring case), then NULL for an optional
  * field. A required field without a column is an error that lists the
- * dataset's columns.
+ * dataset's columns, and so is a column whose type the field cannot read.
  */
 export function mapFields(
   input: DeclaredInput,
   columns: readonly DatasetColumn[],
   explicit: Readonly<Record<string, string>>,
 ): Record<string, string | null> {
-  const byLowerName = new Map(columns.map((column) => [column.name.toLowerCase(), column.name]));
+  const byLowerName = new Map(columns.map((column) => [column.name.toLowerCase(), column]));
   const declared = new Set(input.fields.map((field) => field.name));
   for (const field of Object.keys(explicit)) {
     if (!declared.has(field)) {
@@ -67,12 +97,14 @@ export function mapFields(
           `--map ${field.name}=${requested}: the dataset bound to input ${input.name} has no column ${JSON.stringify(requested)}. Its columns are ${columns.map((item) => item.name).join(', ')}.`,
         );
       }
-      mapping[field.name] = column;
+      checkColumnFits(input, field, column);
+      mapping[field.name] = column.name;
       continue;
     }
     const sameName = byLowerName.get(field.name.toLowerCase());
     if (sameName !== undefined) {
-      mapping[field.name] = sameName;
+      checkColumnFits(input, field, sameName);
+      mapping[field.name] = sameName.name;
     } else if (!field.required) {
       mapping[field.name] = null;
     } else {

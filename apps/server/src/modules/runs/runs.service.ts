@@ -14,6 +14,7 @@ import type { SecurityEvents } from '../audit-trail/security-events.ts';
 import { findDatasetByName, findDatasetVersion } from '../datasets/datasets.repository.ts';
 import { findEntityByCode } from '../entities/entities.repository.ts';
 import type { Actor, RequestContext } from '../identity/actor.ts';
+import type { InputBinding, InputBindings } from '../tests/definition-file.ts';
 import { findTemplate, LIBRARY_TEMPLATES } from '../tests/library/library.ts';
 import type { TestTemplate } from '../tests/library/template.ts';
 import {
@@ -25,6 +26,7 @@ import {
   listTestsOfEntities,
 } from '../tests/test-definitions.repository.ts';
 import { claimScheduledFire, type ScheduledFire } from '../tests/test-schedules.repository.ts';
+import { failLostRuns, type LostRun } from './lost-runs.ts';
 import { cancelRun } from './run-cancellation.ts';
 import { executeRun, type RunOutcome } from './run-executor.ts';
 import { checkActivePreviews, runLimitsFrom } from './run-limits.ts';
@@ -102,9 +104,10 @@ export interface RunsService {
   /** The tests in the actor's scope, and the library templates any of them can be created from. */
   listTests(actor: Actor): Promise<TestListing>;
   request(actor: Actor, request: RunRequest, context?: RequestContext): Promise<{ runId: string }>;
-  /** Execute a queued run in this process. */
   /** Execute a queued run in the scope of the user who requested it. */
   execute(runId: string, requestedBy: string): Promise<RunOutcome | null>;
+  /** End the running runs whose worker stopped writing heartbeats; see failLostRuns. */
+  failLostRuns(staleSeconds?: number): Promise<LostRun[]>;
   show(actor: Actor, runId: string): Promise<RunDetail>;
   /**
    * Cancel a queued or running run, which any user with runs.execute on its
@@ -132,6 +135,25 @@ function notFound(what: string): AppError {
   return new AppError('RESOURCE_NOT_FOUND', {
     detail: `${what} is not visible to you, or does not exist.`,
   });
+}
+
+/**
+ * Choose the dataset an input of a run reads. An input named in the
+ * request uses only the request's field map. Otherwise the version's own
+ * binding applies, with its field map, and the request's mappings for that
+ * input replace single fields of it.
+ */
+function chooseBinding(
+  requested: RunRequest['inputs'][string] | undefined,
+  bound: InputBinding | undefined,
+  requestedFields: Record<string, string>,
+): { binding: RunRequest['inputs'][string] | undefined; fieldMap: Record<string, string> } {
+  if (requested !== undefined) return { binding: requested, fieldMap: requestedFields };
+  if (bound === undefined) return { binding: undefined, fieldMap: requestedFields };
+  return {
+    binding: { dataset: bound.dataset, version: bound.version },
+    fieldMap: { ...bound.fields, ...requestedFields },
+  };
 }
 
 function splitFieldMap(map: Record<string, string>, inputs: readonly DeclaredInput[]) {
@@ -448,12 +470,17 @@ export function createRunsService(deps: {
           }
         }
 
+        const versionBindings = (version.bindings ?? {}) as InputBindings;
         const inputs: BoundInput[] = [];
         for (const declared of declaredInputs) {
-          const binding = request.inputs[declared.name];
+          const { binding, fieldMap } = chooseBinding(
+            request.inputs[declared.name],
+            versionBindings[declared.name],
+            fieldMaps[declared.name] ?? {},
+          );
           if (binding === undefined) {
             throw new AppError('VALIDATION_FAILED', {
-              detail: `Test ${test.key} needs input ${declared.name}: pass --input ${declared.name}=DATASET[@VERSION].`,
+              detail: `Test ${test.key} needs input ${declared.name}, and its version ${version.version} binds no dataset to it: pass --input ${declared.name}=DATASET[@VERSION].`,
             });
           }
           const dataset = await findDatasetByName(tx, entity.id, binding.dataset);
@@ -475,7 +502,7 @@ export function createRunsService(deps: {
             parquetSha256: datasetVersion.parquet_sha256.toString('hex'),
             parquetObjectKey: datasetVersion.parquet_object_key,
             rowCount: Number(datasetVersion.row_count),
-            fields: mapFields(declared, datasetVersion.columns, fieldMaps[declared.name] ?? {}),
+            fields: mapFields(declared, datasetVersion.columns, fieldMap),
           });
         }
         const parameters = resolveParameters(
@@ -506,6 +533,8 @@ export function createRunsService(deps: {
       await dispatch(queued.runId, actor.userId);
       return queued;
     },
+
+    failLostRuns: (staleSeconds) => failLostRuns(db, deps.logger, staleSeconds),
 
     execute: (runId, requestedBy) =>
       executeRun(

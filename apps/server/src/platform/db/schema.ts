@@ -345,6 +345,7 @@ export interface RunsTable {
   reperforms_run_id: string | null;
   requested_at: Generated<Date>;
   started_at: Timestamp | null;
+  heartbeat_at: Timestamp | null;
   finished_at: Timestamp | null;
   sql_executed: string;
   summary_sql_executed: string | null;

@@ -426,7 +426,7 @@ function printImport(figures: ImportFigures, ledger: Ledger): void {
   );
   console.log(`  ratio platform / DuckDB (by rows/s): ${(platformRate / duckdbRate).toFixed(2)}`);
   console.log(
-    `  copying the ${(figures.parquetBytes / 1e6).toFixed(1)} MB Parquet file out of encrypted storage with SHA-256, as each run does: ${seconds(figures.extractMs)}`,
+    `  copying the ${(figures.parquetBytes / 1e6).toFixed(1)} MB Parquet file out of encrypted storage, checked against its SHA-256, as each run does: ${seconds(figures.extractMs)}`,
   );
 }
 

@@ -1,6 +1,5 @@
 // The platform side of the test-engine benchmark: the server's services and
 // a pg-boss worker in this process, as `peytonix start` assembles them.
-import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -155,8 +154,9 @@ export async function createAuditor(
 
 /**
  * Copy a dataset version's Parquet file out of encrypted storage to
- * `target` and check its SHA-256, as the run executor does before a query.
- * Returns the elapsed milliseconds and the file size.
+ * `target`, with storage checking it against the version's SHA-256, as the
+ * run executor does before a query. Returns the elapsed milliseconds and
+ * the file size.
  */
 export async function extractParquet(
   platform: Platform,
@@ -173,18 +173,11 @@ export async function extractParquet(
       .executeTakeFirstOrThrow(),
   );
   const started = performance.now();
-  const digest = createHash('sha256');
-  const source = await (await platform.storage()).get(version.parquet_object_key);
-  source.on('data', (chunk: Buffer) => digest.update(chunk));
+  const source = await (await platform.storage()).get(version.parquet_object_key, {
+    sha256: version.parquet_sha256.toString('hex'),
+  });
   await pipeline(source, createWriteStream(target, { mode: 0o600 }));
-  const actual = digest.digest('hex');
-  const ms = performance.now() - started;
-  if (actual !== version.parquet_sha256.toString('hex')) {
-    throw new Error(
-      `the Parquet file of dataset version ${versionId} has SHA-256 ${actual}, but the version records ${version.parquet_sha256.toString('hex')}`,
-    );
-  }
-  return { ms, bytes: Number(version.parquet_size) };
+  return { ms: performance.now() - started, bytes: Number(version.parquet_size) };
 }
 
 export interface PlatformRun {

@@ -27,6 +27,7 @@ const INVALID_VALUES: Record<string, string> = {
   PEYTONIX_RUN_TIMEOUT_SECONDS: '1501',
   PEYTONIX_PREVIEW_TIMEOUT_SECONDS: '0',
   PEYTONIX_MAX_ACTIVE_PREVIEWS_PER_USER: 'none',
+  PEYTONIX_RUN_MEMORY_MB: '128',
   PEYTONIX_LOG_LEVEL: 'loud',
   PEYTONIX_BODY_LIMIT_BYTES: '12kb',
   PEYTONIX_RATE_LIMIT_MAX: '1.5',
@@ -180,17 +181,20 @@ describe('configuration', () => {
     const configured = loadConfig({
       PEYTONIX_RUN_TIMEOUT_SECONDS: '600',
       PEYTONIX_PREVIEW_TIMEOUT_SECONDS: '30',
+      PEYTONIX_RUN_MEMORY_MB: '1024',
       PEYTONIX_MAX_ACTIVE_PREVIEWS_PER_USER: '5',
     }).runs;
 
     expect(defaults).toEqual({
       timeoutMs: 900_000,
       previewTimeoutMs: 120_000,
+      memoryMb: 4096,
       maxActivePreviewsPerUser: 2,
     });
     expect(configured).toEqual({
       timeoutMs: 600_000,
       previewTimeoutMs: 30_000,
+      memoryMb: 1024,
       maxActivePreviewsPerUser: 5,
     });
   });

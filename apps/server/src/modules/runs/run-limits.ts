@@ -5,8 +5,9 @@ import { AppError } from '../../platform/http/app-error.ts';
 import type { SandboxLimits } from './engine/sandbox.ts';
 
 export const DEFAULT_RUN_LIMITS: SandboxLimits = {
-  // A 10-million-group aggregate needs about 1.5 GiB; a lower limit makes DuckDB spill.
-  memoryMb: 2048,
+  // A 10-million-group aggregate needs about 1.6 GiB. In one trial DuckDB
+  // 1.5.6 ran it in 1.93 s under a 2048 MiB limit and 1.78 s under 4096 MiB.
+  memoryMb: 4096,
   threads: 2,
   timeoutMs: 15 * 60_000,
   maxResultRows: 2_000_000,
@@ -29,13 +30,14 @@ export interface RunLimits {
 export const DEFAULT_RUN_LIMITS_CONFIG: RunsConfig = {
   timeoutMs: DEFAULT_RUN_LIMITS.timeoutMs,
   previewTimeoutMs: 2 * 60_000,
+  memoryMb: DEFAULT_RUN_LIMITS.memoryMb,
   maxActivePreviewsPerUser: 2,
 };
 
 /** Build the run limits from the runs section of the configuration. */
 export function runLimitsFrom(config: RunsConfig = DEFAULT_RUN_LIMITS_CONFIG): RunLimits {
   return {
-    run: { ...DEFAULT_RUN_LIMITS, timeoutMs: config.timeoutMs },
+    run: { ...DEFAULT_RUN_LIMITS, timeoutMs: config.timeoutMs, memoryMb: config.memoryMb },
     previewTimeoutMs: config.previewTimeoutMs,
     maxActivePreviewsPerUser: config.maxActivePreviewsPerUser,
   };

@@ -28,6 +28,8 @@ export interface RunsConfig {
   timeoutMs: number;
   /** Time limit of each query of a preview, in ms. */
   previewTimeoutMs: number;
+  /** DuckDB memory_limit of each query of a run or preview, in MiB. */
+  memoryMb: number;
   /** Previews one user may have queued or running at once. */
   maxActivePreviewsPerUser: number;
 }

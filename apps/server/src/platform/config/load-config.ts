@@ -268,6 +268,7 @@ function assembleConfig(
     runs: {
       timeoutMs: runTimeoutSeconds * 1000,
       previewTimeoutMs: previewTimeoutSeconds * 1000,
+      memoryMb: read<number>('PEYTONIX_RUN_MEMORY_MB'),
       maxActivePreviewsPerUser: read<number>('PEYTONIX_MAX_ACTIVE_PREVIEWS_PER_USER'),
     },
     storage: { kind: read<'local'>('PEYTONIX_STORAGE') },

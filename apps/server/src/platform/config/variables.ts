@@ -169,6 +169,13 @@ export const VARIABLES = {
       'Time limit of each query of a preview, in seconds, so that a runaway draft holds a worker only briefly. At most PEYTONIX_RUN_TIMEOUT_SECONDS.',
     fix: 'set PEYTONIX_PREVIEW_TIMEOUT_SECONDS to seconds such as 120, at most PEYTONIX_RUN_TIMEOUT_SECONDS',
   },
+  PEYTONIX_RUN_MEMORY_MB: {
+    schema: integerText(256, 1_048_576),
+    defaultValue: '4096',
+    description:
+      "DuckDB's memory_limit for each query of a run, in MiB; beyond it DuckDB spills to the run's temporary directory. The query's process is killed when its resident memory exceeds twice this plus 256 MiB, so give each worker at least that much memory.",
+    fix: 'set PEYTONIX_RUN_MEMORY_MB to MiB from 256 to 1048576, such as 4096',
+  },
   PEYTONIX_MAX_ACTIVE_PREVIEWS_PER_USER: {
     schema: integerText(1, 100),
     defaultValue: '2',

@@ -123,9 +123,9 @@ async function seed(owner: pg.Client) {
   }
 
   await owner.query(
-    `INSERT INTO exceptions (test_id, entity_id, key_hash, key_values, status, payload, first_run_id, last_run_id)
+    `INSERT INTO exceptions (test_id, entity_id, key_hash, key_values, status, payload, first_run_id, last_run_id, severity)
      SELECT t.id, t.entity_id, sha256(n::text::bytea), jsonb_build_array(n), 'open',
-            jsonb_build_object('n', n, 'amount', n * 3), t.run_id, t.run_id
+            jsonb_build_object('n', n, 'amount', n * 3), t.run_id, t.run_id, 'medium'
      FROM generate_series(1, $1::int) AS n
      JOIN unnest($2::uuid[], $3::uuid[], $4::uuid[]) WITH ORDINALITY AS t (id, entity_id, run_id, i)
        ON t.i = 1 + (n % $5::int)`,

@@ -104,8 +104,8 @@ async function seedUnit(owner: pg.Client, code: string, userId: string) {
   );
   const exception = await owner.query<{ id: string }>(
     `INSERT INTO exceptions (test_id, entity_id, key_hash, key_values, status, payload,
-       first_run_id, last_run_id)
-     VALUES ($1, $2, sha256($3::bytea), '[1]', 'open', '{"k":1}', $4, $4) RETURNING id`,
+       first_run_id, last_run_id, severity)
+     VALUES ($1, $2, sha256($3::bytea), '[1]', 'open', '{"k":1}', $4, $4, 'high') RETURNING id`,
     [testId, engagementId, code, run.rows[0]?.id],
   );
   await owner.query(

@@ -11,6 +11,7 @@ import { rolesOnEntity } from '../access/actor-scope.ts';
 import { rolesHold } from '../access/permissions.ts';
 import { appendAuditEvent } from '../audit-trail/audit-trail.service.ts';
 import type { Actor } from '../identity/actor.ts';
+import { createSettingsReader } from '../settings/settings-reader.ts';
 import { isSandboxError } from './engine/sandbox-errors.ts';
 import type { SandboxParameter } from './engine/sandbox-parameters.ts';
 import { runSandboxedQueryInChild } from './engine/sandbox-process.ts';
@@ -148,6 +149,7 @@ export async function executeRun(
   requestedBy: string,
 ): Promise<RunOutcome | null> {
   const { db } = deps;
+  const settingsReader = createSettingsReader({ logger: deps.logger });
   // Every statement runs in the requester's scope: a worker never reads or
   // writes a run as an unrestricted service. A run its requester can no
   // longer see is not claimed.
@@ -359,16 +361,36 @@ export async function executeRun(
           flagged.map((row) => row.payload),
         );
       } else {
-        counts = await recordRunExceptions(
+        const { severity } = await tx
+          .selectFrom('test_versions')
+          .select('severity')
+          .where('id', '=', claimed.test_version_id)
+          .executeTakeFirstOrThrow();
+        const dueDays = await settingsReader.valueOf(tx, 'exceptions.due_days');
+        const recorded = await recordRunExceptions(
           tx,
           {
             id: runId,
             testId: test.id,
             entityId: test.entity_id,
             runNumber: claimed.run_number ?? 0,
+            severity,
+            dueInDays: dueDays[severity],
           },
           flagged,
         );
+        const { reopenedIds, ...carryOver } = recorded;
+        counts = carryOver;
+        for (const exceptionId of reopenedIds) {
+          await appendAuditEvent(tx, {
+            actor,
+            action: 'exception.reopened',
+            outcome: 'success',
+            target: { type: 'exception', id: exceptionId },
+            entityId: test.entity_id,
+            details: { runId, testKey: test.key },
+          });
+        }
       }
       await appendAuditEvent(tx, {
         actor,

@@ -18,6 +18,17 @@ export const SETTINGS_CATALOGUE = {
     schema: z.number().int().min(1).max(720),
     defaultValue: 168,
   } satisfies SettingSpec<number>,
+  'exceptions.due_days': {
+    description:
+      'Days from the day an exception is flagged, or reopened, to its due date, by severity. Whole days from 1 to 365 for each of critical, high, medium and low.',
+    schema: z.strictObject({
+      critical: z.number().int().min(1).max(365),
+      high: z.number().int().min(1).max(365),
+      medium: z.number().int().min(1).max(365),
+      low: z.number().int().min(1).max(365),
+    }),
+    defaultValue: { critical: 7, high: 14, medium: 30, low: 60 },
+  } satisfies SettingSpec<{ critical: number; high: number; medium: number; low: number }>,
 } as const;
 
 export type SettingKey = keyof typeof SETTINGS_CATALOGUE;

@@ -363,13 +363,25 @@ export interface RunsTable {
   cancelled_by: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
+export const EXCEPTION_STATUSES = ['open', 'in_progress', 'proposed', 'closed'] as const;
+export type ExceptionStatus = (typeof EXCEPTION_STATUSES)[number];
+
+export const DISPOSITIONS = [
+  'false_positive',
+  'control_deficiency',
+  'remediated',
+  'risk_accepted',
+  'duplicate',
+] as const;
+export type Disposition = (typeof DISPOSITIONS)[number];
+
 export interface ExceptionsTable {
   id: Generated<string>;
   test_id: string;
   entity_id: string;
   key_hash: Buffer;
   key_values: Json;
-  status: 'open' | 'closed';
+  status: ExceptionStatus;
   payload: Json;
   first_run_id: string;
   last_run_id: string;
@@ -377,6 +389,87 @@ export interface ExceptionsTable {
   closed_reason: string | null;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
+  severity: Severity;
+  due_on: ColumnType<string | null, string | null | undefined, string | null>;
+  assignee_id: ColumnType<string | null, string | null | undefined, string | null>;
+  disposition: ColumnType<Disposition | null, Disposition | null | undefined, Disposition | null>;
+  rationale: ColumnType<string | null, string | null | undefined, string | null>;
+  duplicate_of: ColumnType<string | null, string | null | undefined, string | null>;
+  proposed_by: ColumnType<string | null, string | null | undefined, string | null>;
+  proposed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  reviewed_by: ColumnType<string | null, string | null | undefined, string | null>;
+  reviewed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  risk_accepted_by: ColumnType<string | null, string | null | undefined, string | null>;
+  risk_accepted_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  closed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  reopened_run_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Adds 1 on every update (trigger); clients send it back to detect a concurrent change. */
+  revision: Generated<number>;
+}
+
+export type ExceptionEventAction =
+  | 'assigned'
+  | 'proposed'
+  | 'approved'
+  | 'risk_accepted'
+  | 'returned'
+  | 'closed_by_run'
+  | 'reopened'
+  | 'retest_requested';
+
+export interface ExceptionEventsTable {
+  id: Generated<string>;
+  exception_id: string;
+  entity_id: string;
+  action: ExceptionEventAction;
+  from_status: ExceptionStatus;
+  to_status: ExceptionStatus;
+  /** Null for steps the platform takes itself, such as a run reopening an exception. */
+  actor_id: string | null;
+  assignee_id: string | null;
+  disposition: Disposition | null;
+  rationale: string | null;
+  comment: string | null;
+  run_id: string | null;
+  created_at: Generated<Date>;
+}
+
+export interface ExceptionCommentsTable {
+  id: Generated<string>;
+  exception_id: string;
+  entity_id: string;
+  /** The id of the thread's first version. */
+  thread_id: string;
+  version: number;
+  body: string;
+  author_id: string;
+  created_at: Generated<Date>;
+}
+
+export interface ExceptionRetestsTable {
+  exception_id: string;
+  run_id: string;
+  entity_id: string;
+  requested_by: string;
+  requested_at: Generated<Date>;
+}
+
+export type SignOffTargetType = 'run' | 'engagement';
+export type SignOffLevel = 'preparer' | 'reviewer';
+
+export interface SignOffsTable {
+  id: Generated<string>;
+  entity_id: string;
+  target_type: SignOffTargetType;
+  target_id: string;
+  level: SignOffLevel;
+  signed_by: string;
+  signed_at: Generated<Date>;
+  content_sha256: Buffer;
+  confirms_id: string | null;
+  withdrawn_by: string | null;
+  withdrawn_at: Timestamp | null;
+  withdrawal_reason: string | null;
 }
 
 export interface RunExceptionsTable {
@@ -471,5 +564,9 @@ export interface Database {
   exceptions: ExceptionsTable;
   run_exceptions: RunExceptionsTable;
   preview_rows: PreviewRowsTable;
+  exception_events: ExceptionEventsTable;
+  exception_comments: ExceptionCommentsTable;
+  exception_retests: ExceptionRetestsTable;
+  sign_offs: SignOffsTable;
   peytonix_migrations: PeytonixMigrationsTable;
 }

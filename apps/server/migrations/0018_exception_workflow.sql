@@ -123,6 +123,9 @@ CREATE TABLE exception_events (
   created_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX exception_events_exception_idx ON exception_events (exception_id, id);
+-- The trend of a test counts, per run, the exceptions that run closed.
+CREATE INDEX exception_events_closed_by_run_idx ON exception_events (run_id)
+  WHERE action = 'closed_by_run';
 
 CREATE TRIGGER exception_events_no_update_delete
 BEFORE UPDATE OR DELETE ON exception_events
@@ -229,3 +232,46 @@ $$;
 GRANT SELECT, INSERT ON exception_events, exception_comments, exception_retests, sign_offs
   TO peytonix_app;
 GRANT UPDATE (withdrawn_by, withdrawn_at, withdrawal_reason) ON sign_offs TO peytonix_app;
+
+-- Whether a user holds one of the roles on an entity, for checking an
+-- assignee. Grants on ancestors count, and only active users hold roles.
+-- The entity must be in the caller's own scope, so no one can probe the
+-- access of others outside it.
+CREATE FUNCTION peytonix_user_holds(p_user uuid, p_entity uuid, p_roles text[]) RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+  SELECT p_entity IN (SELECT public.peytonix_actor_entities())
+     AND EXISTS (
+       SELECT 1
+         FROM public.role_grants AS grants
+         JOIN public.entity_closure AS closure ON closure.ancestor_id = grants.entity_id
+         JOIN public.users AS users ON users.id = grants.user_id AND users.status = 'active'
+        WHERE grants.user_id = p_user
+          AND closure.descendant_id = p_entity
+          AND grants.role = ANY (p_roles))
+$$;
+REVOKE ALL ON FUNCTION peytonix_user_holds(uuid, uuid, text[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION peytonix_user_holds(uuid, uuid, text[]) TO peytonix_app;
+
+-- The sign-offs that make an exception read-only: those on the run that
+-- last flagged it and those on an engagement above its entity, unless
+-- withdrawn. A definer function, because an engagement can sit above the
+-- caller's own scope, and its sign-off must bind the caller all the same.
+-- The exception's entity must be in the caller's scope. It returns ids
+-- and targets only.
+CREATE POLICY sign_offs_owner_read ON sign_offs FOR SELECT TO CURRENT_USER USING (true);
+
+CREATE FUNCTION peytonix_sign_offs_covering(p_entity uuid, p_run uuid)
+RETURNS TABLE (sign_off_id uuid, target_type text, target_id uuid, level text)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+  SELECT s.id, s.target_type, s.target_id, s.level
+    FROM public.sign_offs AS s
+   WHERE p_entity IN (SELECT public.peytonix_actor_entities())
+     AND s.withdrawn_at IS NULL
+     AND ((s.target_type = 'run' AND s.target_id = p_run)
+       OR (s.target_type = 'engagement' AND s.target_id IN (
+             SELECT closure.ancestor_id FROM public.entity_closure AS closure
+              WHERE closure.descendant_id = p_entity)))
+   ORDER BY s.signed_at
+$$;
+REVOKE ALL ON FUNCTION peytonix_sign_offs_covering(uuid, uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION peytonix_sign_offs_covering(uuid, uuid) TO peytonix_app;

@@ -12,6 +12,10 @@ import { registerAuditTrailRoutes } from './modules/audit-trail/audit-trail.rout
 import { registerChangeRequestRoutes } from './modules/changes/change-requests.routes.ts';
 import { registerDatasetRoutes } from './modules/datasets/datasets.routes.ts';
 import { registerEntityRoutes } from './modules/entities/entities.routes.ts';
+import { registerExceptionRoutes } from './modules/exceptions/exceptions.routes.ts';
+import { registerExceptionExportRoutes } from './modules/exceptions/export/exceptions-export.routes.ts';
+import { registerSignOffRoutes } from './modules/exceptions/sign-offs/sign-offs.routes.ts';
+import { registerExceptionSummaryRoutes } from './modules/exceptions/summaries/exception-summaries.routes.ts';
 import { registerAccountRoutes } from './modules/identity/http/account.routes.ts';
 import { registerAuthRoutes } from './modules/identity/http/auth.routes.ts';
 import { registerPasskeyRoutes } from './modules/identity/http/passkey.routes.ts';
@@ -74,6 +78,10 @@ export const ROUTE_MODULES: readonly RouteModule[] = [
   (app, services) => registerGrantRoutes(app, services.grants),
   (app, services) => registerSettingRoutes(app, services.settings),
   (app, services) => registerChangeRequestRoutes(app, services.changeRequests),
+  (app, services) => registerExceptionExportRoutes(app, services.exceptionExports),
+  (app, services) => registerExceptionRoutes(app, services.exceptions),
+  (app, services) => registerSignOffRoutes(app, services.signOffs),
+  (app, services) => registerExceptionSummaryRoutes(app, services.exceptionSummaries),
 ];
 
 /** Trust the nearest `hops` proxies, as proxy-addr does for a number. */

@@ -27,6 +27,23 @@ import {
   type EntitiesService,
 } from './modules/entities/entities.service.ts';
 import { createEntityMoveChange } from './modules/entities/entity-move-change.ts';
+import { createExceptionTransitions } from './modules/exceptions/exception-transitions.ts';
+import {
+  createExceptionsService,
+  type ExceptionsService,
+} from './modules/exceptions/exceptions.service.ts';
+import {
+  createExceptionExportService,
+  type ExceptionExportService,
+} from './modules/exceptions/export/exceptions-export.service.ts';
+import {
+  createSignOffsService,
+  type SignOffsService,
+} from './modules/exceptions/sign-offs/sign-offs.service.ts';
+import {
+  createExceptionSummariesService,
+  type ExceptionSummariesService,
+} from './modules/exceptions/summaries/exception-summaries.service.ts';
 import {
   createIdentityService,
   type IdentityService,
@@ -65,6 +82,13 @@ export interface Services {
   changeRequests: ChangeRequestsService;
   grants: GrantsService;
   settings: SettingsService;
+  /** Read-only exception counts, ageing and run trends for dashboards. */
+  exceptionSummaries: ExceptionSummariesService;
+  /** The exception workflow: assignment, dispositions, review, comments and retests. */
+  exceptions: ExceptionsService;
+  signOffs: SignOffsService;
+  /** CSV and XLSX exports of a test's or a run's exceptions. */
+  exceptionExports: ExceptionExportService;
   auditTrail: AuditTrailReader;
   securityEvents: SecurityEvents;
   access: AccessControl;
@@ -111,6 +135,7 @@ export function createServices(deps: ServiceDeps): Services {
   });
   const governed = { ...shared, changeRequests };
   const runs = createRunsService(shared);
+  const exceptionTransitions = createExceptionTransitions(shared);
   return {
     identity: createIdentityService(deps),
     auth: createAuthServices(shared),
@@ -122,6 +147,10 @@ export function createServices(deps: ServiceDeps): Services {
     changeRequests,
     grants: createGrantsService(governed),
     settings: createSettingsService({ ...governed, settings: settingsReader }),
+    exceptionSummaries: createExceptionSummariesService(shared),
+    exceptions: createExceptionsService({ ...shared, transitions: exceptionTransitions, runs }),
+    signOffs: createSignOffsService(shared),
+    exceptionExports: createExceptionExportService(shared),
     auditTrail: createAuditTrailReader(shared),
     securityEvents,
     access,

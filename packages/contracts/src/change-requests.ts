@@ -1,16 +1,5 @@
 import { z } from 'zod';
-import { hasControlCharacterExceptLineBreaks } from './text.ts';
-
-/** Free text of several lines, such as a justification; same length limit as the database. */
-const multilineText = (max: number) =>
-  z
-    .string()
-    .trim()
-    .min(1, { error: 'expected at least one character' })
-    .max(max, { error: `expected at most ${max} characters` })
-    .refine((value) => !hasControlCharacterExceptLineBreaks(value), {
-      error: 'expected no control characters other than line breaks and tabs',
-    });
+import { multilineText } from './text.ts';
 
 /** The requester's reason for a change, which the approver reads next to the diff. */
 export const justificationSchema = multilineText(2000);

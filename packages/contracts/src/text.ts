@@ -40,3 +40,14 @@ export const plainText = (max: number) =>
     .min(1, { error: 'expected at least one character' })
     .max(max, { error: `expected at most ${max} characters` })
     .refine((value) => !hasControlCharacter(value), { error: 'expected no control characters' });
+
+/** Free text of several lines, such as a justification or a rationale, trimmed and bounded. */
+export const multilineText = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1, { error: 'expected at least one character' })
+    .max(max, { error: `expected at most ${max} characters` })
+    .refine((value) => !hasControlCharacterExceptLineBreaks(value), {
+      error: 'expected no control characters other than line breaks and tabs',
+    });

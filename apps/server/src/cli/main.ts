@@ -23,6 +23,9 @@ import {
 import { parseOptionFlags } from './commands/datasets/parse-option-flags.ts';
 import { runDemoSeed } from './commands/demo-seed.ts';
 import { runEntitiesCreate, runEntitiesList } from './commands/entities.ts';
+import { runExceptionsSummary } from './commands/exceptions/exceptions-summary.ts';
+import { runExceptionsExport } from './commands/exceptions/export-command.ts';
+import { registerExceptionWorkflowCommands } from './commands/exceptions/workflow-commands.ts';
 import { runMigrate } from './commands/migrate.ts';
 import {
   runExceptionsList,
@@ -302,6 +305,37 @@ function buildProgram(io: CliIo, result: { code: number }): Command {
     .addOption(jsonOption())
     .action(async (options) => {
       result.code = await runExceptionsList(io, options);
+    });
+  exceptionsCommand
+    .command('export')
+    .description(
+      "write a test's exceptions (--entity and --test) or a run's (--run) to a new CSV or XLSX file",
+    )
+    .option('--entity <code>', 'code of the entity that owns the test')
+    .option('--test <key>', 'key of the test whose exceptions to export')
+    .option('--run <runId>', 'id of the run whose flagged exceptions to export')
+    .addOption(
+      new Option('--format <format>', 'file format').choices(['csv', 'xlsx']).makeOptionMandatory(),
+    )
+    .requiredOption('--out <file>', 'path of the file to create; it must not exist yet')
+    .addOption(asOption())
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .action(async (options) => {
+      result.code = await runExceptionsExport(io, options);
+    });
+  registerExceptionWorkflowCommands(exceptionsCommand, io, result);
+  exceptionsCommand
+    .command('summary')
+    .description(
+      'count the exceptions of an entity and the entities below it: in total, not closed and overdue, by status, severity, entity and test',
+    )
+    .requiredOption('--entity <code>', 'code of the entity whose subtree is counted')
+    .addOption(asOption())
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .action(async (options) => {
+      result.code = await runExceptionsSummary(io, options);
     });
 
   const demo = program.command('demo').description('a demo workspace with synthetic data');

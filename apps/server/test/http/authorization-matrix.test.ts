@@ -16,6 +16,12 @@ import {
 import { createCheckpoint } from '../../src/modules/audit-trail/checkpoints/create-checkpoint.ts';
 import type { Actor } from '../../src/modules/identity/actor.ts';
 import { createEntityDirectly, grantRoleDirectly } from '../support/entity-fixtures.ts';
+import {
+  copyRun,
+  type SeededException,
+  seedComment,
+  seedException,
+} from '../support/matrix-exceptions.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
 
@@ -64,6 +70,22 @@ const ENGAGEMENT: Record<Scope, string> = { in: 'IN-ENG', out: 'OUT-ENG' };
 const PAYMENTS_CSV =
   'vendor_id,invoice_number,amount,payment_date\nV1,A1,10.00,2024-01-01\nV1,A1,10.00,2024-01-02\n';
 const JUSTIFICATION = 'authorization matrix';
+const SEEDER = 'seeder@matrix.example.com';
+/** A disposition the seeder proposed, waiting for a reviewer. */
+const PROPOSED: SeededException = {
+  status: 'proposed',
+  assignee: SEEDER,
+  disposition: 'false_positive',
+  proposedBy: SEEDER,
+};
+/** A risk acceptance that a reviewer approved, waiting for management. */
+const RISK_REVIEWED: SeededException = {
+  status: 'proposed',
+  assignee: SEEDER,
+  disposition: 'risk_accepted',
+  proposedBy: SEEDER,
+  reviewedBy: 'reviewer-root@matrix.example.com',
+};
 /** A test definition as `peytonix tests import` reads it; each import drafts a new version. */
 const MATRIX_TEST = {
   key: 'matrix-activation',
@@ -396,6 +418,208 @@ const CASES: Record<string, RouteCase> = {
     kind: 'target',
     success: 200,
     request: async (world, scope) => ({ url: `/api/v1/runs/${world.runs[scope]}/rows` }),
+  },
+  'GET /api/v1/exceptions/export': {
+    kind: 'target',
+    success: 200,
+    request: async (world, scope) => ({
+      url: `/api/v1/exceptions/export?format=csv&run=${world.runs[scope]}`,
+    }),
+  },
+  'GET /api/v1/exceptions': {
+    kind: 'list',
+    success: 200,
+    request: async () => ({ url: '/api/v1/exceptions?entity=IN' }),
+    leaksOutside: (world, body) => body.includes(world.entities['OUT-ENG'] ?? 'OUT-ENG'),
+  },
+  'GET /api/v1/exceptions/:id': {
+    kind: 'target',
+    success: 200,
+    request: async (world, scope) => ({
+      url: `/api/v1/exceptions/${await seedException(world.owner, world.runs[scope])}`,
+    }),
+  },
+  'POST /api/v1/exceptions/:id/assign': {
+    kind: 'target',
+    success: 200,
+    request: async (world, scope) => ({
+      url: `/api/v1/exceptions/${await seedException(world.owner, world.runs[scope])}/assign`,
+      body: { assignee: SEEDER },
+    }),
+  },
+  'POST /api/v1/exceptions/:id/propose': {
+    kind: 'target',
+    success: 200,
+    // Only the assignee proposes, and preparer is the one role that may.
+    request: async (world, scope) => ({
+      url: `/api/v1/exceptions/${await seedException(world.owner, world.runs[scope], {
+        status: 'in_progress',
+        assignee: callerEmail('preparer', 'in'),
+      })}/propose`,
+      body: { disposition: 'false_positive', rationale: 'Matrix proposal.' },
+    }),
+  },
+  'POST /api/v1/exceptions/:id/approve': {
+    kind: 'target',
+    success: 200,
+    request: async (world, scope) => ({
+      url: `/api/v1/exceptions/${await seedException(world.owner, world.runs[scope], PROPOSED)}/approve`,
+      body: {},
+    }),
+  },
+  'POST /api/v1/exceptions/:id/return': {
+    kind: 'target',
+    success: 200,
+    request: async (world, scope) => ({
+      url: `/api/v1/exceptions/${await seedException(world.owner, world.runs[scope], PROPOSED)}/return`,
+      body: { comment: 'Matrix return.' },
+    }),
+  },
+  'POST /api/v1/exceptions/:id/accept-risk': {
+    kind: 'target',
+    success: 200,
+    request: async (world, scope) => ({
+      url: `/api/v1/exceptions/${await seedException(world.owner, world.runs[scope], RISK_REVIEWED)}/accept-risk`,
+      body: {},
+    }),
+  },
+  'POST /api/v1/exceptions/:id/decline-risk': {
+    kind: 'target',
+    success: 200,
+    request: async (world, scope) => ({
+      url: `/api/v1/exceptions/${await seedException(world.owner, world.runs[scope], RISK_REVIEWED)}/decline-risk`,
+      body: { comment: 'Matrix decline.' },
+    }),
+  },
+  'POST /api/v1/exceptions/:id/comments': {
+    kind: 'target',
+    success: 201,
+    request: async (world, scope) => ({
+      url: `/api/v1/exceptions/${await seedException(world.owner, world.runs[scope])}/comments`,
+      body: { body: 'Matrix comment.' },
+    }),
+  },
+  'POST /api/v1/exceptions/:id/comments/:threadId/versions': {
+    kind: 'target',
+    success: 201,
+    // Only the author edits a comment, and preparer is the one role that may comment.
+    request: async (world, scope) => {
+      const id = await seedException(world.owner, world.runs[scope]);
+      const threadId = await seedComment(world.owner, id, callerEmail('preparer', 'in'));
+      return {
+        url: `/api/v1/exceptions/${id}/comments/${threadId}/versions`,
+        body: { body: 'Matrix comment, edited.' },
+      };
+    },
+  },
+  'POST /api/v1/exceptions/bulk/assign': {
+    kind: 'target',
+    success: 200,
+    request: async (world, scope) => ({
+      url: '/api/v1/exceptions/bulk/assign',
+      body: {
+        exceptionIds: [
+          await seedException(world.owner, world.runs[scope]),
+          await seedException(world.owner, world.runs[scope]),
+        ],
+        assignee: SEEDER,
+      },
+    }),
+  },
+  'POST /api/v1/exceptions/bulk/propose': {
+    kind: 'target',
+    success: 200,
+    request: async (world, scope) => {
+      const inProgress = {
+        status: 'in_progress',
+        assignee: callerEmail('preparer', 'in'),
+      } as const;
+      return {
+        url: '/api/v1/exceptions/bulk/propose',
+        body: {
+          exceptionIds: [
+            await seedException(world.owner, world.runs[scope], inProgress),
+            await seedException(world.owner, world.runs[scope], inProgress),
+          ],
+          disposition: 'false_positive',
+          rationale: 'Matrix bulk proposal.',
+        },
+      };
+    },
+  },
+  'POST /api/v1/exceptions/retest': {
+    kind: 'target',
+    success: 202,
+    request: async (world, scope) => ({
+      url: '/api/v1/exceptions/retest',
+      body: {
+        exceptionIds: [await seedException(world.owner, world.runs[scope])],
+        inputs: { payments: { dataset: 'Payments' } },
+      },
+    }),
+  },
+  'GET /api/v1/sign-offs': {
+    kind: 'target',
+    success: 200,
+    request: async (world, scope) => ({
+      url: `/api/v1/sign-offs?targetType=run&target=${world.runs[scope]}`,
+    }),
+  },
+  'POST /api/v1/sign-offs/preparer': {
+    kind: 'target',
+    success: 201,
+    request: async (world, scope) => ({
+      url: '/api/v1/sign-offs/preparer',
+      body: { targetType: 'run', target: await copyRun(world.owner, world.runs[scope]) },
+    }),
+  },
+  'POST /api/v1/sign-offs/reviewer': {
+    kind: 'target',
+    success: 201,
+    // The seeder signs as preparer first, so the caller confirms someone else's work.
+    request: async (world, scope) => {
+      const runId = await copyRun(world.owner, world.runs[scope]);
+      await world.testApp.services.signOffs.sign(world.seeder, {
+        targetType: 'run',
+        target: runId,
+        level: 'preparer',
+      });
+      return { url: '/api/v1/sign-offs/reviewer', body: { targetType: 'run', target: runId } };
+    },
+  },
+  'POST /api/v1/sign-offs/:id/withdraw': {
+    kind: 'target',
+    success: 200,
+    request: async (world, scope) => {
+      const runId = await copyRun(world.owner, world.runs[scope]);
+      const signed = await world.testApp.services.signOffs.sign(world.seeder, {
+        targetType: 'run',
+        target: runId,
+        level: 'preparer',
+      });
+      return { url: `/api/v1/sign-offs/${signed.id}/withdraw`, body: { reason: 'Matrix.' } };
+    },
+  },
+  'GET /api/v1/exception-summaries/counts': {
+    kind: 'target',
+    success: 200,
+    request: async (_world, scope) => ({
+      url: `/api/v1/exception-summaries/counts?entity=${ENGAGEMENT[scope]}`,
+    }),
+  },
+  'GET /api/v1/exception-summaries/ageing': {
+    kind: 'target',
+    success: 200,
+    request: async (_world, scope) => ({
+      url: `/api/v1/exception-summaries/ageing?entity=${ENGAGEMENT[scope]}`,
+    }),
+  },
+  'GET /api/v1/exception-summaries/trend': {
+    kind: 'target',
+    success: 200,
+    request: async (_world, scope) => ({
+      url: `/api/v1/exception-summaries/trend?entity=${ENGAGEMENT[scope]}&test=duplicate-payments-exact`,
+    }),
   },
 };
 

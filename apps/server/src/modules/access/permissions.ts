@@ -99,16 +99,23 @@ export const PERMISSION_CATALOGUE = {
     description: 'Read exceptions and their history.',
     roles: ALL,
   },
+  'exceptions.assign': {
+    description: 'Assign and reassign exceptions to preparers.',
+    roles: ['preparer', 'reviewer', 'management'],
+  },
   'exceptions.investigate': {
-    description: 'Investigate exceptions, record dispositions and prepare sign-offs.',
+    description:
+      'Investigate exceptions, propose dispositions, comment, request retests and sign off as preparer.',
     roles: ['preparer'],
   },
   'exceptions.review': {
-    description: 'Review and sign off exceptions that someone else prepared.',
+    description:
+      'Approve or return dispositions that someone else proposed, sign off as reviewer and withdraw sign-offs.',
     roles: ['reviewer'],
   },
   'risk.accept': {
-    description: 'Accept the risk of an exception that will not be remediated.',
+    description:
+      'Approve or decline the risk acceptance of an exception that a reviewer has approved.',
     roles: ['management'],
   },
   'evidence.read': {

@@ -15,6 +15,10 @@ export const SOD_RULES = {
   SOD_GRANT_BEYOND_OWN:
     'No one grants a role they do not hold themselves on that entity, or on an entity outside their own scope. The administrator role delegates every role in its subtree.',
   SOD_PRINCIPAL_CANNOT_APPROVE: 'AI and service principals can never approve anything.',
+  SOD_PROPOSER_CANNOT_APPROVE:
+    'Whoever proposed a disposition cannot approve, return or accept the risk of it.',
+  SOD_RISK_APPROVER_DISTINCT:
+    'The management approval of a risk acceptance needs someone other than the reviewer who approved it.',
 } as const;
 
 export type SodRule = keyof typeof SOD_RULES;
@@ -47,6 +51,10 @@ export interface SeparationOfDuties {
   assertHoldsGrantedRole(check: SodCheck, role: Role, actorRoles: readonly Role[]): Promise<void>;
   /** Refuse approvals by anything but a user acting for themselves. */
   assertHumanApprover(check: SodCheck): Promise<void>;
+  /** Refuse a decision on a disposition by the person who proposed it. */
+  assertNotProposer(check: SodCheck, proposedBy: string | null): Promise<void>;
+  /** Refuse the management approval of a risk acceptance by its reviewer. */
+  assertNotRiskReviewer(check: SodCheck, reviewedBy: string | null): Promise<void>;
 }
 
 export function createSeparationOfDuties(deps: {
@@ -107,6 +115,26 @@ export function createSeparationOfDuties(deps: {
           'SOD_GRANT_BEYOND_OWN',
           check,
           `You hold neither the role ${role} nor administrator on this entity, so you cannot grant it or approve granting it. Ask an administrator of the entity or someone who holds ${role} there.`,
+        );
+      }
+    },
+
+    async assertNotProposer(check, proposedBy) {
+      if (proposedBy !== null && actorUserId(check.actor) === proposedBy) {
+        await refuse(
+          'SOD_PROPOSER_CANNOT_APPROVE',
+          check,
+          `You proposed this disposition, so someone else must decide on it. Ask another ${check.target.type === 'exception' ? 'reviewer' : 'approver'}.`,
+        );
+      }
+    },
+
+    async assertNotRiskReviewer(check, reviewedBy) {
+      if (reviewedBy !== null && actorUserId(check.actor) === reviewedBy) {
+        await refuse(
+          'SOD_RISK_APPROVER_DISTINCT',
+          check,
+          'You approved this risk acceptance as reviewer, so another person with the management role must approve it.',
         );
       }
     },

@@ -281,7 +281,8 @@ export const AUDIT_ACTIONS = {
   },
   'exception.disposition_approved': {
     category: 'exceptions',
-    description: 'A reviewer approved a disposition and closed the exception.',
+    description:
+      'A reviewer approved a disposition. The exception closed, unless it is a risk acceptance, which then waits for management.',
   },
   'exception.disposition_returned': {
     category: 'exceptions',
@@ -289,7 +290,31 @@ export const AUDIT_ACTIONS = {
   },
   'exception.reopened': {
     category: 'exceptions',
-    description: 'A remediated exception reopened because its key reappeared.',
+    description:
+      'An exception closed as remediated, or closed by a run, reopened because a later run flagged its key again; details name the run.',
+  },
+  'exception.risk_accepted': {
+    category: 'exceptions',
+    description:
+      'Management approved a risk acceptance that a reviewer had approved, and the exception closed.',
+  },
+  'exception.risk_declined': {
+    category: 'exceptions',
+    description:
+      'Management declined a risk acceptance with a comment, and the exception went back to its preparer.',
+  },
+  'exception.commented': {
+    category: 'exceptions',
+    description: 'Someone commented on an exception, or edited a comment into a new version.',
+  },
+  'exception.retest_requested': {
+    category: 'exceptions',
+    description: 'A preparer requested a run of the test to recheck remediated exceptions.',
+  },
+  'signoff.withdrawn': {
+    category: 'exceptions',
+    description:
+      'A reviewer withdrew the sign-offs of an item, with a reason, so that it can change and be signed again.',
   },
   'signoff.signed': {
     category: 'exceptions',
@@ -298,6 +323,11 @@ export const AUDIT_ACTIONS = {
   'signoff.stale': {
     category: 'exceptions',
     description: 'A change to a signed-off item made its sign-off stale.',
+  },
+  'exceptions.exported': {
+    category: 'exceptions',
+    description:
+      "Someone exported a test's or a run's exceptions as CSV or XLSX. Details give the format, the test or run, and the rows written. Outcome failure means the file broke off, and reason_code gives the cause.",
   },
   'evidence.upload_requested': {
     category: 'evidence',

@@ -54,6 +54,12 @@ export interface RunRequest {
    * fire is claimed in the run's transaction, so it queues at most one run.
    */
   scheduledFire?: Omit<ScheduledFire, 'testId'> | undefined;
+  /**
+   * Work done in the run's own transaction once the run is queued, such
+   * as linking a retest to its exceptions, so the run and the link commit
+   * together. It receives the queued run and its test.
+   */
+  onQueued?: ((tx: Tx, queued: { runId: string; testId: string }) => Promise<void>) | undefined;
 }
 
 export interface RunDetail {
@@ -510,7 +516,7 @@ export function createRunsService(deps: {
           request.parameters,
         );
 
-        return await queueRun(
+        const queuedRun = await queueRun(
           tx,
           actor,
           {
@@ -529,6 +535,8 @@ export function createRunsService(deps: {
           },
           context,
         );
+        await request.onQueued?.(tx, { runId: queuedRun.runId, testId: test.id });
+        return queuedRun;
       });
       await dispatch(queued.runId, actor.userId);
       return queued;

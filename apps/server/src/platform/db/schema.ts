@@ -390,7 +390,8 @@ export interface ExceptionsTable {
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
   severity: Severity;
-  due_on: ColumnType<string | null, string | null | undefined, string | null>;
+  /** pg reads a date as a Date at local midnight; select it with to_char for the calendar date. */
+  due_on: ColumnType<Date | null, string | null | undefined, string | null>;
   assignee_id: ColumnType<string | null, string | null | undefined, string | null>;
   disposition: ColumnType<Disposition | null, Disposition | null | undefined, Disposition | null>;
   rationale: ColumnType<string | null, string | null | undefined, string | null>;

@@ -1,0 +1,229 @@
+import { connect, type Socket } from 'node:net';
+
+/**
+ * The outcome of a scan. Only `clean` lets a file through: an infected
+ * file is quarantined, and any error leaves it undownloadable until a
+ * later scan succeeds, so the scanner fails closed.
+ */
+export type ScanVerdict =
+  | { kind: 'clean' }
+  | { kind: 'infected'; signature: string }
+  | { kind: 'error'; reason: ScanErrorReason; detail: string };
+
+export type ScanErrorReason =
+  /** No connection to clamd, or it closed the connection before its reply. */
+  | 'unreachable'
+  /** clamd sent no reply within the time limit. */
+  | 'timeout'
+  /** clamd stopped reading because the stream exceeded its StreamMaxLength. */
+  | 'size_limit'
+  /** clamd replied with an error, or with a reply this client does not know. */
+  | 'scanner_error';
+
+/** The address of clamd: a TCP port on a host, or a Unix socket. */
+export type ClamdAddress = { host: string; port: number } | { socketPath: string };
+
+export interface ClamdOptions {
+  address: ClamdAddress;
+  /** Time for connecting, for each write and for the final answer, in ms. */
+  timeoutMs?: number;
+  /** Bytes per INSTREAM chunk; clamd's StreamMaxLength bounds the total, not the chunk. */
+  chunkBytes?: number;
+}
+
+/** One scan in progress: feed it the file's bytes in order, then ask for the verdict. */
+export interface ScanSession {
+  /** Send bytes to clamd; resolves once they are written, so callers get backpressure. */
+  write(chunk: Buffer): Promise<void>;
+  /** End the stream and return clamd's verdict. Never rejects. */
+  finish(): Promise<ScanVerdict>;
+  /** Give up the scan and close the connection. */
+  abort(): void;
+}
+
+export interface ClamdScanner {
+  /** Open an INSTREAM session. Never rejects: a failed connection shows in the verdict. */
+  open(): ScanSession;
+  /** Scan a whole stream of bytes. */
+  scan(source: AsyncIterable<Buffer>): Promise<ScanVerdict>;
+  /** True when clamd answers PING with PONG in time. */
+  ping(): Promise<boolean>;
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+const DEFAULT_CHUNK_BYTES = 64 * 1024;
+/** Maximum reply length this client reads; real replies are a signature name and a few words. */
+const MAX_REPLY_BYTES = 4096;
+
+const INFECTED_REPLY = /^stream: (.+) FOUND$/;
+
+/** Turn clamd's reply to INSTREAM into a verdict, treating anything unknown as an error. */
+export function parseScanReply(reply: string): ScanVerdict {
+  const text = reply.replace(/\0$/, '').trim();
+  if (text === 'stream: OK') return { kind: 'clean' };
+
+  const infected = INFECTED_REPLY.exec(text);
+  if (infected?.[1] !== undefined) return { kind: 'infected', signature: infected[1] };
+
+  if (/size limit exceeded/i.test(text)) {
+    return { kind: 'error', reason: 'size_limit', detail: text };
+  }
+  return {
+    kind: 'error',
+    reason: 'scanner_error',
+    detail: text === '' ? 'clamd sent an empty answer' : text.slice(0, 200),
+  };
+}
+
+function socketFor(address: ClamdAddress): Socket {
+  return 'socketPath' in address
+    ? connect(address.socketPath)
+    : connect(address.port, address.host);
+}
+
+/**
+ * Collects clamd's answer on a socket: text up to the first NUL byte, or up
+ * to the close of the connection.
+ */
+class ReplyReader {
+  readonly done: Promise<ScanVerdict>;
+  #chunks: Buffer[] = [];
+  #length = 0;
+  #settle!: (verdict: ScanVerdict) => void;
+  #settled = false;
+
+  constructor(socket: Socket) {
+    this.done = new Promise((resolve) => {
+      this.#settle = resolve;
+    });
+    socket.on('data', (data: Buffer) => {
+      this.#chunks.push(data);
+      this.#length += data.length;
+      if (data.includes(0) || this.#length > MAX_REPLY_BYTES) {
+        this.settle(parseScanReply(Buffer.concat(this.#chunks).toString('utf8')));
+        socket.destroy();
+      }
+    });
+    socket.on('close', () => {
+      if (this.#length > 0) {
+        this.settle(parseScanReply(Buffer.concat(this.#chunks).toString('utf8')));
+      } else {
+        this.settle({
+          kind: 'error',
+          reason: 'unreachable',
+          detail: 'clamd closed the connection without an answer',
+        });
+      }
+    });
+  }
+
+  settle(verdict: ScanVerdict): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#settle(verdict);
+  }
+
+  get settled(): boolean {
+    return this.#settled;
+  }
+}
+
+/**
+ * Create a client for clamd's INSTREAM command (`zINSTREAM`, then chunks each
+ * prefixed with their length as a 4-byte big-endian integer, then a zero
+ * length). Every failure becomes a verdict of kind `error`, never an
+ * exception, so no caller can mistake a failed scan for a clean one.
+ */
+export function createClamdScanner(options: ClamdOptions): ClamdScanner {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+
+  const open = (): ScanSession => {
+    const socket = socketFor(options.address);
+    const reader = new ReplyReader(socket);
+    socket.setTimeout(timeoutMs, () => {
+      reader.settle({
+        kind: 'error',
+        reason: 'timeout',
+        detail: `clamd did not answer within ${timeoutMs} ms`,
+      });
+      socket.destroy();
+    });
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      // A reset while sending usually means clamd stopped reading after its
+      // size limit; its answer, if any, arrived first and wins.
+      reader.settle({
+        kind: 'error',
+        reason:
+          error.code === 'EPIPE' || error.code === 'ECONNRESET' ? 'size_limit' : 'unreachable',
+        detail: `${error.code ?? 'error'}: ${error.message}`,
+      });
+    });
+
+    const send = (data: Buffer) =>
+      new Promise<void>((resolve) => {
+        if (reader.settled || socket.destroyed) {
+          resolve();
+          return;
+        }
+        // A failed write settles the reader through the 'error' event.
+        socket.write(data, () => resolve());
+      });
+    const started = send(Buffer.from('zINSTREAM\0', 'latin1'));
+
+    return {
+      async write(chunk) {
+        await started;
+        for (let offset = 0; offset < chunk.length; offset += chunkBytes) {
+          const piece = chunk.subarray(offset, offset + chunkBytes);
+          const header = Buffer.alloc(4);
+          header.writeUInt32BE(piece.length);
+          await send(Buffer.concat([header, piece]));
+        }
+      },
+      async finish() {
+        await started;
+        await send(Buffer.alloc(4));
+        return await reader.done;
+      },
+      abort() {
+        reader.settle({ kind: 'error', reason: 'scanner_error', detail: 'the scan was aborted' });
+        socket.destroy();
+      },
+    };
+  };
+
+  return {
+    open,
+
+    async scan(source) {
+      const session = open();
+      try {
+        for await (const chunk of source) await session.write(chunk);
+      } catch (error) {
+        session.abort();
+        throw error;
+      }
+      return await session.finish();
+    },
+
+    ping() {
+      return new Promise((resolve) => {
+        const socket = socketFor(options.address);
+        let answer = '';
+        const done = (result: boolean) => {
+          socket.destroy();
+          resolve(result);
+        };
+        socket.setTimeout(timeoutMs, () => done(false));
+        socket.on('error', () => done(false));
+        socket.on('data', (data: Buffer) => {
+          answer += data.toString('latin1');
+          if (answer.includes('\0')) done(answer.replace(/\0$/, '') === 'PONG');
+        });
+        socket.on('close', () => done(false));
+        socket.write('zPING\0');
+      });
+    },
+  };
+}

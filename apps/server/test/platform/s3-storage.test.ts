@@ -1,0 +1,222 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { S3Client } from '@aws-sdk/client-s3';
+import S3rver from 's3rver';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ObjectStorageError } from '../../src/platform/storage/object-storage.ts';
+import { S3ObjectStorage } from '../../src/platform/storage/s3-object-storage.ts';
+
+const BUCKET = 'peytonix-evidence';
+const KMS_KEY = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+const sha256Of = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+async function rejection(promise: Promise<unknown>): Promise<ObjectStorageError> {
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(ObjectStorageError);
+  return error as ObjectStorageError;
+}
+
+/** Files under s3rver's directory that hold an object's bytes. */
+function storedFiles(directory: string): string[] {
+  const found: string[] = [];
+  const walk = (current: string) => {
+    for (const name of readdirSync(current)) {
+      const full = path.join(current, name);
+      if (statSync(full).isDirectory()) walk(full);
+      else if (name.endsWith('._S3rver_object')) found.push(full);
+    }
+  };
+  walk(directory);
+  return found;
+}
+
+describe('S3 object storage on s3rver', () => {
+  let server: S3rver;
+  let directory: string;
+  let storage: S3ObjectStorage;
+
+  beforeAll(async () => {
+    directory = mkdtempSync(path.join(tmpdir(), 'peytonix-s3rver-'));
+    server = new S3rver({
+      address: '127.0.0.1',
+      port: 0,
+      silent: true,
+      directory,
+      configureBuckets: [{ name: BUCKET }],
+    });
+    const { port } = await server.run();
+    const client = new S3Client({
+      endpoint: `http://127.0.0.1:${port}`,
+      forcePathStyle: true,
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    });
+    storage = new S3ObjectStorage({ client, bucket: BUCKET, kmsKeyId: KMS_KEY });
+  });
+
+  afterAll(async () => {
+    await server?.close();
+    rmSync(directory, { recursive: true, force: true });
+  });
+
+  it('stores, reads, describes and deletes an object', async () => {
+    const body = Buffer.from('vendor,amount\nV1,10.00\n');
+
+    const stored = await storage.put('evidence/e1/v1', body, { contentType: 'text/csv' });
+    const read = await readAll(await storage.get('evidence/e1/v1', { sha256: sha256Of(body) }));
+    const info = await storage.head('evidence/e1/v1');
+    await storage.delete('evidence/e1/v1');
+
+    expect(stored).toEqual({ key: 'evidence/e1/v1', size: body.length, sha256: sha256Of(body) });
+    expect(read.equals(body)).toBe(true);
+    expect(info).toMatchObject({ size: body.length, contentType: 'text/csv' });
+    expect(await storage.head('evidence/e1/v1')).toBeNull();
+    expect((await rejection(storage.get('evidence/e1/v1'))).code).toBe('ObjectNotFound');
+  });
+
+  it('rejects a body whose digest differs, storing nothing', async () => {
+    const error = await rejection(
+      storage.put('evidence/e2/v1', Buffer.from('abc'), { sha256: sha256Of(Buffer.from('abd')) }),
+    );
+
+    expect(error.code).toBe('ChecksumMismatch');
+    expect(await storage.head('evidence/e2/v1')).toBeNull();
+  });
+
+  it('never replaces an object', async () => {
+    await storage.put('evidence/e3/v1', Buffer.from('first'));
+
+    const error = await rejection(storage.put('evidence/e3/v1', Buffer.from('second')));
+
+    expect(error.code).toBe('ObjectExists');
+    expect((await readAll(await storage.get('evidence/e3/v1'))).toString()).toBe('first');
+  });
+
+  it('fails a read whose bytes were changed in storage before the last byte', async () => {
+    const body = Buffer.alloc(300_000, 'a');
+    await storage.put('evidence/e4/v1', body);
+    const [file] = storedFiles(directory).filter((name) => name.includes('e4'));
+    if (file === undefined) throw new Error('s3rver did not store evidence/e4/v1 where expected');
+    const altered = readFileSync(file);
+    altered[1000] = 'b'.charCodeAt(0);
+    writeFileSync(file, altered);
+
+    const stream = await storage.get('evidence/e4/v1', { sha256: sha256Of(body) });
+    const error = await rejection(readAll(stream));
+
+    expect(error.code).toBe('IntegrityError');
+  });
+
+  it('presigns a PUT that s3rver accepts with the signed headers', async () => {
+    const body = Buffer.from('{"evidence": true}');
+    const signed = await storage.signedUrl('evidence/e5/v1', {
+      method: 'PUT',
+      expiresInSeconds: 300,
+      contentType: 'application/json',
+      contentLength: body.length,
+      sha256: sha256Of(body),
+    });
+
+    const response = await fetch(signed.url, { method: 'PUT', headers: signed.headers, body });
+
+    expect(response.status).toBe(200);
+    expect(await storage.head('evidence/e5/v1')).not.toBeNull();
+  });
+
+  it('presigns a GET that downloads as an attachment', async () => {
+    await storage.put('evidence/e6/v1', Buffer.from('report'));
+    const signed = await storage.signedUrl('evidence/e6/v1', {
+      method: 'GET',
+      expiresInSeconds: 60,
+      fileName: 'report "final".pdf',
+    });
+
+    const response = await fetch(signed.url);
+
+    expect(await response.text()).toBe('report');
+    expect(response.headers.get('content-disposition')).toBe(
+      'attachment; filename="report _final_.pdf"',
+    );
+  });
+});
+
+describe('S3 presigned URLs (contract test at the SDK boundary)', () => {
+  const storage = new S3ObjectStorage({
+    client: new S3Client({
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG' },
+    }),
+    bucket: BUCKET,
+    kmsKeyId: KMS_KEY,
+  });
+
+  it('signs the content type, length, checksum, SSE-KMS and If-None-Match as headers', async () => {
+    const signed = await storage.signedUrl('evidence/e7/v1', {
+      method: 'PUT',
+      expiresInSeconds: 900,
+      contentType: 'application/pdf',
+      contentLength: 1234,
+      sha256: 'ab'.repeat(32),
+    });
+    const url = new URL(signed.url);
+    const signedHeaders = (url.searchParams.get('X-Amz-SignedHeaders') ?? '').split(';');
+
+    expect(signedHeaders).toEqual(
+      expect.arrayContaining([
+        'content-length',
+        'content-type',
+        'host',
+        'if-none-match',
+        'x-amz-checksum-sha256',
+        'x-amz-meta-sha256',
+        'x-amz-server-side-encryption',
+        'x-amz-server-side-encryption-aws-kms-key-id',
+      ]),
+    );
+    // Hoisted into the query, a header would not have to be sent; each must stay a header.
+    for (const name of [
+      'x-amz-checksum-sha256',
+      'x-amz-server-side-encryption',
+      'x-amz-server-side-encryption-aws-kms-key-id',
+    ]) {
+      expect(url.searchParams.has(name)).toBe(false);
+    }
+    expect(signed.headers).toEqual({
+      'content-length': '1234',
+      'content-type': 'application/pdf',
+      'if-none-match': '*',
+      'x-amz-checksum-sha256': Buffer.from('ab'.repeat(32), 'hex').toString('base64'),
+      'x-amz-meta-sha256': 'ab'.repeat(32),
+      'x-amz-server-side-encryption': 'aws:kms',
+      'x-amz-server-side-encryption-aws-kms-key-id': KMS_KEY,
+    });
+    expect(url.searchParams.get('X-Amz-Expires')).toBe('900');
+  });
+
+  it('forces a download and signs the disposition of a GET', async () => {
+    const signed = await storage.signedUrl('evidence/e8/v1', {
+      method: 'GET',
+      expiresInSeconds: 60,
+      fileName: 'invoice.pdf',
+    });
+    const url = new URL(signed.url);
+
+    expect(url.searchParams.get('response-content-disposition')).toBe(
+      'attachment; filename="invoice.pdf"',
+    );
+    expect(url.searchParams.get('X-Amz-Expires')).toBe('60');
+    expect(url.pathname).toBe(`/evidence/e8/v1`);
+  });
+});

@@ -252,26 +252,29 @@ $$;
 REVOKE ALL ON FUNCTION peytonix_user_holds(uuid, uuid, text[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION peytonix_user_holds(uuid, uuid, text[]) TO peytonix_app;
 
--- The sign-offs that make an exception read-only: those on the run that
--- last flagged it and those on an engagement above its entity, unless
+-- The sign-offs that make an exception read-only: those on any run that
+-- flagged it and those on an engagement above its entity, unless
 -- withdrawn. A definer function, because an engagement can sit above the
 -- caller's own scope, and its sign-off must bind the caller all the same.
--- The exception's entity must be in the caller's scope. It returns ids
--- and targets only.
+-- The caller passes the runs that flagged the exception, which it reads
+-- itself; run sign-offs count only in the caller's scope, and the entity
+-- must be in it, so nothing outside the scope can be probed. It returns
+-- ids and targets only.
 CREATE POLICY sign_offs_owner_read ON sign_offs FOR SELECT TO CURRENT_USER USING (true);
 
-CREATE FUNCTION peytonix_sign_offs_covering(p_entity uuid, p_run uuid)
+CREATE FUNCTION peytonix_sign_offs_covering(p_entity uuid, p_runs uuid[])
 RETURNS TABLE (sign_off_id uuid, target_type text, target_id uuid, level text)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
   SELECT s.id, s.target_type, s.target_id, s.level
     FROM public.sign_offs AS s
    WHERE p_entity IN (SELECT public.peytonix_actor_entities())
      AND s.withdrawn_at IS NULL
-     AND ((s.target_type = 'run' AND s.target_id = p_run)
+     AND ((s.target_type = 'run' AND s.target_id = ANY (p_runs)
+           AND s.entity_id IN (SELECT public.peytonix_actor_entities()))
        OR (s.target_type = 'engagement' AND s.target_id IN (
              SELECT closure.ancestor_id FROM public.entity_closure AS closure
               WHERE closure.descendant_id = p_entity)))
    ORDER BY s.signed_at
 $$;
-REVOKE ALL ON FUNCTION peytonix_sign_offs_covering(uuid, uuid) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION peytonix_sign_offs_covering(uuid, uuid) TO peytonix_app;
+REVOKE ALL ON FUNCTION peytonix_sign_offs_covering(uuid, uuid[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION peytonix_sign_offs_covering(uuid, uuid[]) TO peytonix_app;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { entityCodeSchema } from './entities.ts';
-import { multilineText } from './text.ts';
+import { multilineText, plainText } from './text.ts';
 
 export const EXCEPTION_STATUS_VALUES = ['open', 'in_progress', 'proposed', 'closed'] as const;
 export const DISPOSITION_VALUES = [
@@ -101,7 +101,7 @@ export const exceptionListQuerySchema = z.strictObject({
   minAgeDays: z.coerce.number().int().min(0).max(36500).optional(),
   maxAgeDays: z.coerce.number().int().min(0).max(36500).optional(),
   /** Text that the key values or the payload contain, ignoring case. */
-  q: z.string().trim().min(1).max(200).optional(),
+  q: plainText(200).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
   /** The `next` cursor of the previous page. */
   after: z.string().max(200).optional(),

@@ -109,6 +109,9 @@ describe('peytonix exceptions workflow commands', () => {
     ]);
     expect(json(proposed).updated).toEqual([expect.objectContaining({ status: 'proposed' })]);
     expect(json(approved).updated).toEqual([expect.objectContaining({ status: 'closed' })]);
+    const stale = await run(['exceptions', 'approve', id, '--revision', '1'], REVIEWER);
+    expect(stale.code).toBe(1);
+    expect(stale.stderr).toContain('not 1');
     expect(json(shown)).toMatchObject({
       status: 'closed',
       disposition: 'false_positive',
@@ -165,6 +168,26 @@ describe('peytonix exceptions workflow commands', () => {
     expect(own.stderr).toContain('exceptions.review');
     expect(byManager.code).toBe(1);
     expect(byManager.stderr).toContain('only a risk acceptance that a reviewer has approved');
+  });
+
+  it('shows every comment version', async () => {
+    const [id = ''] = exceptionIds;
+    const owner = new pg.Client({ connectionString: database.ownerUrl });
+    await owner.connect();
+    await owner
+      .query(
+        `INSERT INTO exception_comments (id, exception_id, entity_id, thread_id, version, body, author_id)
+         SELECT t.id, e.id, e.entity_id, t.id, 1, 'Asked the vendor.', u.id
+           FROM exceptions AS e, users AS u, (SELECT gen_random_uuid() AS id) AS t
+          WHERE e.id = $1 AND u.email = $2`,
+        [id, ADMIN],
+      )
+      .finally(() => owner.end());
+
+    const shown = await run(['exceptions', 'show', id]);
+
+    expect(shown.stdout).toContain(`${ADMIN}, version 1 of`);
+    expect(shown.stdout).toContain('"Asked the vendor."');
   });
 
   it('rejects an unknown disposition before connecting', async () => {

@@ -183,6 +183,29 @@ describe('exception workflow', () => {
       expect((await show(id)).status).toBe('in_progress');
     });
 
+    it('rejects a duplicate chain from either end', async () => {
+      const { ids } = await fresh(['V1', 'V2', 'V3']);
+      const [first = '', second = '', third = ''] = ids;
+      await proposed(first, 'duplicate', { duplicateOf: second });
+      await step(third, 'assign', REVIEWER, { assignee: PREPARER });
+      await step(second, 'assign', REVIEWER, { assignee: PREPARER });
+
+      const onto = await step(third, 'propose', PREPARER, {
+        disposition: 'duplicate',
+        rationale: 'Same.',
+        duplicateOf: first,
+      });
+      const below = await step(second, 'propose', PREPARER, {
+        disposition: 'duplicate',
+        rationale: 'Same.',
+        duplicateOf: third,
+      });
+
+      expect(onto.status).toBe(422);
+      expect(below.status).toBe(422);
+      expect(below.body.detail).toContain(`named as the original of ${first}`);
+    });
+
     it('closes a risk acceptance only after management approves it', async () => {
       const { ids } = await fresh(['V1']);
       const [id = ''] = ids;
@@ -465,6 +488,40 @@ describe('exception workflow', () => {
       expect(audited).toHaveLength(1);
     });
 
+    it('closes nothing after a run over other data or another field map', async () => {
+      const { ids, entityCode } = await fresh(['V1', 'V2']);
+      const file = path.join(mkdtempSync(path.join(tmpdir(), 'peytonix-other-')), 'tiny.csv');
+      writeFileSync(file, duplicatePaymentsCsv(['V9']));
+      await testApp.services.datasets.importFile(admin, {
+        entityCode,
+        datasetName: 'Tiny payments',
+        filePath: file,
+        fileName: 'tiny.csv',
+      });
+      const request = async (inputs: Record<string, { dataset: string }>, fieldMap = {}) => {
+        const { runId } = await testApp.services.runs.request(admin, {
+          entityCode,
+          test: 'duplicate-payments-exact',
+          inputs,
+          fieldMap,
+          parameters: {},
+          preview: false,
+          via: 'api',
+        });
+        return await testApp.services.runs.execute(runId, (await actorId(ADMIN)) ?? '');
+      };
+
+      const otherData = await request({ payments: { dataset: 'Tiny payments' } });
+      const otherMap = await request(
+        { payments: { dataset: 'Payments' } },
+        { 'payments.invoice_number': 'payment_date' },
+      );
+
+      expect(otherData?.carryOver?.closed).toBe(0);
+      expect(otherMap?.carryOver?.closed).toBe(0);
+      for (const id of ids) expect((await show(id)).status).toBe('open');
+    });
+
     it('closes open exceptions a run no longer finds but leaves work in progress', async () => {
       const { ids, entityCode } = await fresh(['V1', 'V2']);
       const [untouched = '', inProgress = ''] = ids;
@@ -607,6 +664,21 @@ describe('exception workflow', () => {
       expect([...idsOf(firstPage), ...idsOf(secondPage)].sort()).toEqual([...ids].sort());
       expect(badStatus.status).toBe(400);
       expect(badCursor.status).toBe(400);
+      const cursor = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+      for (const forged of [
+        cursor(['2026-01-01', '-'.repeat(36)]),
+        cursor(['1', '00000000-0000-0000-0000-000000000000']),
+        cursor(['-271821-04-20T00:00:00.000000Z', '00000000-0000-0000-0000-000000000000']),
+      ]) {
+        const response = await call(
+          'GET',
+          `/api/v1/exceptions?entity=${entityCode}&after=${forged}`,
+          PREPARER,
+        );
+        expect(response.status, forged).toBe(400);
+      }
+      const nul = await call('GET', `/api/v1/exceptions?entity=${entityCode}&q=%00`, PREPARER);
+      expect(nul.status).toBe(400);
     });
 
     it('lists a run’s exceptions only', async () => {
@@ -668,6 +740,38 @@ describe('exception workflow', () => {
         ['preparer', 'current'],
       ]);
       expect(signed.signOffs[0]?.contentSha256).toBe(signed.currentSha256);
+    });
+
+    it('refuses a reviewer sign-off by someone who prepared its exceptions', async () => {
+      const { ids, runId } = await fresh(['V1']);
+      await step(ids[0] ?? '', 'assign', REVIEWER, { assignee: DUAL });
+      await signOff('preparer', runId, PREPARER);
+
+      const review = await signOff('reviewer', runId, DUAL);
+
+      expect(review.status).toBe(403);
+      expect(review.body.code).toBe('SOD_PREPARER_CANNOT_REVIEW');
+    });
+
+    it('keeps a signed run’s exceptions read-only after a later run', async () => {
+      const { ids, runId, entityCode } = await fresh(['V1', 'V2']);
+      await signOff('preparer', runId, PREPARER);
+
+      // The same extract again: both keys recur, and the later run is now their last.
+      const laterRun = await runDuplicatePayments(testApp, admin, entityCode, ['V1', 'V2']);
+      const assign = await step(ids[0] ?? '', 'assign', REVIEWER, { assignee: PREPARER });
+
+      expect((await show(ids[0] ?? '')).lastRunId).toBe(laterRun);
+      expect(assign.body.code).toBe('SIGNED_OFF');
+    });
+
+    it('lets no run close the exceptions of a signed run', async () => {
+      const { ids, runId, entityCode } = await fresh(['V1', 'V2']);
+      await signOff('preparer', runId, PREPARER);
+
+      await runDuplicatePayments(testApp, admin, entityCode, ['V3']);
+
+      for (const id of ids) expect((await show(id)).status).toBe('open');
     });
 
     it('refuses a reviewer sign-off by the preparer who signed', async () => {

@@ -23,6 +23,13 @@ describe('text validation', () => {
       'byte order mark': 'AL\ufeffPHA',
       'lone surrogate': 'ALPHA \ud800',
       NUL: 'ALPHA\u0000',
+      'left-to-right mark': 'ALPHA\u200eENG',
+      'Arabic letter mark': 'ALPHA\u061cENG',
+      'C1 control sequence introducer': 'ALPHA\u009b31m',
+      'next line': 'ALPHA\u0085ENG',
+      'line separator': 'ALPHA\u2028ENG',
+      'tag character': 'ALPHA\u{E0041}',
+      'lone carriage return': 'refunded\rreviewed by cfo@example.com',
     };
     for (const [what, value] of Object.entries(disguised)) {
       expect(name.safeParse(value).success, what).toBe(false);
@@ -32,6 +39,7 @@ describe('text validation', () => {
 
   it('keeps line breaks in justifications only', () => {
     expect(justificationSchema.safeParse('First line.\nSecond line.').success).toBe(true);
+    expect(justificationSchema.safeParse('First line.\r\nSecond line.').success).toBe(true);
     expect(name.safeParse('First line.\nSecond line.').success).toBe(false);
   });
 });

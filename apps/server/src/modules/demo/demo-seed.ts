@@ -140,7 +140,8 @@ async function findSucceededRun(db: Db, preparer: Actor, entityId: string, testK
       .where('test_definitions.key', '=', testKey)
       .where('runs.preview', '=', false)
       .where('runs.status', '=', 'succeeded')
-      .orderBy('runs.run_number', 'desc')
+      // The seed's own first run, whose counts later runs by users do not change.
+      .orderBy('runs.run_number', 'asc')
       .limit(1)
       .executeTakeFirst(),
   );

@@ -446,6 +446,18 @@ async function checkDuplicateTarget(
       detail: `duplicateOf names exception ${proposal.duplicateOf}, which is not visible to you. Name an exception you can see.`,
     });
   }
+  // Nor may this exception be what others already duplicate, or the chain would grow from below.
+  const duplicatedBy = await tx
+    .selectFrom('exceptions')
+    .select('id')
+    .where('duplicate_of', '=', row.id)
+    .limit(1)
+    .executeTakeFirst();
+  if (duplicatedBy !== undefined) {
+    throw new AppError('BUSINESS_RULE_VIOLATED', {
+      detail: `Exception ${row.id} is itself named as the original of ${duplicatedBy.id}, so it cannot be a duplicate. Close ${duplicatedBy.id} as a duplicate of ${proposal.duplicateOf} instead.`,
+    });
+  }
   if (original.disposition === 'duplicate') {
     throw new AppError('BUSINESS_RULE_VIOLATED', {
       detail: `Exception ${original.id} is itself proposed or closed as a duplicate. Name the exception it duplicates instead.`,

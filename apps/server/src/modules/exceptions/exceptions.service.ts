@@ -94,6 +94,10 @@ function encodeCursor(row: ExceptionListRow): string {
   return Buffer.from(JSON.stringify([row.cursor_at, row.id])).toString('base64url');
 }
 
+/** A cursor's time, as listExceptions writes it: UTC with microseconds. */
+const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 function decodeCursor(cursor: string): { createdAt: string; id: string } {
   const invalid = () =>
     new AppError('VALIDATION_FAILED', {
@@ -110,8 +114,9 @@ function decodeCursor(cursor: string): { createdAt: string; id: string } {
     parsed.length !== 2 ||
     typeof parsed[0] !== 'string' ||
     typeof parsed[1] !== 'string' ||
+    !CURSOR_TIME.test(parsed[0]) ||
     Number.isNaN(Date.parse(parsed[0])) ||
-    !/^[0-9a-f-]{36}$/i.test(parsed[1])
+    !UUID.test(parsed[1])
   ) {
     throw invalid();
   }

@@ -86,19 +86,62 @@ export async function recordRunExceptions(
         FROM unnest(${reopenedIds}::uuid[]) AS id`.execute(tx);
   }
 
+  counts.closed = await closeAbsentExceptions(tx, run);
+  return { ...counts, reopenedIds };
+}
+
+/**
+ * The inputs of a run as closing compares them: per input name, the
+ * dataset and the field map, as a JSON array sorted by name.
+ */
+const INPUT_SIGNATURE = sql<unknown>`(
+  SELECT jsonb_agg(jsonb_build_object('name', i->>'name', 'datasetId', i->>'datasetId',
+                                      'fields', i->'fields') ORDER BY i->>'name')
+    FROM jsonb_array_elements(runs.inputs) AS i)`;
+
+/**
+ * Close the open exceptions of the test that this run did not flag, with
+ * "not present in run N", and return how many. Only an exception last
+ * flagged by a run over the same datasets with the same field maps is
+ * closed: a run over other data, or with columns mapped differently, shows
+ * nothing about its key. Exceptions that a sign-off covers stay open, so a
+ * run cannot close signed work.
+ */
+async function closeAbsentExceptions(tx: Tx, run: RecordingRun): Promise<number> {
+  // Every exception of the test lives in the test's entity, so one sign-off
+  // on an engagement above it covers them all. The definer function finds
+  // such a sign-off even above the requester's own scope.
+  const engagementSigned = await sql<{ signed: boolean }>`
+    SELECT EXISTS (
+      SELECT 1 FROM peytonix_sign_offs_covering(${run.entityId}, ARRAY[]::uuid[])) AS signed`.execute(
+    tx,
+  );
+  if (engagementSigned.rows[0]?.signed) return 0;
+
   const closed = await sql<{ id: string }>`
-    WITH closed AS (
-      UPDATE exceptions
+    WITH comparable AS (
+      SELECT runs.id FROM runs
+       WHERE runs.test_id = ${run.testId}
+         AND ${INPUT_SIGNATURE} = (SELECT ${INPUT_SIGNATURE} FROM runs WHERE runs.id = ${run.id})
+    ),
+    closed AS (
+      UPDATE exceptions AS e
          SET status = 'closed', closed_run_id = ${run.id}, closed_at = now(),
              closed_reason = ${`not present in run ${run.runNumber}`}
-       WHERE test_id = ${run.testId} AND status = 'open' AND last_run_id <> ${run.id}
-      RETURNING id
+       WHERE e.test_id = ${run.testId} AND e.status = 'open' AND e.last_run_id <> ${run.id}
+         AND e.last_run_id IN (SELECT id FROM comparable)
+         -- Run sign-offs are in the test's entity, where the requester reads them.
+         AND NOT EXISTS (
+           SELECT 1 FROM run_exceptions AS flagged
+             JOIN sign_offs AS s
+               ON s.target_type = 'run' AND s.target_id = flagged.run_id AND s.withdrawn_at IS NULL
+            WHERE flagged.exception_id = e.id)
+      RETURNING e.id
     )
     INSERT INTO exception_events (exception_id, entity_id, action, from_status, to_status, run_id)
     SELECT id, ${run.entityId}, 'closed_by_run', 'open', 'closed', ${run.id} FROM closed
     RETURNING exception_id AS id`.execute(tx);
-  counts.closed = closed.rows.length;
-  return { ...counts, reopenedIds };
+  return closed.rows.length;
 }
 
 type Occurrence = 'new' | 'recurring' | 'reopened';

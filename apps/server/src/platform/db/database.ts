@@ -44,6 +44,17 @@ export function openDatabase(options: {
     const code = (error as { code?: unknown }).code;
     options.logger.warn({ error: error.message, code }, 'idle database connection failed');
   });
+  // A checked-out client between queries emits 'error' on itself, not on
+  // the pool: for example when PostgreSQL ends a transaction that stayed
+  // idle past idle_in_transaction_session_timeout while a slow reader held
+  // it. Unhandled, that error would end the process; logged here, the
+  // client's next query fails and its caller handles that.
+  pool.on('connect', (client) => {
+    client.on('error', (error) => {
+      const code = (error as { code?: unknown }).code;
+      options.logger.warn({ error: error.message, code }, 'database connection in use failed');
+    });
+  });
 
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   let closed = false;

@@ -1,5 +1,5 @@
 import { DISPOSITION_VALUES } from '@peytonix/contracts';
-import { type Command, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { StepResult } from '../../../modules/exceptions/exception-transitions.ts';
 import type { ExceptionDetail } from '../../../modules/exceptions/exceptions.service.ts';
 import type { Actor } from '../../../modules/identity/actor.ts';
@@ -10,7 +10,21 @@ import { asOption, dataDirOption, jsonOption } from '../../cli-options.ts';
 
 interface StepOptions extends ActingOptions {
   comment?: string;
+  revision?: number;
 }
+
+/** `--revision`: the exception's revision as last read, so a concurrent change is a conflict. */
+const revisionOption = () =>
+  new Option(
+    '--revision <n>',
+    'fail if the exception changed since this revision (from show)',
+  ).argParser((value: string) => {
+    const revision = Number(value);
+    if (!Number.isSafeInteger(revision) || revision < 1) {
+      throw new InvalidArgumentError(`expected a revision such as 3, not ${JSON.stringify(value)}`);
+    }
+    return revision;
+  });
 
 function stepLines(results: StepResult): string[] {
   return results.map((item) => `${item.id}  ${item.status}  (revision ${item.revision})`);
@@ -28,6 +42,12 @@ function detailLines(detail: ExceptionDetail): string[] {
   if (detail.rationale !== null) lines.push(`rationale    ${detail.rationale}`);
   if (detail.reviewedBy !== null) lines.push(`reviewed by  ${detail.reviewedBy}`);
   if (detail.riskAcceptedBy !== null) lines.push(`risk accepted by ${detail.riskAcceptedBy}`);
+  if (detail.comments.length > 0) lines.push('comments (every version):');
+  for (const comment of detail.comments) {
+    lines.push(
+      `  ${comment.createdAt}  ${comment.author}, version ${comment.version} of ${comment.threadId}: ${JSON.stringify(comment.body)}`,
+    );
+  }
   lines.push('history:');
   for (const event of detail.history) {
     const who = event.actor ?? 'the platform';
@@ -88,10 +108,14 @@ export function registerExceptionWorkflowCommands(
       .description('assign exceptions to a preparer of their entity; they become in_progress')
       .argument('<ids...>', 'exception ids; several are assigned together, all or none')
       .requiredOption('--to <email>', 'email of the preparer')
-      .option('--comment <text>', 'note kept in the history'),
+      .option('--comment <text>', 'note kept in the history')
+      .addOption(revisionOption()),
   ).action(async (ids: string[], options: StepOptions & { to: string }) => {
     result.code = await runStep(io, options, 'exceptions assign', (services, actor) =>
-      services.exceptions.assign(actor, ids, options.to, { comment: options.comment }),
+      services.exceptions.assign(actor, ids, options.to, {
+        comment: options.comment,
+        revision: options.revision,
+      }),
     );
   });
 
@@ -106,10 +130,8 @@ export function registerExceptionWorkflowCommands(
           .makeOptionMandatory(),
       )
       .requiredOption('--rationale <text>', 'why the disposition applies')
-      .option(
-        '--duplicate-of <id>',
-        'with --disposition duplicate: the exception this one repeats',
-      ),
+      .option('--duplicate-of <id>', 'with --disposition duplicate: the exception this one repeats')
+      .addOption(revisionOption()),
   ).action(
     async (
       ids: string[],
@@ -128,7 +150,7 @@ export function registerExceptionWorkflowCommands(
             rationale: options.rationale,
             duplicateOf: options.duplicateOf,
           },
-          {},
+          { revision: options.revision },
         ),
       );
     },
@@ -145,18 +167,19 @@ export function registerExceptionWorkflowCommands(
       .argument('<id>', 'exception id');
     if (commentRequired) command.requiredOption('--comment <text>', 'the reason, for the preparer');
     else command.option('--comment <text>', 'note kept in the history');
+    command.addOption(revisionOption());
     acting(command).action(async (id: string, options: StepOptions) => {
       result.code = await runStep(io, options, `exceptions ${name}`, (services, actor) => {
-        const comment = options.comment;
+        const { comment, revision } = options;
         switch (name) {
           case 'approve':
-            return services.exceptions.approve(actor, id, { comment: options.comment });
+            return services.exceptions.approve(actor, id, { comment, revision });
           case 'return':
-            return services.exceptions.return(actor, id, { comment });
+            return services.exceptions.return(actor, id, { comment, revision });
           case 'accept-risk':
-            return services.exceptions.acceptRisk(actor, id, { comment: options.comment });
+            return services.exceptions.acceptRisk(actor, id, { comment, revision });
           case 'decline-risk':
-            return services.exceptions.declineRisk(actor, id, { comment });
+            return services.exceptions.declineRisk(actor, id, { comment, revision });
         }
       });
     });

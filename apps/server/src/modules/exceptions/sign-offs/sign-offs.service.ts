@@ -117,6 +117,30 @@ async function findTarget(tx: Tx, target: SignOffTargetRef): Promise<ResolvedTar
   };
 }
 
+/**
+ * Return whether the user was assigned, or proposed a disposition for, any
+ * exception the target covers: those a run flagged, or those in an
+ * engagement's subtree.
+ */
+async function preparedExceptionOf(
+  tx: Tx,
+  target: ResolvedTarget,
+  userId: string,
+): Promise<boolean> {
+  const covered =
+    target.type === 'run'
+      ? sql`SELECT exception_id FROM run_exceptions WHERE run_id = ${target.id}`
+      : sql`SELECT e.id FROM exceptions AS e
+              JOIN entity_closure AS c ON c.descendant_id = e.entity_id AND c.ancestor_id = ${target.id}`;
+  const { rows } = await sql<{ prepared: boolean }>`
+    SELECT EXISTS (
+      SELECT 1 FROM exception_events AS v
+       WHERE v.exception_id IN (${covered})
+         AND ((v.action = 'assigned' AND v.assignee_id = ${userId})
+           OR (v.action = 'proposed' AND v.actor_id = ${userId}))) AS prepared`.execute(tx);
+  return rows[0]?.prepared === true;
+}
+
 function contentSha256(tx: Tx, target: ResolvedTarget): Promise<Buffer> {
   return target.type === 'run'
     ? runContentSha256(tx, target.id)
@@ -241,14 +265,15 @@ export function createSignOffsService(deps: {
               detail: `The ${target.label} has no current preparer sign-off${confirms === undefined ? '' : ` (the latest is ${stateOf(confirms, current)})`}. A preparer must sign it as it is now before a reviewer can.`,
             });
           }
-          await separationOfDuties.assertNotPreparer(
-            {
-              actor,
-              target: { type: target.type, id: target.id, entityId: target.entityId },
-              context,
-            },
-            confirms.signed_by,
-          );
+          const check = {
+            actor,
+            target: { type: target.type, id: target.id, entityId: target.entityId },
+            context,
+          };
+          await separationOfDuties.assertNotPreparer(check, confirms.signed_by);
+          // Nor may anyone who prepared one of the item's exceptions review it.
+          const prepared = await preparedExceptionOf(tx, target, actor.userId);
+          await separationOfDuties.assertNotPreparer(check, prepared ? actor.userId : null);
         }
 
         const inserted = await tx
@@ -349,19 +374,21 @@ export function createSignOffsService(deps: {
 }
 
 /**
- * Reject a change to an exception that a sign-off covers: one on the run
- * that last flagged it, or on an engagement above its entity, unless
- * withdrawn. Comments and retests are not changes to the signed content.
+ * Reject a change to an exception that a sign-off covers: one on any run
+ * that flagged it, or on an engagement above its entity, unless
+ * withdrawn. A later run of the test does not lift an earlier run's
+ * sign-off; only a withdrawal does. Comments and retests are not changes
+ * to the signed content.
  */
 export async function assertNotSignedOff(
   tx: Tx,
-  exception: { id: string; entity_id: string; last_run_id: string },
+  exception: { id: string; entity_id: string },
 ): Promise<void> {
   const { rows } = await sql<{ sign_off_id: string; target_type: string; target_id: string }>`
     SELECT sign_off_id, target_type, target_id
-      FROM peytonix_sign_offs_covering(${exception.entity_id}, ${exception.last_run_id})`.execute(
-    tx,
-  );
+      FROM peytonix_sign_offs_covering(
+        ${exception.entity_id},
+        ARRAY(SELECT run_id FROM run_exceptions WHERE exception_id = ${exception.id}))`.execute(tx);
   const first = rows[0];
   if (first === undefined) return;
   throw new AppError('SIGNED_OFF', {

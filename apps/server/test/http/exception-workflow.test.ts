@@ -296,6 +296,10 @@ describe('exception workflow', () => {
 
       expect(other.status).toBe(403);
       expect(other.body.detail).toContain('only its assignee');
+      const denials = (await auditEvents(testApp, owner, 'access.denied')).filter(
+        (event) => event.target_id === id,
+      );
+      expect(denials).toEqual([expect.objectContaining({ reason_code: 'NOT_ASSIGNEE' })]);
     });
 
     it('rejects an assignee who is not a preparer of the entity', async () => {
@@ -560,6 +564,10 @@ describe('exception workflow', () => {
       expect(first.body).toMatchObject({ threadId: first.body.id, version: 1 });
       expect(edit.body).toMatchObject({ threadId, version: 2 });
       expect(foreignEdit.status).toBe(403);
+      const denials = (await auditEvents(testApp, owner, 'access.denied')).filter(
+        (event) => event.target_id === id,
+      );
+      expect(denials).toEqual([expect.objectContaining({ reason_code: 'NOT_AUTHOR' })]);
       const comments = (await show(id)).comments as { body: string; version: number }[];
       expect(comments.map((comment) => [comment.version, comment.body])).toEqual([
         [1, 'Asked the vendor.'],

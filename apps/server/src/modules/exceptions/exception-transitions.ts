@@ -8,6 +8,7 @@ import { type Permission, rolesHolding } from '../access/permissions.ts';
 import type { SeparationOfDuties, SodCheck } from '../access/separation-of-duties.ts';
 import type { AuditAction } from '../audit-trail/audit-actions.ts';
 import { appendAuditEvent } from '../audit-trail/audit-trail.service.ts';
+import type { SecurityEvents } from '../audit-trail/security-events.ts';
 import type { Actor, RequestContext, UserActor } from '../identity/actor.ts';
 import { assertRevision, assertStepAllowed, type WorkflowStep } from './exception-states.ts';
 import {
@@ -98,6 +99,7 @@ export function createExceptionTransitions(deps: {
   db: Db;
   access: AccessControl;
   separationOfDuties: SeparationOfDuties;
+  securityEvents: SecurityEvents;
 }): ExceptionTransitions {
   const { db, access, separationOfDuties: sod } = deps;
 
@@ -261,6 +263,17 @@ export function createExceptionTransitions(deps: {
           permission: 'exceptions.investigate',
           async plan(tx, user, row) {
             if (row.assignee_id !== user.userId) {
+              // Audited like any denial, in its own transaction, because this one rolls back.
+              await deps.securityEvents.recordDenial({
+                actor: user,
+                action: 'access.denied',
+                outcome: 'denied',
+                reasonCode: 'NOT_ASSIGNEE',
+                target: { type: 'exception', id: row.id },
+                entityId: row.entity_id,
+                ...(options.context ? { context: options.context } : {}),
+                details: { permission: 'exceptions.investigate', assigneeId: row.assignee_id },
+              });
               throw new AppError('FORBIDDEN', {
                 detail: `Exception ${row.id} is assigned to someone else; only its assignee proposes a disposition. Ask for it to be assigned to you.`,
               });

@@ -7,6 +7,7 @@ import type { AccessControl } from '../access/access-control.ts';
 import { withActor } from '../access/actor-scope.ts';
 import type { Permission } from '../access/permissions.ts';
 import { appendAuditEvent } from '../audit-trail/audit-trail.service.ts';
+import type { SecurityEvents } from '../audit-trail/security-events.ts';
 import { findEntityByCode } from '../entities/entities.repository.ts';
 import type { Actor, RequestContext } from '../identity/actor.ts';
 import type { RunsService } from '../runs/runs.service.ts';
@@ -244,6 +245,7 @@ async function lockExceptionsForRead(tx: Tx, id: string) {
 export function createExceptionsService(deps: {
   db: Db;
   access: AccessControl;
+  securityEvents: SecurityEvents;
   transitions: ExceptionTransitions;
   runs: Pick<RunsService, 'request'>;
 }): ExceptionsService {
@@ -378,6 +380,16 @@ export function createExceptionsService(deps: {
             });
           }
           if (latest.author_id !== actor.userId) {
+            await deps.securityEvents.recordDenial({
+              actor,
+              action: 'access.denied',
+              outcome: 'denied',
+              reasonCode: 'NOT_AUTHOR',
+              target: { type: 'exception', id },
+              entityId: row.entity_id,
+              ...(options.context ? { context: options.context } : {}),
+              details: { permission: 'exceptions.investigate', threadId: latest.thread_id },
+            });
             throw new AppError('FORBIDDEN', {
               detail:
                 'Only the author of a comment can edit it. Add a comment of your own instead.',

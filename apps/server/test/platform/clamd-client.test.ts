@@ -13,7 +13,7 @@ import {
 const chunks = (...parts: Buffer[]) => Readable.from(parts);
 
 if (!clamdInstalled && process.env.CI !== 'true') {
-  console.warn('clamd is not installed (/usr/sbin/clamd), so the clamd tests are skipped');
+  process.stderr.write('NOTICE: skipping the clamd tests: /usr/sbin/clamd is not installed\n');
 }
 
 describe('clamd replies', () => {

@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { Writable } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccessControl } from '../../src/modules/access/access-control.ts';
 import { createExceptionExportService } from '../../src/modules/exceptions/export/exceptions-export.service.ts';
-import { OutputClosedError } from '../../src/modules/exceptions/export/output-flow.ts';
+import {
+  OutputClosedError,
+  OutputStalledError,
+} from '../../src/modules/exceptions/export/output-flow.ts';
 import type { Actor } from '../../src/modules/identity/actor.ts';
 import { AppError } from '../../src/platform/http/app-error.ts';
 import { createLogger } from '../../src/platform/logging/logger.ts';
@@ -29,6 +32,9 @@ const ADMIN = 'ada@example.com';
 const NOBODY = 'otto@example.com';
 const READER = 'rob@example.com';
 const TEST_KEY = 'vendor-check';
+
+/** Stall timeout of the services these tests create, in milliseconds. */
+const STALL_MS = 400;
 
 /** Payload text that spreadsheets would evaluate, by the character it starts with. */
 const HOSTILE = {
@@ -334,7 +340,7 @@ describe('exceptions export over HTTP', () => {
         { format: 'csv', filter: { kind: 'run', runId: fixture.runs.first } },
         (file) => {
           opened.push(file.fileName);
-          return new Writable({ write: (_chunk, _encoding, callback) => callback() });
+          return { stream: new Writable({ write: (_chunk, _encoding, callback) => callback() }) };
         },
       ),
     ).rejects.toMatchObject({ code: 'RESOURCE_NOT_FOUND', status: 404 });
@@ -365,7 +371,7 @@ describe('exceptions export over HTTP', () => {
         { format: 'csv', filter: { kind: 'test', entityCode: 'AP', testKey: TEST_KEY } },
         (file) => {
           opened.push(file.fileName);
-          return new Writable({ write: (_chunk, _encoding, callback) => callback() });
+          return { stream: new Writable({ write: (_chunk, _encoding, callback) => callback() }) };
         },
       ),
     ).rejects.toMatchObject({ code: 'FORBIDDEN', status: 403 });
@@ -392,13 +398,97 @@ describe('exceptions export over HTTP', () => {
     // An output that never finishes a write, like a client that stopped reading.
     const stalled = new Writable({ highWaterMark: 1, write: () => undefined });
 
-    const first = exports.exportExceptions(fixture.admin, request, () => stalled);
+    const first = exports.exportExceptions(fixture.admin, request, () => ({ stream: stalled }));
     await waitFor(() => stalled.writableLength > 0);
-    const second = exports.exportExceptions(fixture.admin, request, () => stalled);
+    const second = exports.exportExceptions(fixture.admin, request, () => ({ stream: stalled }));
 
     await expect(second).rejects.toMatchObject({ code: 'RATE_LIMITED', status: 429 });
     stalled.destroy();
     await expect(first).rejects.toThrow(OutputClosedError);
+  });
+
+  for (const format of ['csv', 'xlsx'] as const) {
+    it(`times out a stalled ${format} export`, async () => {
+      const exports = createExceptionExportService({
+        db: fixture.testApp.database.db,
+        logger: createLogger('silent'),
+        access: fixture.testApp.services.access,
+        maxConcurrentExports: 1,
+        stallTimeoutMs: STALL_MS,
+      });
+      const request = {
+        format,
+        filter: { kind: 'test' as const, entityCode: 'AP', testKey: TEST_KEY },
+      };
+      const before = await auditEvents(fixture.testApp, fixture.owner, 'exceptions.exported');
+      // An output that never finishes a write, like a client that stopped reading.
+      const stalled = new Writable({ highWaterMark: 1, write: () => undefined });
+      let openedAt = 0;
+
+      await expect(
+        exports.exportExceptions(fixture.admin, request, () => {
+          openedAt = performance.now();
+          return { stream: stalled };
+        }),
+      ).rejects.toThrow(OutputStalledError);
+      const waitedMs = performance.now() - openedAt;
+
+      expect(waitedMs).toBeGreaterThanOrEqual(STALL_MS);
+      expect(waitedMs).toBeLessThan(STALL_MS + 1_000);
+      expect(stalled.destroyed).toBe(true);
+      const events = (
+        await auditEvents(fixture.testApp, fixture.owner, 'exceptions.exported')
+      ).slice(before.length);
+      expect(events).toHaveLength(1);
+      expect(events[0]?.outcome).toBe('failure');
+      expect(events[0]?.reason_code).toBe('OUTPUT_STALLED');
+      // The CSV sink waits on its header. The XLSX sink takes both rows and waits on the end of the file.
+      expect(events[0]?.details.rows).toBe(format === 'xlsx' ? 2 : 0);
+
+      // The stalled export gave its only slot back.
+      const next = await exports.exportExceptions(fixture.admin, request, () => ({
+        stream: new Writable({ write: (_chunk, _encoding, callback) => callback() }),
+      }));
+      expect(next.rows).toBe(2);
+    });
+  }
+
+  it('commits success after delivery', async () => {
+    const before = await auditEvents(fixture.testApp, fixture.owner, 'exceptions.exported');
+    // A destination that delays its 'finish' until the test lets it go,
+    // like a response whose last bytes still wait in the socket.
+    let releaseFinish: (() => void) | undefined;
+    const destination = new Writable({
+      write: (_chunk, _encoding, callback) => callback(),
+      final: (callback) => {
+        releaseFinish = () => callback();
+      },
+    });
+    const body = new PassThrough();
+    body.pipe(destination);
+
+    const exported = fixture.testApp.services.exceptionExports.exportExceptions(
+      fixture.admin,
+      { format: 'csv', filter: { kind: 'test', entityCode: 'AP', testKey: TEST_KEY } },
+      () => ({ stream: body, destination }),
+    );
+    await waitFor(() => releaseFinish !== undefined);
+    const whileDelivering = await auditEvents(
+      fixture.testApp,
+      fixture.owner,
+      'exceptions.exported',
+    );
+    releaseFinish?.();
+    const result = await exported;
+
+    expect(whileDelivering).toHaveLength(before.length);
+    expect(result.rows).toBe(2);
+    const events = (await auditEvents(fixture.testApp, fixture.owner, 'exceptions.exported')).slice(
+      before.length,
+    );
+    expect(events).toHaveLength(1);
+    expect(events[0]?.outcome).toBe('success');
+    expect(events[0]?.details.rows).toBe(2);
   });
 
   it('runs no export for HEAD', async () => {
@@ -468,7 +558,7 @@ describe('exceptions export over HTTP', () => {
         fixture.testApp.services.exceptionExports.exportExceptions(
           fixture.admin,
           { format, filter: { kind: 'test', entityCode: 'AP', testKey: TEST_KEY } },
-          () => failingOutput,
+          () => ({ stream: failingOutput }),
         ),
       ).rejects.toThrow('disk full');
 

@@ -80,9 +80,10 @@ export async function runExceptionsExport(
   return await withActingRuntime(io, options, 'exceptions export', async (runtime, actor) => {
     const handle = await createOutputFile(file);
     const hashing = hashingStream();
+    const fileStream = handle.createWriteStream();
     // Settles with the file's write error, if any, so a failure before the
     // export ends is never an unhandled rejection.
-    const written = pipeline(hashing.stream, handle.createWriteStream()).then(
+    const written = pipeline(hashing.stream, fileStream).then(
       () => undefined,
       (error: unknown) => error,
     );
@@ -92,7 +93,8 @@ export async function runExceptionsExport(
       const result = await runtime.services.exceptionExports.exportExceptions(
         actor,
         { format: query.format, filter: exportFilterOf(query) },
-        () => hashing.stream,
+        // The export succeeds only once the file stream has written the last byte.
+        () => ({ stream: hashing.stream, destination: fileStream }),
       );
       const writeError = await written;
       if (writeError !== undefined) throw writeError;

@@ -1,11 +1,12 @@
-import { PassThrough } from 'node:stream';
+import { PassThrough, type Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { requestContext } from '../../../platform/http/authentication.ts';
 import type { Actor, RequestContext } from '../../identity/actor.ts';
-import type {
-  ExceptionExportRequest,
-  ExceptionExportService,
+import {
+  DEFAULT_STALL_TIMEOUT_MS,
+  type ExceptionExportRequest,
+  type ExceptionExportService,
 } from './exceptions-export.service.ts';
 import type { ExportFile } from './export-file.ts';
 import { exceptionExportQuerySchema, exportFilterOf } from './export-query.ts';
@@ -15,12 +16,15 @@ import { exceptionExportQuerySchema, exportFilterOf } from './export-query.ts';
  * An error before that (404, 403, 422, 429) rejects, so it still becomes a
  * problem document. A later failure destroys the body, which the service
  * has already logged and audited, so the client sees the transfer break off.
+ * The export is delivered when `response` has handed its last byte to the
+ * operating system, and stalls while the response's buffer does not shrink.
  */
 function openExport(
   exports: ExceptionExportService,
   actor: Actor,
   request: ExceptionExportRequest,
   context: RequestContext,
+  response: Writable,
 ): Promise<{ file: ExportFile; body: PassThrough }> {
   const body = new PassThrough();
 
@@ -29,7 +33,7 @@ function openExport(
     const openOutput = (file: ExportFile) => {
       opened = true;
       resolve({ file, body });
-      return body;
+      return { stream: body, destination: response };
     };
 
     exports.exportExceptions(actor, request, openOutput, context).then(
@@ -60,8 +64,7 @@ export function registerExceptionExportRoutes(
       schema: {
         tags: ['exceptions'],
         summary: 'Download the exceptions of a test or a run as CSV or XLSX',
-        description:
-          'Give format=csv or format=xlsx, and either entity and test (every exception of the test, with its current payload and the last run that flagged it) or run (the exceptions that run flagged, with the payload as it saw it). The body streams as an attachment. Text that a spreadsheet would read as a formula starts with an apostrophe. A transfer that breaks off means the export failed. The audit trail records it as exceptions.exported with outcome failure.',
+        description: `Give format=csv or format=xlsx, and either entity and test (every exception of the test, with its current payload and the last run that flagged it) or run (the exceptions that run flagged, with the payload as it saw it). The body streams as an attachment. Text that a spreadsheet would read as a formula starts with an apostrophe. A transfer that breaks off means the export failed, as when the client read nothing for ${DEFAULT_STALL_TIMEOUT_MS / 1000} seconds. The audit trail records it as exceptions.exported with outcome failure.`,
         querystring: exceptionExportQuerySchema,
       },
     },
@@ -77,6 +80,7 @@ export function registerExceptionExportRoutes(
         actor,
         exportRequest,
         requestContext(request),
+        reply.raw,
       );
 
       return reply

@@ -1,7 +1,6 @@
-import type { Writable } from 'node:stream';
 import type { Logger } from 'pino';
-import type { Db } from '../../../platform/db/database.ts';
-import { AppError, isAppError } from '../../../platform/http/app-error.ts';
+import type { Db, Tx } from '../../../platform/db/database.ts';
+import { AppError } from '../../../platform/http/app-error.ts';
 import type { AccessControl } from '../../access/access-control.ts';
 import { withActor } from '../../access/actor-scope.ts';
 import { appendAuditEvent } from '../../audit-trail/audit-trail.service.ts';
@@ -9,12 +8,19 @@ import type { Actor, RequestContext } from '../../identity/actor.ts';
 import { disableJit, readExportBatches, summarizeExport } from './exceptions-export.repository.ts';
 import { exportAuditEvent } from './export-audit.ts';
 import { exportCells, exportHeader } from './export-columns.ts';
+import { actorLabel, failureCause, recordExportFailure } from './export-failure.ts';
 import { describeExportFile, type ExportFile } from './export-file.ts';
-import { createExportSink, type ExportSink } from './export-sink.ts';
-import type { ExportFilter, ExportFormat, ExportTarget } from './export-target.ts';
+import type { ExportFilter, ExportFormat } from './export-target.ts';
 import { loadExportTarget } from './load-export-target.ts';
-import { OutputClosedError } from './output-flow.ts';
+import {
+  deliverExport,
+  type ExportOutput,
+  type StartedExport,
+  startExport,
+} from './started-export.ts';
 import { XLSX_MAX_ROWS } from './xlsx-sink.ts';
+
+export type { ExportOutput } from './started-export.ts';
 
 export interface ExceptionExportRequest {
   format: ExportFormat;
@@ -23,17 +29,17 @@ export interface ExceptionExportRequest {
 
 /**
  * Callback that opens the export's output, once the export is authorized
- * and counted and before its first byte. The export ends the stream it
- * returns, or destroys it when the export fails.
+ * and counted and before its first byte.
  */
-export type OpenExportOutput = (file: ExportFile) => Writable;
+export type OpenExportOutput = (file: ExportFile) => ExportOutput;
 
 export interface ExceptionExportService {
   /**
    * Stream the exceptions of one test, or of one run, into the output that
-   * `openOutput` returns, and resolve with the rows written once the output
-   * has finished. Errors raised before `openOutput` is called (404, 403,
-   * 422, 429) leave no output and no exceptions.exported event.
+   * `openOutput` returns, and resolve with the rows written once the
+   * output's destination has taken the last byte. Errors raised before
+   * `openOutput` is called (404, 403, 422, 429) leave no output and no
+   * exceptions.exported event.
    */
   exportExceptions(
     actor: Actor,
@@ -52,26 +58,30 @@ const BATCH_ROWS = 2_000;
  */
 const DEFAULT_MAX_CONCURRENT_EXPORTS = 2;
 
-interface StartedExport {
-  target: ExportTarget;
-  file: ExportFile;
-  sink: ExportSink;
-  rows: number;
-  /** The first error the output emitted, such as a failed file write. */
-  outputError?: Error;
-  /** True once the success event has committed, so that a later failure writes no second event. */
-  audited: boolean;
-}
+/**
+ * Time in milliseconds that an export's output may accept no bytes before
+ * the export is aborted, so a client that stops reading frees its export
+ * slot and database connection. With the default statement timeout (30 s)
+ * this is half of PostgreSQL's idle_in_transaction_session_timeout, so the
+ * export gives up before PostgreSQL ends its transaction.
+ */
+export const DEFAULT_STALL_TIMEOUT_MS = 30_000;
 
-function failureReason(error: unknown, started: StartedExport): string {
-  if (started.outputError !== undefined && error === started.outputError) return 'OUTPUT_FAILED';
-  if (error instanceof OutputClosedError) return 'OUTPUT_CLOSED';
-  if (isAppError(error)) return error.code;
-  return 'EXPORT_FAILED';
-}
-
-function actorLabel(actor: Actor): string {
-  return actor.type === 'user' ? actor.userId : actor.type;
+/**
+ * Write the header and every row of the export to its sink, reading the
+ * rows in batches and counting them in `started.rows`.
+ */
+async function writeRows(
+  tx: Tx,
+  started: StartedExport,
+  payloadKeys: readonly string[],
+): Promise<void> {
+  const { sink, target } = started;
+  await sink.writeHeader(exportHeader(payloadKeys));
+  for await (const batch of readExportBatches(tx, target, BATCH_ROWS)) {
+    await sink.writeRows(batch.map((row) => exportCells(row, target, payloadKeys)));
+    started.rows += batch.length;
+  }
 }
 
 /**
@@ -81,66 +91,37 @@ function actorLabel(actor: Actor): string {
  * batches, so the header and every row come from one snapshot. Rows go to
  * the output as they are read, and writing waits while the output is full.
  *
- * The exceptions.exported event is appended after the last row, in the same
- * transaction, and the file is completed only after that commits. So a
- * client never gets a complete file whose export the audit trail lacks. An export
- * that fails once its output is open (the client disconnected, the
- * database failed) destroys the output and writes the event with outcome
- * failure and the rows written so far.
+ * The exceptions.exported event with outcome success is appended after the
+ * last row, in the same transaction. The file is then completed, and the
+ * transaction commits only once the output's destination has taken the
+ * last byte. So a committed success event means that the whole file was
+ * handed on, and a complete file always has its event appended before its
+ * last byte. An export can fail once its output is open, because the
+ * client disconnected or stopped reading, or the output or the database
+ * failed. It then destroys the output, rolls the success event back, and
+ * writes the event with outcome failure and the rows written so far.
  *
- * NOTE: the transaction stays open while a slow client reads. PostgreSQL's
+ * An export whose destination accepts no bytes for the stall timeout is
+ * aborted with OutputStalledError, which frees its slot and its database
+ * connection.
+ *
+ * NOTE: the transaction stays open while a client reads. PostgreSQL's
  * idle_in_transaction_session_timeout (twice the statement timeout in the
- * pool settings) ends an export whose client stops reading for that long.
+ * pool settings) ends it first when it is shorter than the stall timeout.
+ * The export then fails at its next query, or when the stall timeout ends
+ * it, because nothing reports the lost connection sooner.
  */
 export function createExceptionExportService(deps: {
   db: Db;
   logger: Logger;
   access: AccessControl;
   maxConcurrentExports?: number;
+  stallTimeoutMs?: number;
 }): ExceptionExportService {
   const { db, logger, access } = deps;
   const maxConcurrent = deps.maxConcurrentExports ?? DEFAULT_MAX_CONCURRENT_EXPORTS;
+  const stallTimeoutMs = deps.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
   let running = 0;
-
-  const recordFailure = async (
-    actor: Actor,
-    request: ExceptionExportRequest,
-    started: StartedExport,
-    error: unknown,
-    context: RequestContext | undefined,
-  ) => {
-    const reasonCode = failureReason(error, started);
-    const fields = {
-      requestId: context?.requestId,
-      actor: actorLabel(actor),
-      file: started.file.fileName,
-      rows: started.rows,
-      reasonCode,
-    };
-    if (error instanceof OutputClosedError) {
-      logger.warn(fields, 'exceptions export stopped because its output closed');
-    } else {
-      logger.error({ ...fields, err: error }, 'exceptions export failed');
-    }
-    if (started.audited) return;
-
-    const event = exportAuditEvent(
-      actor,
-      request.format,
-      started.target,
-      started.rows,
-      { outcome: 'failure', reasonCode },
-      context,
-    );
-    try {
-      await withActor(db, actor, (tx) => appendAuditEvent(tx, event));
-    } catch (auditError) {
-      logger.error(
-        { ...fields, err: auditError },
-        'the audit event of a failed exceptions export could not be written',
-      );
-    }
-  };
 
   const writeExport = async (
     actor: Actor,
@@ -155,60 +136,61 @@ export function createExceptionExportService(deps: {
         db,
         actor,
         async (tx) => {
-          await disableJit(tx);
-          const target = await loadExportTarget(tx, access, actor, request.filter, context);
+          try {
+            await disableJit(tx);
+            const target = await loadExportTarget(tx, access, actor, request.filter, context);
 
-          const { rowCount, payloadKeys } = await summarizeExport(tx, target);
-          if (request.format === 'xlsx' && rowCount >= XLSX_MAX_ROWS) {
-            throw new AppError('BUSINESS_RULE_VIOLATED', {
-              detail: `The export has ${rowCount} rows, and an XLSX worksheet holds at most ${XLSX_MAX_ROWS - 1} below its header. Export it as CSV.`,
-              extensions: { rows: rowCount },
-            });
+            const { rowCount, payloadKeys } = await summarizeExport(tx, target);
+            if (request.format === 'xlsx' && rowCount >= XLSX_MAX_ROWS) {
+              throw new AppError('BUSINESS_RULE_VIOLATED', {
+                detail: `The export has ${rowCount} rows, and an XLSX worksheet holds at most ${XLSX_MAX_ROWS - 1} below its header. Export it as CSV.`,
+                extensions: { rows: rowCount },
+              });
+            }
+
+            const file = describeExportFile(request.format, target, rowCount, new Date());
+            const current = startExport(
+              request.format,
+              target,
+              file,
+              openOutput(file),
+              stallTimeoutMs,
+            );
+            started = current;
+            await writeRows(tx, current, payloadKeys);
+
+            const event = exportAuditEvent(
+              actor,
+              request.format,
+              target,
+              current.rows,
+              { outcome: 'success' },
+              context,
+            );
+            await appendAuditEvent(tx, event);
+            await deliverExport(current);
+          } catch (error) {
+            if (started !== undefined) started.firstError ??= error;
+            throw error;
           }
-
-          const file = describeExportFile(request.format, target, rowCount, new Date());
-          const output = openOutput(file);
-          const sink = createExportSink(request.format, output);
-          const current: StartedExport = { target, file, sink, rows: 0, audited: false };
-          started = current;
-          // Without a listener, an 'error' event would crash the process.
-          output.on('error', (error) => {
-            current.outputError ??= error;
-          });
-          await sink.writeHeader(exportHeader(payloadKeys));
-          for await (const batch of readExportBatches(tx, target, BATCH_ROWS)) {
-            await sink.writeRows(batch.map((row) => exportCells(row, target, payloadKeys)));
-            started.rows += batch.length;
-          }
-
-          const event = exportAuditEvent(
-            actor,
-            request.format,
-            target,
-            started.rows,
-            { outcome: 'success' },
-            context,
-          );
-          await appendAuditEvent(tx, event);
         },
         { isolation: 'repeatable read' },
       );
       if (started === undefined) throw new Error('the export ended without opening its output');
-      started.audited = true;
-
-      await started.sink.finish();
       return { file: started.file, rows: started.rows };
     } catch (thrown) {
       if (started === undefined) throw thrown;
+      started.stopWatching();
 
-      // A closed output is the symptom; the output's own error is the cause.
-      const error =
-        thrown instanceof OutputClosedError && started.outputError !== undefined
-          ? started.outputError
-          : thrown;
-      started.sink.abort(error instanceof Error ? error : new Error(String(error)));
-      await recordFailure(actor, request, started, error, context);
+      const error = failureCause(thrown, started);
+      // NOTE: no test reaches a failure after delivery, which needs the COMMIT itself to fail.
+      if (!started.delivered) {
+        started.sink.abort(error instanceof Error ? error : new Error(String(error)));
+      }
+      await recordExportFailure({ db, logger }, actor, started, error, context);
       throw error;
+    } finally {
+      started?.stopWatching();
     }
   };
 

@@ -9,6 +9,16 @@ export class OutputClosedError extends Error {
   }
 }
 
+/** Raised when the output accepted no bytes for the export's stall timeout, as when a client stops reading. */
+export class OutputStalledError extends Error {
+  constructor(timeoutMs: number) {
+    super(
+      `The export output accepted no bytes for ${timeoutMs} ms, so the export timed out. The client stopped reading, or its connection stalled.`,
+    );
+    this.name = 'OutputStalledError';
+  }
+}
+
 /** Throw OutputClosedError when the output can take no more writes. */
 export function assertOutputOpen(output: Writable): void {
   if (output.destroyed || output.writableEnded) throw new OutputClosedError();

@@ -16,6 +16,13 @@ const MAX_PENDING_XML_BYTES = 1024 * 1024;
 /** How often a waiting write checks the pending XML again, in milliseconds. */
 const PENDING_CHECK_MS = 20;
 
+/**
+ * Buffer size of the zip archiver's streams, in bytes, in place of
+ * archiver 5's default of 1 MiB. A client that stops reading leaves these
+ * buffers full until the export times out.
+ */
+const ZIP_BUFFER_BYTES = 64 * 1024;
+
 /** Return the archiver inside exceljs's workbook writer (the undocumented `zip` member in exceljs 4.4). */
 function zipOf(workbook: ExcelJS.stream.xlsx.WorkbookWriter): { abort(): unknown } {
   const zip = (workbook as unknown as { zip?: { abort?: unknown } }).zip;
@@ -65,10 +72,15 @@ function xlsxCell(cell: Cell): Cell {
  * only as the output drains.
  */
 export function createXlsxSink(output: Writable): ExportSink {
+  // exceljs's types omit highWaterMark, but exceljs passes every zip option on to archiver.
+  const zipOptions: Partial<ExcelJS.stream.xlsx.ArchiverZipOptions> & { highWaterMark: number } = {
+    highWaterMark: ZIP_BUFFER_BYTES,
+  };
   const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({
     stream: output,
     useStyles: false,
     useSharedStrings: false,
+    zip: zipOptions,
   });
   workbook.creator = 'Peytonix';
   const zip = zipOf(workbook);

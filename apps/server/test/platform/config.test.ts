@@ -28,6 +28,9 @@ const INVALID_VALUES: Record<string, string> = {
   PEYTONIX_PREVIEW_TIMEOUT_SECONDS: '0',
   PEYTONIX_MAX_ACTIVE_PREVIEWS_PER_USER: 'none',
   PEYTONIX_RUN_MEMORY_MB: '128',
+  PEYTONIX_S3_BUCKET: 'Not_A_Bucket',
+  PEYTONIX_S3_KMS_KEY_ID: 'my key',
+  PEYTONIX_S3_ENDPOINT: 'ftp://127.0.0.1',
   PEYTONIX_LOG_LEVEL: 'loud',
   PEYTONIX_BODY_LIMIT_BYTES: '12kb',
   PEYTONIX_RATE_LIMIT_MAX: '1.5',
@@ -217,6 +220,34 @@ describe('configuration', () => {
       'PEYTONIX_AWS_REGION',
       'PEYTONIX_KMS_KEY_ID',
     ]);
+  });
+
+  it('requires a bucket, key and region with PEYTONIX_STORAGE=s3', () => {
+    const error = problemsOf({ PEYTONIX_STORAGE: 's3' });
+
+    expect(error.problems.map((problem) => problem.variable).sort()).toEqual([
+      'PEYTONIX_AWS_REGION',
+      'PEYTONIX_S3_BUCKET',
+      'PEYTONIX_S3_KMS_KEY_ID',
+    ]);
+  });
+
+  it('accepts production with S3 storage and no local-storage opt-in', () => {
+    const env: Record<string, string> = {
+      ...PRODUCTION_READY,
+      PEYTONIX_STORAGE: 's3',
+      PEYTONIX_S3_BUCKET: 'acme-peytonix-evidence',
+      PEYTONIX_S3_KMS_KEY_ID: 'alias/peytonix-evidence',
+      PEYTONIX_AWS_REGION: 'eu-west-1',
+    };
+    delete env.PEYTONIX_ALLOW_LOCAL_STORAGE;
+
+    expect(loadConfig(env).storage).toEqual({
+      kind: 's3',
+      bucket: 'acme-peytonix-evidence',
+      kmsKeyId: 'alias/peytonix-evidence',
+      region: 'eu-west-1',
+    });
   });
 
   it('accepts production with KMS keys and no local-keys opt-in', () => {

@@ -6,7 +6,9 @@ import type { Readable } from 'node:stream';
 import { S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/platform/config/load-config.ts';
 import { ObjectStorageError } from '../../src/platform/storage/object-storage.ts';
+import { openObjectStorage } from '../../src/platform/storage/open-object-storage.ts';
 import { S3ObjectStorage } from '../../src/platform/storage/s3-object-storage.ts';
 
 const BUCKET = 'peytonix-evidence';
@@ -46,6 +48,7 @@ describe('S3 object storage on s3rver', () => {
   let server: S3rver;
   let directory: string;
   let storage: S3ObjectStorage;
+  let endpoint: string;
 
   beforeAll(async () => {
     directory = mkdtempSync(path.join(tmpdir(), 'peytonix-s3rver-'));
@@ -57,8 +60,9 @@ describe('S3 object storage on s3rver', () => {
       configureBuckets: [{ name: BUCKET }],
     });
     const { port } = await server.run();
+    endpoint = `http://127.0.0.1:${port}`;
     const client = new S3Client({
-      endpoint: `http://127.0.0.1:${port}`,
+      endpoint,
       forcePathStyle: true,
       region: 'eu-west-1',
       credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
@@ -69,6 +73,38 @@ describe('S3 object storage on s3rver', () => {
   afterAll(async () => {
     await server?.close();
     rmSync(directory, { recursive: true, force: true });
+  });
+
+  it('opens from the configuration', async () => {
+    const config = loadConfig({
+      PEYTONIX_DATA_DIR: directory,
+      PEYTONIX_STORAGE: 's3',
+      PEYTONIX_S3_BUCKET: BUCKET,
+      PEYTONIX_S3_KMS_KEY_ID: 'alias/peytonix-evidence',
+      PEYTONIX_AWS_REGION: 'eu-west-1',
+      PEYTONIX_S3_ENDPOINT: endpoint,
+    });
+    const previous = {
+      id: process.env.AWS_ACCESS_KEY_ID,
+      secret: process.env.AWS_SECRET_ACCESS_KEY,
+    };
+    // The SDK reads credentials from the environment, as it reads a task role in AWS.
+    process.env.AWS_ACCESS_KEY_ID = 'S3RVER';
+    process.env.AWS_SECRET_ACCESS_KEY = 'S3RVER';
+    try {
+      const opened = await openObjectStorage(config, async () => {
+        throw new Error('S3 storage needs no data keys');
+      });
+      await opened.put('evidence/config/v1', Buffer.from('configured'));
+
+      expect(opened.kind).toBe('s3');
+      expect((await readAll(await opened.get('evidence/config/v1'))).toString()).toBe('configured');
+    } finally {
+      process.env.AWS_ACCESS_KEY_ID = previous.id;
+      process.env.AWS_SECRET_ACCESS_KEY = previous.secret;
+      if (previous.id === undefined) delete process.env.AWS_ACCESS_KEY_ID;
+      if (previous.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY;
+    }
   });
 
   it('stores, reads, describes and deletes an object', async () => {

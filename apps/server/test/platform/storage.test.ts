@@ -20,6 +20,7 @@ import { loadConfig } from '../../src/platform/config/load-config.ts';
 import type { DataKeyProvider } from '../../src/platform/keys/data-key-provider.ts';
 import { openDataKeyProvider } from '../../src/platform/keys/key-provider.ts';
 import {
+  isLocalObjectStorage,
   type LocalObjectStorage,
   OBJECT_FILE_SUFFIX,
   OBJECTS_DIRECTORY,
@@ -65,8 +66,14 @@ beforeEach(async () => {
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'peytonix-storage-'));
   config = loadConfig({ PEYTONIX_DATA_DIR: dataDir });
   dataKeys = await openDataKeyProvider(config, { create: true });
-  storage = await openObjectStorage(config, async () => dataKeys);
+  storage = await openLocal();
 });
+
+async function openLocal(): Promise<LocalObjectStorage> {
+  const opened = await openObjectStorage(config, async () => dataKeys);
+  if (!isLocalObjectStorage(opened)) throw new Error(`expected local storage, got ${opened.kind}`);
+  return opened;
+}
 afterEach(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
@@ -971,7 +978,7 @@ describe('signed object URLs', () => {
   it('keeps the signing key in a 0600 file across restarts', async () => {
     const signed = await storage.signedUrl(KEY, { method: 'GET', expiresInSeconds: 60 });
     const keyFile = path.join(dataDir, 'keys', URL_SIGNING_KEY_FILE);
-    const reopened = await openObjectStorage(config, async () => dataKeys);
+    const reopened = await openLocal();
 
     const grant = await reopened.verifySignedRequest(
       requestFor(signed.url, 'GET'),

@@ -15,7 +15,9 @@ export interface Config {
   migrateOnStart: boolean;
   workers: { enabled: boolean };
   runs: RunsConfig;
-  storage: { kind: 'local' };
+  storage:
+    | { kind: 'local' }
+    | { kind: 's3'; bucket: string; kmsKeyId: string; region: string; endpoint?: string };
   keys: { kind: 'local' } | { kind: 'kms'; keyId: string; region: string };
   audit: { checkpointEvents: number; checkpointIntervalMs: number; verifyIntervalMs: number };
   identity: IdentityConfig;

@@ -162,7 +162,8 @@ function assembleConfig(
       fix: VARIABLES.PEYTONIX_ALLOW_EMBEDDED_DATABASE.fix,
     });
   }
-  if (production && !read<boolean>('PEYTONIX_ALLOW_LOCAL_STORAGE')) {
+  const storageKind = read<'local' | 's3'>('PEYTONIX_STORAGE');
+  if (production && storageKind === 'local' && !read<boolean>('PEYTONIX_ALLOW_LOCAL_STORAGE')) {
     problems.push({
       variable: 'PEYTONIX_ALLOW_LOCAL_STORAGE',
       value: raw.PEYTONIX_ALLOW_LOCAL_STORAGE,
@@ -183,6 +184,24 @@ function assembleConfig(
           variable,
           value,
           problem: 'it is required when PEYTONIX_KEYS=kms',
+          fix: VARIABLES[variable].fix,
+        });
+      }
+    }
+  }
+  const bucket = read<string | undefined>('PEYTONIX_S3_BUCKET');
+  const storageKeyId = read<string | undefined>('PEYTONIX_S3_KMS_KEY_ID');
+  if (storageKind === 's3') {
+    for (const [variable, value] of [
+      ['PEYTONIX_S3_BUCKET', bucket],
+      ['PEYTONIX_S3_KMS_KEY_ID', storageKeyId],
+      ['PEYTONIX_AWS_REGION', awsRegion],
+    ] as const) {
+      if (value === undefined) {
+        problems.push({
+          variable,
+          value,
+          problem: 'it is required when PEYTONIX_STORAGE=s3',
           fix: VARIABLES[variable].fix,
         });
       }
@@ -271,7 +290,12 @@ function assembleConfig(
       memoryMb: read<number>('PEYTONIX_RUN_MEMORY_MB'),
       maxActivePreviewsPerUser: read<number>('PEYTONIX_MAX_ACTIVE_PREVIEWS_PER_USER'),
     },
-    storage: { kind: read<'local'>('PEYTONIX_STORAGE') },
+    storage: storageConfig(storageKind, {
+      bucket,
+      kmsKeyId: storageKeyId,
+      region: awsRegion,
+      endpoint: read<string | undefined>('PEYTONIX_S3_ENDPOINT'),
+    }),
     keys:
       keysKind === 'kms' && kmsKeyId !== undefined && awsRegion !== undefined
         ? { kind: 'kms', keyId: kmsKeyId, region: awsRegion }
@@ -302,4 +326,22 @@ function deriveAppUrl(ownerUrl: string): string {
   url.username = APP_ROLE;
   url.password = '';
   return url.toString();
+}
+
+/** Build the storage section; the checks above made every s3 setting present. */
+function storageConfig(
+  kind: 'local' | 's3',
+  s3: {
+    bucket: string | undefined;
+    kmsKeyId: string | undefined;
+    region: string | undefined;
+    endpoint: string | undefined;
+  },
+): Config['storage'] {
+  if (kind === 'local') return { kind };
+  const { bucket, kmsKeyId, region, endpoint } = s3;
+  if (bucket === undefined || kmsKeyId === undefined || region === undefined) {
+    throw new Error('the s3 storage settings were checked before and cannot be missing');
+  }
+  return { kind, bucket, kmsKeyId, region, ...(endpoint === undefined ? {} : { endpoint }) };
 }

@@ -225,11 +225,35 @@ export const VARIABLES = {
     fix: 'set PEYTONIX_SHUTDOWN_TIMEOUT_MS to milliseconds such as 10000',
   },
   PEYTONIX_STORAGE: {
-    schema: z.enum(['local'], { error: 'expected local' }),
+    schema: z.enum(['local', 's3'], { error: 'expected local or s3' }),
     defaultValue: 'local',
     description:
-      'Evidence storage adapter. local keeps files under the data directory. NOTE: the s3 adapter is not built yet.',
-    fix: 'set PEYTONIX_STORAGE to local',
+      'Object storage for datasets and evidence. local keeps encrypted files under the data directory. s3 keeps them in the bucket PEYTONIX_S3_BUCKET, encrypted by S3 under the KMS key PEYTONIX_S3_KMS_KEY_ID, in PEYTONIX_AWS_REGION.',
+    fix: 'set PEYTONIX_STORAGE to local or s3',
+  },
+  PEYTONIX_S3_BUCKET: {
+    schema: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: 'expected an S3 bucket name' }),
+    description: 'With PEYTONIX_STORAGE=s3, the bucket that holds every object.',
+    fix: 'set PEYTONIX_S3_BUCKET to a bucket name such as acme-peytonix-evidence',
+  },
+  PEYTONIX_S3_KMS_KEY_ID: {
+    schema: z
+      .string()
+      .regex(
+        /^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]+|alias\/[A-Za-z0-9/_-]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$/,
+        { error: 'expected a KMS key id, key ARN, alias name or alias ARN' },
+      ),
+    description:
+      'With PEYTONIX_STORAGE=s3, the KMS key that S3 encrypts every object under (SSE-KMS); every upload names it.',
+    fix: 'set PEYTONIX_S3_KMS_KEY_ID to a key id, key ARN or alias such as alias/peytonix-evidence',
+  },
+  PEYTONIX_S3_ENDPOINT: {
+    schema: z.url({ protocol: /^https?$/, error: 'expected an http or https URL' }),
+    description:
+      'With PEYTONIX_STORAGE=s3, the endpoint of an S3-compatible server instead of AWS, addressed by path. Leave it unset for AWS S3.',
+    fix: 'set PEYTONIX_S3_ENDPOINT to a URL such as http://127.0.0.1:4568, or leave it unset for AWS S3',
   },
   PEYTONIX_KEYS: {
     schema: z.enum(['local', 'kms'], { error: 'expected local or kms' }),
@@ -252,8 +276,9 @@ export const VARIABLES = {
     schema: z
       .string()
       .regex(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, { error: 'expected an AWS region such as eu-west-1' }),
-    description: 'With PEYTONIX_KEYS=kms, the AWS region of the KMS key.',
-    fix: 'set PEYTONIX_AWS_REGION to the region of the KMS key, such as eu-west-1',
+    description:
+      'With PEYTONIX_KEYS=kms or PEYTONIX_STORAGE=s3, the AWS region of the KMS key and the bucket.',
+    fix: 'set PEYTONIX_AWS_REGION to the region of the KMS key and bucket, such as eu-west-1',
   },
   PEYTONIX_AUDIT_CHECKPOINT_EVENTS: {
     schema: integerText(1, 1_000_000),

@@ -102,6 +102,11 @@ export interface LocalObjectStorage extends ObjectStorage {
   verifySignedRequest(request: SignedObjectRequest, now?: Date): Promise<SignedObjectGrant>;
 }
 
+/** Narrow an opened storage to the local adapter, for its adapter-only methods. */
+export function isLocalObjectStorage(storage: ObjectStorage): storage is LocalObjectStorage {
+  return storage.kind === 'local';
+}
+
 /**
  * Open the local object storage: create `<dataDir>/objects` with mode 0700
  * and remove temporary files that crashed uploads left behind.

@@ -3,8 +3,9 @@
 -- An exception moves open -> in_progress (assigned to a preparer) ->
 -- proposed (a disposition with a rationale) -> closed (a reviewer
 -- approved it; a risk acceptance also needs management). A reviewer may
--- return a proposal to in_progress. A run closes an open exception whose
--- key it no longer finds (closed_run_id), and reopens one closed as
+-- return a proposal to in_progress. A run over the same inputs closes an
+-- open exception whose key it no longer finds (closed_run_id), unless a
+-- sign-off covers it, and reopens one closed as
 -- remediated, or closed by a run, whose key it finds again
 -- (reopened_run_id). The service checks role, scope and separation of
 -- duties; the constraints below keep each state's columns consistent.

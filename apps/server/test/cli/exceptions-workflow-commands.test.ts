@@ -160,7 +160,7 @@ describe('peytonix exceptions workflow commands', () => {
       'Refunded.',
     ]);
 
-    // The administrator also holds preparer here, but not reviewer, so the route refuses first.
+    // The administrator is also a preparer here, but not a reviewer, so the route rejects the request first.
     const own = await run(['exceptions', 'approve', third]);
     const byManager = await run(['exceptions', 'accept-risk', third], MANAGER);
 

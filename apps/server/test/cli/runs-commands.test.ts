@@ -381,7 +381,7 @@ describe('peytonix tests run', () => {
     expect(unbound.stderr).toContain(
       'needs input payments, and its version 1 binds no dataset to it: pass --input payments=DATASET[@VERSION]',
     );
-    // InvNum holds text such as INV-1, so the bound map fails until --map replaces it.
+    // InvNum contains text such as INV-1, so the bound map fails until --map replaces it.
     expect(mappedWrong.code, mappedWrong.stderr).toBe(2);
     expect(mappedWrong.stderr).toContain(
       'Field amount of input payments is decimal, but column "InvNum" is VARCHAR. Map the field to a numeric column with --map payments.amount=COLUMN',

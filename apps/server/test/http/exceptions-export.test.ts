@@ -347,7 +347,7 @@ describe('exceptions export over HTTP', () => {
     expect(opened).toEqual([]);
   });
 
-  // Every role holds exceptions.read, so no real grant reaches this 403. An
+  // Every role has exceptions.read, so no real grant reaches this 403. An
   // access control that rejects every request takes the place of a role without it.
   it('authorizes exceptions.read on the loaded target', async () => {
     const checks: unknown[] = [];

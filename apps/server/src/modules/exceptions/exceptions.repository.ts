@@ -223,12 +223,12 @@ export async function userEmails(
   tx: Tx,
   ids: readonly (string | null)[],
 ): Promise<Map<string, string>> {
-  const wanted = [...new Set(ids.filter((id): id is string => id !== null))];
-  if (wanted.length === 0) return new Map();
+  const userIds = [...new Set(ids.filter((id): id is string => id !== null))];
+  if (userIds.length === 0) return new Map();
   const rows = await tx
     .selectFrom('users')
     .select(['id', 'email'])
-    .where('id', 'in', wanted)
+    .where('id', 'in', userIds)
     .execute();
   return new Map(rows.map((row) => [row.id, row.email]));
 }

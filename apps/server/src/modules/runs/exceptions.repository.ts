@@ -49,7 +49,7 @@ export interface RecordingRun {
  * disposition, linked to this run. An exception closed with another
  * disposition (false positive, control deficiency, risk accepted,
  * duplicate) stays closed when its key recurs. Open exceptions of the test
- * that this run did not flag are closed with "not present in run N";
+ * that this run did not flag may be closed (see closeAbsentExceptions);
  * exceptions under investigation stay where they are. Every statement
  * works on whole batches through unnest, so a million rows take a few
  * hundred statements, not a million. Reopened and closed exceptions get an

@@ -235,7 +235,7 @@ export const VARIABLES = {
     schema: z
       .string()
       .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: 'expected an S3 bucket name' }),
-    description: 'With PEYTONIX_STORAGE=s3, the bucket that holds every object.',
+    description: 'With PEYTONIX_STORAGE=s3, the bucket that stores every object.',
     fix: 'set PEYTONIX_S3_BUCKET to a bucket name such as acme-peytonix-evidence',
   },
   PEYTONIX_S3_KMS_KEY_ID: {

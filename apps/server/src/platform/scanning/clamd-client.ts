@@ -25,7 +25,7 @@ export type ClamdAddress = { host: string; port: number } | { socketPath: string
 
 export interface ClamdOptions {
   address: ClamdAddress;
-  /** Time for connecting, for each write and for the final answer, in ms. */
+  /** Time limit for connecting, for each write and for the final reply, in ms. */
   timeoutMs?: number;
   /** Bytes per INSTREAM chunk; clamd's StreamMaxLength bounds the total, not the chunk. */
   chunkBytes?: number;
@@ -46,7 +46,7 @@ export interface ClamdScanner {
   open(): ScanSession;
   /** Scan a whole stream of bytes. */
   scan(source: AsyncIterable<Buffer>): Promise<ScanVerdict>;
-  /** True when clamd answers PING with PONG in time. */
+  /** Return true when clamd replies PONG to PING in time. */
   ping(): Promise<boolean>;
 }
 
@@ -71,7 +71,7 @@ export function parseScanReply(reply: string): ScanVerdict {
   return {
     kind: 'error',
     reason: 'scanner_error',
-    detail: text === '' ? 'clamd sent an empty answer' : text.slice(0, 200),
+    detail: text === '' ? 'clamd sent an empty reply' : text.slice(0, 200),
   };
 }
 
@@ -82,7 +82,7 @@ function socketFor(address: ClamdAddress): Socket {
 }
 
 /**
- * Collects clamd's answer on a socket: text up to the first NUL byte, or up
+ * Reader of clamd's reply on a socket: text up to the first NUL byte, or up
  * to the close of the connection.
  */
 class ReplyReader {
@@ -111,7 +111,7 @@ class ReplyReader {
         this.settle({
           kind: 'error',
           reason: 'unreachable',
-          detail: 'clamd closed the connection without an answer',
+          detail: 'clamd closed the connection without a reply',
         });
       }
     });
@@ -145,13 +145,13 @@ export function createClamdScanner(options: ClamdOptions): ClamdScanner {
       reader.settle({
         kind: 'error',
         reason: 'timeout',
-        detail: `clamd did not answer within ${timeoutMs} ms`,
+        detail: `clamd sent no reply within ${timeoutMs} ms`,
       });
       socket.destroy();
     });
     socket.on('error', (error: NodeJS.ErrnoException) => {
       // A reset while sending usually means clamd stopped reading after its
-      // size limit; its answer, if any, arrived first and wins.
+      // size limit; its reply, if any, arrived first and wins.
       reader.settle({
         kind: 'error',
         reason:
@@ -210,7 +210,7 @@ export function createClamdScanner(options: ClamdOptions): ClamdScanner {
     ping() {
       return new Promise((resolve) => {
         const socket = socketFor(options.address);
-        let answer = '';
+        let reply = '';
         const done = (result: boolean) => {
           socket.destroy();
           resolve(result);
@@ -218,8 +218,8 @@ export function createClamdScanner(options: ClamdOptions): ClamdScanner {
         socket.setTimeout(timeoutMs, () => done(false));
         socket.on('error', () => done(false));
         socket.on('data', (data: Buffer) => {
-          answer += data.toString('latin1');
-          if (answer.includes('\0')) done(answer.replace(/\0$/, '') === 'PONG');
+          reply += data.toString('latin1');
+          if (reply.includes('\0')) done(reply.replace(/\0$/, '') === 'PONG');
         });
         socket.on('close', () => done(false));
         socket.write('zPING\0');

@@ -40,7 +40,7 @@ export interface S3ObjectStorageOptions {
   now?: () => Date;
 }
 
-/** An S3 error's name and HTTP status, as the SDK reports them. */
+/** Return an S3 error's name and HTTP status, as the SDK reports them. */
 function s3Failure(error: unknown): { name: string; status: number | undefined } {
   const candidate = error as { name?: unknown; $metadata?: { httpStatusCode?: number } };
   return {
@@ -90,12 +90,12 @@ const hexToBase64 = (value: string) => Buffer.from(value, 'hex').toString('base6
  */
 function verifyingStream(key: string, expected: string): Transform {
   const digest = createHash('sha256');
-  let held: Buffer | undefined;
+  let heldBack: Buffer | undefined;
   return new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       digest.update(chunk);
-      const previous = held;
-      held = chunk;
+      const previous = heldBack;
+      heldBack = chunk;
       callback(null, previous);
     },
     flush(callback) {
@@ -110,7 +110,7 @@ function verifyingStream(key: string, expected: string): Transform {
         );
         return;
       }
-      callback(null, held);
+      callback(null, heldBack);
     },
   });
 }

@@ -50,9 +50,9 @@ function detailLines(detail: ExceptionDetail): string[] {
   }
   lines.push('history:');
   for (const event of detail.history) {
-    const who = event.actor ?? 'the platform';
+    const actor = event.actor ?? 'the platform';
     lines.push(
-      `  ${event.at}  ${event.action} by ${who} -> ${event.toStatus}${event.comment ? `: ${event.comment}` : ''}`,
+      `  ${event.at}  ${event.action} by ${actor} -> ${event.toStatus}${event.comment ? `: ${event.comment}` : ''}`,
     );
   }
   return lines;

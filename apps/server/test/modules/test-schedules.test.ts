@@ -373,9 +373,11 @@ describe('test schedules', () => {
   it('catch-up after downtime queues one run', async () => {
     const key = uniqueKey('hourly');
     const version = await activate('pat', scheduled(key, HOURLY));
-    // Ten days without a tick: 240 hourly fires were missed.
-    const at = plusSeconds(version.activatedAt, 10 * 24 * 60 * 60);
-    const latestFire = new Date(Math.floor(at.getTime() / 3_600_000) * 3_600_000);
+    // Ten days without a tick: 240 hourly fires were missed. The tick comes
+    // half past the hour, so the later tick a minute on reaches no new fire.
+    const tenDaysOn = plusSeconds(version.activatedAt, 10 * 24 * 60 * 60);
+    const latestFire = new Date(Math.floor(tenDaysOn.getTime() / 3_600_000) * 3_600_000);
+    const at = plusSeconds(latestFire, 30 * 60);
 
     const caughtUp = await tick(at);
 

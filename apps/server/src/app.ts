@@ -12,6 +12,7 @@ import { registerAuditTrailRoutes } from './modules/audit-trail/audit-trail.rout
 import { registerChangeRequestRoutes } from './modules/changes/change-requests.routes.ts';
 import { registerDatasetRoutes } from './modules/datasets/datasets.routes.ts';
 import { registerEntityRoutes } from './modules/entities/entities.routes.ts';
+import { registerEvidenceRoutes } from './modules/evidence/evidence.routes.ts';
 import { registerExceptionRoutes } from './modules/exceptions/exceptions.routes.ts';
 import { registerExceptionExportRoutes } from './modules/exceptions/export/exceptions-export.routes.ts';
 import { registerSignOffRoutes } from './modules/exceptions/sign-offs/sign-offs.routes.ts';
@@ -44,6 +45,7 @@ import { registerRequestLogging } from './platform/http/request-logging.ts';
 import { registerSchemaGate } from './platform/http/schema-gate.ts';
 import { registerSecurity } from './platform/http/security.ts';
 import { registerWebApp } from './platform/http/web-app.ts';
+import { registerObjectUrlRoutes } from './platform/storage/object-url.routes.ts';
 import type { Services } from './services.ts';
 import { PEYTONIX_VERSION } from './version.ts';
 
@@ -82,6 +84,8 @@ export const ROUTE_MODULES: readonly RouteModule[] = [
   (app, services) => registerExceptionRoutes(app, services.exceptions),
   (app, services) => registerSignOffRoutes(app, services.signOffs),
   (app, services) => registerExceptionSummaryRoutes(app, services.exceptionSummaries),
+  (app, services) => registerEvidenceRoutes(app, services.evidence),
+  (app, services) => registerObjectUrlRoutes(app, services.storage),
 ];
 
 /** Trust the nearest `hops` proxies, as proxy-addr does for a number. */

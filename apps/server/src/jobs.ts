@@ -1,3 +1,7 @@
+import {
+  EVIDENCE_SCAN_QUEUE_SPEC,
+  evidenceScanJobDefinition,
+} from './modules/evidence/evidence-scan-job.ts';
 import { LOST_RUNS_QUEUE_SPEC, lostRunsJobDefinition } from './modules/runs/lost-runs.ts';
 import { RUN_QUEUE_SPEC, runJobDefinition } from './modules/runs/run-job.ts';
 import {
@@ -12,6 +16,7 @@ export const JOB_QUEUES: readonly QueueSpec[] = [
   RUN_QUEUE_SPEC,
   TEST_SCHEDULE_QUEUE_SPEC,
   LOST_RUNS_QUEUE_SPEC,
+  EVIDENCE_SCAN_QUEUE_SPEC,
 ];
 
 /** Bind the handlers of those queues to one process's services; workers in `start` and `worker` run them. */
@@ -20,5 +25,6 @@ export function jobDefinitions(services: Services): JobDefinition[] {
     runJobDefinition(services.runs),
     testScheduleJobDefinition(services.testScheduler),
     lostRunsJobDefinition(services.runs),
+    evidenceScanJobDefinition(services.evidence),
   ];
 }

@@ -21,6 +21,7 @@ import {
   openCheckpointKey,
   openDataKeysForDatabase,
 } from './platform/keys/key-provider.ts';
+import { createClamdScanner } from './platform/scanning/clamd-client.ts';
 import { openObjectStorage } from './platform/storage/open-object-storage.ts';
 import { createServices, type Services } from './services.ts';
 
@@ -113,6 +114,8 @@ export async function openRuntime(
       storage: memoizeKey(() => openObjectStorage(config, dataKeys)),
       workRoot,
       runs: config.runs,
+      scanner: createClamdScanner(config.scanner),
+      evidence: config.evidence,
       dispatchRun: async (runId, requestedBy) => {
         await (await jobSender()).send(RUN_QUEUE, { runId, requestedBy });
       },

@@ -27,6 +27,15 @@ import {
   type EntitiesService,
 } from './modules/entities/entities.service.ts';
 import { createEntityMoveChange } from './modules/entities/entity-move-change.ts';
+import {
+  type EvidenceContentPolicy,
+  type EvidenceContentPolicyOptions,
+  evidenceContentPolicy,
+} from './modules/evidence/content-rules.ts';
+import {
+  createEvidenceService,
+  type EvidenceService,
+} from './modules/evidence/evidence.service.ts';
 import { createExceptionTransitions } from './modules/exceptions/exception-transitions.ts';
 import {
   createExceptionsService,
@@ -63,10 +72,13 @@ import {
   type TestDefinitionsService,
 } from './modules/tests/test-definitions.service.ts';
 import { createTestScheduler, type TestScheduler } from './modules/tests/test-scheduler.ts';
-import type { IdentityConfig, RunsConfig } from './platform/config/config.ts';
+import type { EvidenceConfig, IdentityConfig, RunsConfig } from './platform/config/config.ts';
+import { ConfigError } from './platform/config/config-error.ts';
+import { VARIABLES } from './platform/config/variables.ts';
 import type { Db } from './platform/db/database.ts';
 import type { DataKeyProvider } from './platform/keys/data-key-provider.ts';
 import type { SigningKey } from './platform/keys/signing-key.ts';
+import { type ClamdScanner, createUnconfiguredScanner } from './platform/scanning/clamd-client.ts';
 import type { ObjectStorage } from './platform/storage/object-storage.ts';
 
 /** Every module's service, built once per process from the shared dependencies. */
@@ -89,6 +101,10 @@ export interface Services {
   signOffs: SignOffsService;
   /** CSV and XLSX exports of a test's or a run's exceptions. */
   exceptionExports: ExceptionExportService;
+  /** Evidence files: declaration, verification and scanning, download. */
+  evidence: EvidenceService;
+  /** Object storage for dataset and evidence files; opened on first use. */
+  storage: () => Promise<ObjectStorage>;
   auditTrail: AuditTrailReader;
   securityEvents: SecurityEvents;
   access: AccessControl;
@@ -105,8 +121,12 @@ export interface ServiceDeps {
   identity: IdentityConfig;
   /** The envelope-encryption provider for sealed secrets; opened on first use. */
   dataKeys: () => Promise<DataKeyProvider>;
-  /** Object storage for dataset files; opened on first use. */
+  /** Object storage for dataset and evidence files; opened on first use. */
   storage: () => Promise<ObjectStorage>;
+  /** The malware scanner for evidence; without one, every scan fails and files stay undownloadable. */
+  scanner?: ClamdScanner;
+  /** Evidence limits; the configuration's defaults when absent. */
+  evidence?: EvidenceConfig;
   /** Directory for temporary work files such as imports in progress. */
   workRoot: string;
   /** Run time limits and the preview cap; the configuration's defaults when absent. */
@@ -115,6 +135,47 @@ export interface ServiceDeps {
   dispatchRun?: (runId: string, requestedBy: string) => Promise<void>;
   /** Overrides the sign-in throttle, for tests that cannot wait minutes. */
   throttlePolicy?: ThrottlePolicy;
+}
+
+/** The evidence limits of the configuration's defaults. */
+export const DEFAULT_EVIDENCE_CONFIG: EvidenceConfig = {
+  maxBytes: 100 * 1024 ** 2,
+  uploadUrlSeconds: 900,
+  downloadUrlSeconds: 60,
+};
+
+/**
+ * Build the evidence allowlists, turning a type or extension the evidence
+ * module cannot verify into a configuration error that names its variable,
+ * so startup stops with exit code 2.
+ */
+function evidencePolicy(limits: EvidenceConfig): EvidenceContentPolicy {
+  const typesOnly: EvidenceContentPolicyOptions =
+    limits.contentTypes === undefined
+      ? { maxBytes: limits.maxBytes }
+      : { maxBytes: limits.maxBytes, contentTypes: limits.contentTypes };
+  const attempts = [
+    ['PEYTONIX_EVIDENCE_CONTENT_TYPES', typesOnly],
+    ['PEYTONIX_EVIDENCE_EXTENSIONS', limits],
+  ] as const;
+  for (const [variable, options] of attempts) {
+    try {
+      evidenceContentPolicy(options);
+    } catch (error) {
+      if (!(error instanceof TypeError)) throw error;
+      const value =
+        variable === 'PEYTONIX_EVIDENCE_EXTENSIONS' ? limits.extensions : limits.contentTypes;
+      throw new ConfigError([
+        {
+          variable,
+          value: value?.join(','),
+          problem: error.message.replace(/\.$/, ''),
+          fix: VARIABLES[variable].fix,
+        },
+      ]);
+    }
+  }
+  return evidenceContentPolicy(limits);
 }
 
 export function createServices(deps: ServiceDeps): Services {
@@ -135,6 +196,7 @@ export function createServices(deps: ServiceDeps): Services {
   });
   const governed = { ...shared, changeRequests };
   const runs = createRunsService(shared);
+  const evidenceLimits = deps.evidence ?? DEFAULT_EVIDENCE_CONFIG;
   const exceptionTransitions = createExceptionTransitions(shared);
   return {
     identity: createIdentityService(deps),
@@ -151,6 +213,13 @@ export function createServices(deps: ServiceDeps): Services {
     exceptions: createExceptionsService({ ...shared, transitions: exceptionTransitions, runs }),
     signOffs: createSignOffsService(shared),
     exceptionExports: createExceptionExportService(shared),
+    evidence: createEvidenceService({
+      ...shared,
+      scanner: deps.scanner ?? createUnconfiguredScanner(),
+      policy: evidencePolicy(evidenceLimits),
+      limits: evidenceLimits,
+    }),
+    storage: deps.storage,
     auditTrail: createAuditTrailReader(shared),
     securityEvents,
     access,

@@ -2,6 +2,7 @@ export * from './audit.ts';
 export * from './change-requests.ts';
 export * from './datasets.ts';
 export * from './entities.ts';
+export * from './evidence.ts';
 export * from './exceptions.ts';
 export * from './grants.ts';
 export * from './identity.ts';

@@ -16,6 +16,7 @@ import {
 import { createCheckpoint } from '../../src/modules/audit-trail/checkpoints/create-checkpoint.ts';
 import type { Actor } from '../../src/modules/identity/actor.ts';
 import { createEntityDirectly, grantRoleDirectly } from '../support/entity-fixtures.ts';
+import { type SeededEvidenceState, seedEvidence } from '../support/matrix-evidence.ts';
 import {
   copyRun,
   type SeededException,
@@ -142,6 +143,15 @@ async function diffOf(world: World, requestId: string): Promise<string> {
     [requestId],
   );
   return row.rows[0]?.hex ?? '';
+}
+
+/** A new evidence item on the scope's engagement, declared by the seeder, in `state`. */
+async function evidenceIn(world: World, scope: Scope, state: SeededEvidenceState) {
+  return await seedEvidence(world.owner, await world.testApp.services.storage(), {
+    engagementCode: ENGAGEMENT[scope],
+    declaredBy: SEEDER,
+    state,
+  });
 }
 
 const mentionsOut = (_world: World, body: string) => /OUT-ENG|"OUT"/.test(body);
@@ -599,6 +609,91 @@ const CASES: Record<string, RouteCase> = {
       });
       return { url: `/api/v1/sign-offs/${signed.id}/withdraw`, body: { reason: 'Matrix.' } };
     },
+  },
+  'POST /api/v1/evidence/uploads': {
+    kind: 'target',
+    success: 201,
+    request: async (_world, scope) => ({
+      url: '/api/v1/evidence/uploads',
+      body: {
+        subjectType: 'engagement',
+        subject: ENGAGEMENT[scope],
+        fileName: 'matrix.pdf',
+        size: 1024,
+        sha256: 'ab'.repeat(32),
+        contentType: 'application/pdf',
+      },
+    }),
+  },
+  'POST /api/v1/evidence/:id/versions': {
+    kind: 'target',
+    success: 201,
+    request: async (world, scope) => ({
+      url: `/api/v1/evidence/${await evidenceIn(world, scope, 'available')}/versions`,
+      body: {
+        fileName: 'matrix-v2.pdf',
+        size: 1024,
+        sha256: 'cd'.repeat(32),
+        contentType: 'application/pdf',
+      },
+    }),
+  },
+  'POST /api/v1/evidence/:id/confirm': {
+    kind: 'target',
+    success: 200,
+    // No clamd runs here, so the confirmed version waits in scan_pending.
+    request: async (world, scope) => ({
+      url: `/api/v1/evidence/${await evidenceIn(world, scope, 'pending_upload')}/confirm`,
+      body: {},
+    }),
+  },
+  'GET /api/v1/evidence': {
+    kind: 'target',
+    success: 200,
+    request: async (_world, scope) => ({
+      url: `/api/v1/evidence?subjectType=engagement&subject=${ENGAGEMENT[scope]}`,
+    }),
+  },
+  'GET /api/v1/evidence/quarantine': {
+    kind: 'list',
+    success: 200,
+    request: async (world) => {
+      await evidenceIn(world, 'in', 'quarantined');
+      await evidenceIn(world, 'out', 'quarantined');
+      return { url: '/api/v1/evidence/quarantine' };
+    },
+    leaksOutside: mentionsOut,
+  },
+  'GET /api/v1/evidence/:id': {
+    kind: 'target',
+    success: 200,
+    request: async (world, scope) => ({
+      url: `/api/v1/evidence/${await evidenceIn(world, scope, 'available')}`,
+    }),
+  },
+  'PATCH /api/v1/evidence/:id/versions/:version': {
+    kind: 'target',
+    success: 200,
+    request: async (world, scope) => ({
+      url: `/api/v1/evidence/${await evidenceIn(world, scope, 'available')}/versions/1`,
+      body: { evidenceDate: { start: '2026-03-31' } },
+    }),
+  },
+  'POST /api/v1/evidence/:id/download': {
+    kind: 'target',
+    success: 200,
+    request: async (world, scope) => ({
+      url: `/api/v1/evidence/${await evidenceIn(world, scope, 'available')}/download`,
+      body: {},
+    }),
+  },
+  'POST /api/v1/evidence/:id/view': {
+    kind: 'target',
+    success: 200,
+    request: async (world, scope) => ({
+      url: `/api/v1/evidence/${await evidenceIn(world, scope, 'available')}/view`,
+      body: {},
+    }),
   },
   'GET /api/v1/exception-summaries/counts': {
     kind: 'target',

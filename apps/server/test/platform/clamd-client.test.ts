@@ -24,6 +24,10 @@ describe('clamd replies', () => {
       { kind: 'infected', signature: 'Eicar-Test-Signature' },
     ],
     ['INSTREAM size limit exceeded. ERROR\0', { kind: 'error', reason: 'size_limit' }],
+    [
+      'stream: Heuristics.Limits.Exceeded.MaxFileSize FOUND\0',
+      { kind: 'error', reason: 'size_limit' },
+    ],
     ["stream: Can't allocate memory ERROR\0", { kind: 'error', reason: 'scanner_error' }],
     ['stream: OK FOUND?\0', { kind: 'error', reason: 'scanner_error' }],
     ['', { kind: 'error', reason: 'scanner_error' }],

@@ -31,6 +31,13 @@ const INVALID_VALUES: Record<string, string> = {
   PEYTONIX_S3_BUCKET: 'Not_A_Bucket',
   PEYTONIX_S3_KMS_KEY_ID: 'my key',
   PEYTONIX_S3_ENDPOINT: 'ftp://127.0.0.1',
+  PEYTONIX_CLAMD_ADDRESS: 'unix:relative/clamd.ctl',
+  PEYTONIX_CLAMD_TIMEOUT_MS: '10',
+  PEYTONIX_EVIDENCE_MAX_BYTES: '0',
+  PEYTONIX_EVIDENCE_CONTENT_TYPES: 'text/csv,;;',
+  PEYTONIX_EVIDENCE_EXTENSIONS: '.pdf',
+  PEYTONIX_EVIDENCE_UPLOAD_URL_SECONDS: '30',
+  PEYTONIX_EVIDENCE_DOWNLOAD_URL_SECONDS: '7200',
   PEYTONIX_LOG_LEVEL: 'loud',
   PEYTONIX_BODY_LIMIT_BYTES: '12kb',
   PEYTONIX_RATE_LIMIT_MAX: '1.5',
@@ -83,6 +90,36 @@ describe('configuration', () => {
     expect(config.http.port).toBe(3000);
     expect(config.migrateOnStart).toBe(true);
     expect(config.dataDir).toBe(path.resolve('.peytonix'));
+  });
+
+  it.each([
+    ['127.0.0.1:3310', { host: '127.0.0.1', port: 3310 }],
+    ['[::1]:3310', { host: '::1', port: 3310 }],
+    ['clamd.internal:3310', { host: 'clamd.internal', port: 3310 }],
+    ['unix:/run/clamav/clamd.ctl', { socketPath: '/run/clamav/clamd.ctl' }],
+  ])('reads the clamd address %s', (text, address) => {
+    const config = loadConfig({ PEYTONIX_CLAMD_ADDRESS: text });
+
+    expect(config.scanner.address).toEqual(address);
+  });
+
+  it.each(['127.0.0.1', '127.0.0.1:0', '[127.0.0.1]:3310', 'host:99999', 'unix:'])(
+    'rejects the clamd address %s',
+    (text) => {
+      const error = problemsOf({ PEYTONIX_CLAMD_ADDRESS: text });
+
+      expect(error.problems.map((problem) => problem.variable)).toEqual(['PEYTONIX_CLAMD_ADDRESS']);
+    },
+  );
+
+  it('reads the evidence allowlists in lowercase', () => {
+    const config = loadConfig({
+      PEYTONIX_EVIDENCE_CONTENT_TYPES: 'Application/PDF, text/csv',
+      PEYTONIX_EVIDENCE_EXTENSIONS: 'PDF,csv',
+    });
+
+    expect(config.evidence.contentTypes).toEqual(['application/pdf', 'text/csv']);
+    expect(config.evidence.extensions).toEqual(['pdf', 'csv']);
   });
 
   it('derives the application URL from DATABASE_URL in development', () => {

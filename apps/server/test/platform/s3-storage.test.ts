@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/platform/config/load-config.ts';
@@ -48,6 +48,7 @@ describe('S3 object storage on s3rver', () => {
   let server: S3rver;
   let directory: string;
   let storage: S3ObjectStorage;
+  let client: S3Client;
   let endpoint: string;
 
   beforeAll(async () => {
@@ -61,7 +62,7 @@ describe('S3 object storage on s3rver', () => {
     });
     const { port } = await server.run();
     endpoint = `http://127.0.0.1:${port}`;
-    const client = new S3Client({
+    client = new S3Client({
       endpoint,
       forcePathStyle: true,
       region: 'eu-west-1',
@@ -155,6 +156,59 @@ describe('S3 object storage on s3rver', () => {
     expect(error.code).toBe('IntegrityError');
   });
 
+  it('returns the ETag as the version of an object', async () => {
+    const body = Buffer.from('versioned');
+    await storage.put('evidence/e9/v1', body);
+
+    const info = await storage.head('evidence/e9/v1');
+
+    // s3rver keeps no versions, and its ETag is the quoted MD5 as S3's is for a single-part upload.
+    const md5 = createHash('md5').update(body).digest('hex');
+    expect(info?.version).toEqual({ versionId: null, etag: `"${md5}"` });
+  });
+
+  it('streams the version that head returned', async () => {
+    const body = Buffer.from('pinned bytes');
+    await storage.put('evidence/e10/v1', body);
+    const info = await storage.head('evidence/e10/v1');
+    if (info === null) throw new Error('head found no object after put');
+
+    const read = await readAll(await storage.get('evidence/e10/v1', { version: info.version }));
+
+    expect(read.equals(body)).toBe(true);
+  });
+
+  it('rejects a version after the object was replaced', async () => {
+    await storage.put('evidence/e11/v1', Buffer.from('scanned and clean'));
+    const scanned = await storage.head('evidence/e11/v1');
+    if (scanned === null) throw new Error('head found no object after put');
+    // A raw client replaces the object, as someone holding bucket credentials could.
+    await client.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: 'evidence/e11/v1' }));
+    await client.send(
+      new PutObjectCommand({
+        Bucket: BUCKET,
+        Key: 'evidence/e11/v1',
+        Body: Buffer.from('swapped after the scan'),
+      }),
+    );
+
+    const error = await rejection(storage.get('evidence/e11/v1', { version: scanned.version }));
+
+    expect(error.code).toBe('VersionMismatch');
+  });
+
+  it('rejects a version id that the server does not return', async () => {
+    await storage.put('evidence/e12/v1', Buffer.from('unversioned bucket'));
+    const info = await storage.head('evidence/e12/v1');
+    if (info === null) throw new Error('head found no object after put');
+
+    const error = await rejection(
+      storage.get('evidence/e12/v1', { version: { ...info.version, versionId: 'v-1' } }),
+    );
+
+    expect(error.code).toBe('VersionMismatch');
+  });
+
   it('presigns a PUT that s3rver accepts with the signed headers', async () => {
     const body = Buffer.from('{"evidence": true}');
     const signed = await storage.signedUrl('evidence/e5/v1', {
@@ -183,8 +237,25 @@ describe('S3 object storage on s3rver', () => {
 
     expect(await response.text()).toBe('report');
     expect(response.headers.get('content-disposition')).toBe(
-      'attachment; filename="report _final_.pdf"',
+      `attachment; filename="report _final_.pdf"; filename*=UTF-8''report%20%22final%22.pdf`,
     );
+  });
+
+  it('presigns a GET of a version with the If-Match header', async () => {
+    await storage.put('evidence/e13/v1', Buffer.from('pinned report'));
+    const info = await storage.head('evidence/e13/v1');
+    if (info === null) throw new Error('head found no object after put');
+    const signed = await storage.signedUrl('evidence/e13/v1', {
+      method: 'GET',
+      expiresInSeconds: 60,
+      version: info.version,
+    });
+
+    const response = await fetch(signed.url, { headers: signed.headers });
+
+    expect(signed.headers).toEqual({ 'if-match': info.version.etag });
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe('pinned report');
   });
 });
 
@@ -241,6 +312,47 @@ describe('S3 presigned URLs (contract test at the SDK boundary)', () => {
     expect(url.searchParams.get('X-Amz-Expires')).toBe('900');
   });
 
+  it('signs If-Match as a header for a version without a version id', async () => {
+    const signed = await storage.signedUrl('evidence/e14/v1', {
+      method: 'GET',
+      expiresInSeconds: 60,
+      version: { versionId: null, etag: '"9b2cf535f27731c974343645a3985328"' },
+    });
+    const url = new URL(signed.url);
+    const signedHeaders = (url.searchParams.get('X-Amz-SignedHeaders') ?? '').split(';');
+
+    expect(signedHeaders).toContain('if-match');
+    expect(signed.headers).toEqual({ 'if-match': '"9b2cf535f27731c974343645a3985328"' });
+    expect(url.searchParams.has('versionId')).toBe(false);
+  });
+
+  it('puts the version id of a version in the query', async () => {
+    const signed = await storage.signedUrl('evidence/e15/v1', {
+      method: 'GET',
+      expiresInSeconds: 60,
+      version: { versionId: '3HL4kqtJlcpXroDTDmJ-rmSpXd3dIbrH', etag: '"9b2cf535"' },
+    });
+    const url = new URL(signed.url);
+
+    expect(url.searchParams.get('versionId')).toBe('3HL4kqtJlcpXroDTDmJ-rmSpXd3dIbrH');
+    expect(signed.headers).toEqual({});
+    expect(url.searchParams.get('X-Amz-SignedHeaders')).toBe('host');
+  });
+
+  it('signs an inline disposition with a UTF-8 file name', async () => {
+    const signed = await storage.signedUrl('evidence/e16/v1', {
+      method: 'GET',
+      expiresInSeconds: 60,
+      disposition: 'inline',
+      fileName: 'Prüfbericht.pdf',
+    });
+    const url = new URL(signed.url);
+
+    expect(url.searchParams.get('response-content-disposition')).toBe(
+      `inline; filename="Pr_fbericht.pdf"; filename*=UTF-8''Pr%C3%BCfbericht.pdf`,
+    );
+  });
+
   it('forces a download and signs the disposition of a GET', async () => {
     const signed = await storage.signedUrl('evidence/e8/v1', {
       method: 'GET',
@@ -250,9 +362,66 @@ describe('S3 presigned URLs (contract test at the SDK boundary)', () => {
     const url = new URL(signed.url);
 
     expect(url.searchParams.get('response-content-disposition')).toBe(
-      'attachment; filename="invoice.pdf"',
+      `attachment; filename="invoice.pdf"; filename*=UTF-8''invoice.pdf`,
     );
     expect(url.searchParams.get('X-Amz-Expires')).toBe('60');
     expect(url.pathname).toBe(`/evidence/e8/v1`);
+  });
+});
+
+describe('S3 versioned reads (contract test at the SDK boundary)', () => {
+  /**
+   * Build a storage whose client records each GetObject input and fails it
+   * with `failure`, in place of sending the request to S3.
+   */
+  function recordingStorage(failure: { name: string; status: number }) {
+    const inputs: Record<string, unknown>[] = [];
+    const client = new S3Client({
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG' },
+    });
+    client.middlewareStack.add(
+      () => async (args) => {
+        inputs.push(args.input as Record<string, unknown>);
+        throw Object.assign(new Error(failure.name), {
+          name: failure.name,
+          $metadata: { httpStatusCode: failure.status },
+        });
+      },
+      { step: 'initialize' },
+    );
+    return { storage: new S3ObjectStorage({ client, bucket: BUCKET, kmsKeyId: KMS_KEY }), inputs };
+  }
+
+  it('sends If-Match and maps 412 to VersionMismatch', async () => {
+    const { storage, inputs } = recordingStorage({ name: 'PreconditionFailed', status: 412 });
+
+    const error = await rejection(
+      storage.get('evidence/e17/v1', { version: { versionId: null, etag: '"abc"' } }),
+    );
+
+    expect(error.code).toBe('VersionMismatch');
+    expect(inputs[0]).toMatchObject({ Key: 'evidence/e17/v1', IfMatch: '"abc"' });
+    expect(inputs[0]).not.toHaveProperty('VersionId');
+  });
+
+  it('sends the version id and maps NoSuchVersion to VersionMismatch', async () => {
+    const { storage, inputs } = recordingStorage({ name: 'NoSuchVersion', status: 404 });
+
+    const error = await rejection(
+      storage.get('evidence/e18/v1', { version: { versionId: 'v-7', etag: '"abc"' } }),
+    );
+
+    expect(error.code).toBe('VersionMismatch');
+    expect(inputs[0]).toMatchObject({ Key: 'evidence/e18/v1', VersionId: 'v-7' });
+    expect(inputs[0]).not.toHaveProperty('IfMatch');
+  });
+
+  it('keeps a 404 without a version as ObjectNotFound', async () => {
+    const { storage } = recordingStorage({ name: 'NoSuchKey', status: 404 });
+
+    const error = await rejection(storage.get('evidence/e19/v1'));
+
+    expect(error.code).toBe('ObjectNotFound');
   });
 });

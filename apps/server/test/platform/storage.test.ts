@@ -19,6 +19,7 @@ import type { Config } from '../../src/platform/config/config.ts';
 import { loadConfig } from '../../src/platform/config/load-config.ts';
 import type { DataKeyProvider } from '../../src/platform/keys/data-key-provider.ts';
 import { openDataKeyProvider } from '../../src/platform/keys/key-provider.ts';
+import { contentDispositionHeader } from '../../src/platform/storage/content-disposition.ts';
 import {
   isLocalObjectStorage,
   type LocalObjectStorage,
@@ -456,6 +457,66 @@ describe('object get', () => {
     expect(await rejectionOf(storage.get('expected', { sha256: 'abc' }))).toBeInstanceOf(TypeError);
   });
 
+  it('streams the version that head returned', async () => {
+    const body = randomBytes(2 * CHUNK + 9);
+    await storage.put('pinned', body);
+    const info = await storage.head('pinned');
+    if (info === null) throw new Error('head found no object after put');
+
+    const stream = await storage.get('pinned', { version: info.version });
+
+    expect((await readAll(stream)).equals(body)).toBe(true);
+  });
+
+  it('accepts a quoted upper-case ETag as the version', async () => {
+    const body = Buffer.from('quoted');
+    await storage.put('pinned', body);
+
+    const stream = await storage.get('pinned', {
+      version: { versionId: null, etag: `"${sha256Of(body).toUpperCase()}"` },
+    });
+
+    expect((await readAll(stream)).equals(body)).toBe(true);
+  });
+
+  it('rejects a version of bytes stored before under the key', async () => {
+    await storage.put('pinned', Buffer.from('scanned and clean'));
+    const scanned = await storage.head('pinned');
+    if (scanned === null) throw new Error('head found no object after put');
+    await storage.delete('pinned');
+    await storage.put('pinned', Buffer.from('swapped after the scan'));
+
+    const error = await rejectionOf(storage.get('pinned', { version: scanned.version }));
+
+    expectStorageError(error, 'VersionMismatch');
+    expect((error as Error).message).toContain(scanned.version.etag);
+  });
+
+  it('rejects a version with a version id', async () => {
+    const body = Buffer.from('local objects have no version ids');
+    await storage.put('pinned', body);
+
+    const error = await rejectionOf(
+      storage.get('pinned', { version: { versionId: 'v1', etag: sha256Of(body) } }),
+    );
+
+    expectStorageError(error, 'VersionMismatch');
+  });
+
+  it('rejects an invalid version', async () => {
+    await storage.put('pinned', Buffer.from('x'));
+
+    const emptyEtag = await rejectionOf(
+      storage.get('pinned', { version: { versionId: null, etag: '' } }),
+    );
+    const headerBreak = await rejectionOf(
+      storage.get('pinned', { version: { versionId: null, etag: 'a\r\nb' } }),
+    );
+
+    expect(emptyEtag).toBeInstanceOf(TypeError);
+    expect(headerBreak).toBeInstanceOf(TypeError);
+  });
+
   it.skipIf(process.platform !== 'linux')(
     'closes the file when a stream is destroyed',
     async () => {
@@ -507,6 +568,7 @@ describe('object head and delete', () => {
       sha256: sha256Of(plaintext),
       contentType: 'application/vnd.apache.parquet',
       createdAt,
+      version: { versionId: null, etag: sha256Of(plaintext) },
     });
   });
 
@@ -800,6 +862,37 @@ describe('signed object URLs', () => {
     });
   });
 
+  it('verifies a GET URL with a version and disposition', async () => {
+    const version = { versionId: null, etag: 'cd'.repeat(32) };
+    const signed = await storage.signedUrl(KEY, {
+      method: 'GET',
+      expiresInSeconds: 60,
+      disposition: 'inline',
+      version,
+    });
+
+    const grant = await storage.verifySignedRequest(
+      requestFor(signed.url, 'GET'),
+      beforeExpiry(signed),
+    );
+
+    expect(grant.version).toEqual(version);
+    expect(grant.disposition).toBe('inline');
+    expect(new URL(signed.url).searchParams.get('etag')).toBe(version.etag);
+  });
+
+  it('keeps a version id in a GET URL', async () => {
+    const version = { versionId: '3HL4kqtJlcpXroDTDmJ-rmSpXd3dIbrH', etag: '"9b2cf535f27731c9"' };
+    const signed = await storage.signedUrl(KEY, { method: 'GET', expiresInSeconds: 60, version });
+
+    const grant = await storage.verifySignedRequest(
+      requestFor(signed.url, 'GET'),
+      beforeExpiry(signed),
+    );
+
+    expect(grant.version).toEqual(version);
+  });
+
   it('verifies a PUT URL with its headers', async () => {
     const signed = await storage.signedUrl(KEY, putOptions);
 
@@ -918,6 +1011,46 @@ describe('signed object URLs', () => {
     expectSignedUrlError(error, 'SignatureMismatch');
   });
 
+  const alteredGetConstraints: Array<[string, (query: URLSearchParams) => void]> = [
+    ['a changed etag', (query) => query.set('etag', 'ef'.repeat(32))],
+    ['the etag removed', (query) => query.delete('etag')],
+    ['a version id added', (query) => query.set('version-id', 'v2')],
+    ['the disposition changed', (query) => query.set('disposition', 'inline')],
+    ['the disposition removed', (query) => query.delete('disposition')],
+  ];
+
+  it.each(alteredGetConstraints)('rejects a GET URL with %s', async (_name, change) => {
+    const signed = await storage.signedUrl(KEY, {
+      method: 'GET',
+      expiresInSeconds: 60,
+      disposition: 'attachment',
+      version: { versionId: null, etag: 'cd'.repeat(32) },
+    });
+    const altered = withQuery(signed.url, change);
+
+    const error = await rejectionOf(
+      storage.verifySignedRequest(requestFor(altered, 'GET'), beforeExpiry(signed)),
+    );
+
+    expectSignedUrlError(error, 'SignatureMismatch');
+  });
+
+  it('rejects a malformed disposition or version in a GET URL', async () => {
+    const signed = await storage.signedUrl(KEY, { method: 'GET', expiresInSeconds: 60 });
+    const disposition = withQuery(signed.url, (query) => query.set('disposition', 'download'));
+    const versionIdAlone = withQuery(signed.url, (query) => query.set('version-id', 'v1'));
+
+    const dispositionError = await rejectionOf(
+      storage.verifySignedRequest(requestFor(disposition, 'GET'), beforeExpiry(signed)),
+    );
+    const versionError = await rejectionOf(
+      storage.verifySignedRequest(requestFor(versionIdAlone, 'GET'), beforeExpiry(signed)),
+    );
+
+    expectSignedUrlError(dispositionError, 'Malformed');
+    expectSignedUrlError(versionError, 'Malformed');
+  });
+
   it('rejects an unknown or repeated query parameter', async () => {
     const signed = await storage.signedUrl(KEY, { method: 'GET', expiresInSeconds: 60 });
     const unknown = withQuery(signed.url, (query) => query.set('acl', 'public'));
@@ -973,6 +1106,29 @@ describe('signed object URLs', () => {
     expect(
       await sign({ method: 'GET', expiresInSeconds: 60, fileName: 'a\nb.csv' }),
     ).toBeInstanceOf(TypeError);
+    expect(
+      await sign({ method: 'GET', expiresInSeconds: 60, fileName: 'lone \ud800 surrogate' }),
+    ).toBeInstanceOf(TypeError);
+    expect(
+      await sign({ method: 'PUT', expiresInSeconds: 60, disposition: 'attachment' }),
+    ).toBeInstanceOf(TypeError);
+    expect(
+      await sign({
+        method: 'GET',
+        expiresInSeconds: 60,
+        disposition: 'download' as unknown as 'inline',
+      }),
+    ).toBeInstanceOf(TypeError);
+    expect(
+      await sign({
+        method: 'PUT',
+        expiresInSeconds: 60,
+        version: { versionId: null, etag: 'ab'.repeat(32) },
+      }),
+    ).toBeInstanceOf(TypeError);
+    expect(
+      await sign({ method: 'GET', expiresInSeconds: 60, version: { versionId: '', etag: 'x' } }),
+    ).toBeInstanceOf(TypeError);
   });
 
   it('keeps the signing key in a 0600 file across restarts', async () => {
@@ -1005,6 +1161,29 @@ describe('signed object URLs', () => {
     } finally {
       await rm(otherDir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('content disposition header', () => {
+  it('offers an ASCII name unchanged in both forms', () => {
+    expect(contentDispositionHeader('attachment', 'ledger-Q1.csv')).toBe(
+      `attachment; filename="ledger-Q1.csv"; filename*=UTF-8''ledger-Q1.csv`,
+    );
+  });
+
+  it('replaces unsafe characters in the ASCII form only', () => {
+    const header = contentDispositionHeader('inline', 'Prüfbericht «Q1» 100% "final" \\.pdf');
+
+    expect(header).toBe(
+      'inline; filename="Pr_fbericht _Q1_ 100_ _final_ _.pdf"; ' +
+        "filename*=UTF-8''Pr%C3%BCfbericht%20%C2%ABQ1%C2%BB%20100%25%20%22final%22%20%5C.pdf",
+    );
+  });
+
+  it('percent-encodes the characters that filename* does not allow', () => {
+    expect(contentDispositionHeader('attachment', "it's (draft)*.txt")).toBe(
+      `attachment; filename="it's (draft)*.txt"; filename*=UTF-8''it%27s%20%28draft%29%2A.txt`,
+    );
   });
 });
 

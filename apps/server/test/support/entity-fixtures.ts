@@ -100,3 +100,21 @@ export async function createEntityDirectly(
     await client.end();
   }
 }
+
+/**
+ * Create a user for each email in `grants` and give each the listed role
+ * on the listed entity, as the database owner. Test setup only.
+ */
+export async function addUsersWithGrants(
+  testApp: TestApp,
+  grants: readonly (readonly [email: string, role: Role, entityCode: string])[],
+): Promise<void> {
+  const emails = [...new Set(grants.map(([email]) => email))];
+  await testApp.database.db
+    .insertInto('users')
+    .values(emails.map((email) => ({ email, display_name: email })))
+    .execute();
+  for (const [email, role, entityCode] of grants) {
+    await grantRoleDirectly(testApp.ownerUrl, { email, role, entityCode });
+  }
+}

@@ -23,6 +23,7 @@ import {
 } from '../../platform/health/platform-checks.ts';
 import type { JobQueue } from '../../platform/jobs/job-queue.ts';
 import { openCheckpointKey } from '../../platform/keys/key-provider.ts';
+import { createClamdScanner } from '../../platform/scanning/clamd-client.ts';
 import type { PeriodicTask } from '../../platform/scheduling/periodic-task.ts';
 import { openRuntime, type Runtime, startJobQueue } from '../../runtime.ts';
 import { prepareCommand } from '../cli-context.ts';
@@ -137,6 +138,7 @@ export async function runStart(io: CliIo, options: StartOptions): Promise<number
       },
       'peytonix started',
     );
+    await reportScanner(config, logger);
 
     const startedJobs = jobs;
     const startedCheckpoints = checkpoints;
@@ -165,4 +167,25 @@ export async function runStart(io: CliIo, options: StartOptions): Promise<number
     await runtime.close();
     throw error;
   }
+}
+
+/**
+ * Log whether clamd answers. The server starts either way, because only
+ * evidence depends on it, and evidence stays undownloadable (scan_pending)
+ * until clamd answers and the retry job scans it.
+ */
+async function reportScanner(config: Config, logger: Logger): Promise<void> {
+  const scanner = createClamdScanner({ ...config.scanner, timeoutMs: 2_000 });
+  const address =
+    'socketPath' in config.scanner.address
+      ? `unix:${config.scanner.address.socketPath}`
+      : `${config.scanner.address.host}:${config.scanner.address.port}`;
+  if (await scanner.ping()) {
+    logger.info({ clamd: address }, 'malware scanner answered');
+    return;
+  }
+  logger.warn(
+    { clamd: address },
+    'malware scanner did not answer; uploaded evidence stays in scan_pending and undownloadable until clamd answers at PEYTONIX_CLAMD_ADDRESS',
+  );
 }

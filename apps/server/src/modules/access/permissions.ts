@@ -123,8 +123,14 @@ export const PERMISSION_CATALOGUE = {
     roles: ALL,
   },
   'evidence.upload': {
-    description: 'Upload evidence to exceptions and sign-offs.',
+    description:
+      'Upload evidence to exceptions, runs, tests and engagements, add versions and set evidence dates.',
     roles: ['preparer'],
+  },
+  'evidence.quarantine': {
+    description:
+      'See quarantined evidence files: which signature the scanner matched, in which file, uploaded by whom.',
+    roles: ['administrator'],
   },
   'dashboards.read': {
     description: 'Read dashboards and summary metrics.',

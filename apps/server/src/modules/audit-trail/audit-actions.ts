@@ -335,23 +335,38 @@ export const AUDIT_ACTIONS = {
   },
   'evidence.uploaded': {
     category: 'evidence',
-    description: 'An uploaded file matched its declaration and scanned clean.',
+    description:
+      'An uploaded file matched its declared size, SHA-256 and type, scanned clean, and became available.',
   },
   'evidence.rejected': {
     category: 'evidence',
-    description: 'An uploaded file did not match its declared hash or size.',
+    description:
+      'An uploaded file did not match its declared size, SHA-256 or content type, and its object was deleted; reason_code gives the cause.',
   },
   'evidence.quarantined': {
     category: 'evidence',
-    description: 'The malware scanner matched a signature in an uploaded file.',
+    description:
+      'The malware scanner matched a signature in an uploaded file. The file is kept for investigation and can never be downloaded; details name the signature.',
+  },
+  'evidence.scan_pending': {
+    category: 'evidence',
+    description:
+      'The malware scanner gave no clean or infected verdict (unreachable, timed out, a limit exceeded), so the file stays undownloadable until a later scan; details give the scan error and the next attempt.',
+  },
+  'evidence.date_changed': {
+    category: 'evidence',
+    description:
+      'Someone changed the evidence date of a version; details hold the old and new period.',
   },
   'evidence.downloaded': {
     category: 'evidence',
-    description: 'A download URL was issued for an evidence file.',
+    description:
+      'A short-lived download URL was issued for an available evidence version. Outcome failure means the download was refused, and reason_code gives the cause.',
   },
   'evidence.viewed': {
     category: 'evidence',
-    description: 'An evidence file was opened for viewing.',
+    description:
+      'A short-lived URL to view an evidence version in the browser was issued. Outcome failure means viewing was refused, and reason_code gives the cause.',
   },
   'ai.model_invoked': {
     category: 'ai',

@@ -19,6 +19,8 @@ export interface Config {
     | { kind: 'local' }
     | { kind: 's3'; bucket: string; kmsKeyId: string; region: string; endpoint?: string };
   keys: { kind: 'local' } | { kind: 'kms'; keyId: string; region: string };
+  scanner: ScannerConfig;
+  evidence: EvidenceConfig;
   audit: { checkpointEvents: number; checkpointIntervalMs: number; verifyIntervalMs: number };
   identity: IdentityConfig;
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
@@ -34,6 +36,26 @@ export interface RunsConfig {
   memoryMb: number;
   /** Previews one user may have queued or running at once. */
   maxActivePreviewsPerUser: number;
+}
+
+/** Where clamd listens and how long to wait for it. */
+export interface ScannerConfig {
+  address: { host: string; port: number } | { socketPath: string };
+  timeoutMs: number;
+}
+
+/**
+ * Limits of evidence files. The allowlists are as configured; the evidence
+ * module checks at startup that it can verify the magic bytes of each type.
+ */
+export interface EvidenceConfig {
+  maxBytes: number;
+  /** Allowed media types; undefined allows every type the evidence module can verify. */
+  contentTypes?: string[];
+  /** Allowed extensions without dots; undefined allows every extension of an allowed type. */
+  extensions?: string[];
+  uploadUrlSeconds: number;
+  downloadUrlSeconds: number;
 }
 
 /** Sign-in, session and password settings. */

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { APP_ROLE, type Config } from './config.ts';
+import { APP_ROLE, type Config, type EvidenceConfig, type ScannerConfig } from './config.ts';
 import { ConfigError, type ConfigProblem } from './config-error.ts';
 import { CONFIG_FILE_VARIABLE, VARIABLES, type VariableName } from './variables.ts';
 
@@ -290,6 +290,11 @@ function assembleConfig(
       memoryMb: read<number>('PEYTONIX_RUN_MEMORY_MB'),
       maxActivePreviewsPerUser: read<number>('PEYTONIX_MAX_ACTIVE_PREVIEWS_PER_USER'),
     },
+    scanner: {
+      address: read<ScannerConfig['address']>('PEYTONIX_CLAMD_ADDRESS'),
+      timeoutMs: read<number>('PEYTONIX_CLAMD_TIMEOUT_MS'),
+    },
+    evidence: evidenceConfig(read),
     storage: storageConfig(storageKind, {
       bucket,
       kmsKeyId: storageKeyId,
@@ -344,4 +349,16 @@ function storageConfig(
     throw new Error('the s3 storage settings were checked before and cannot be missing');
   }
   return { kind, bucket, kmsKeyId, region, ...(endpoint === undefined ? {} : { endpoint }) };
+}
+
+function evidenceConfig(read: <T>(name: VariableName) => T): EvidenceConfig {
+  const contentTypes = read<string[] | undefined>('PEYTONIX_EVIDENCE_CONTENT_TYPES');
+  const extensions = read<string[] | undefined>('PEYTONIX_EVIDENCE_EXTENSIONS');
+  return {
+    maxBytes: read<number>('PEYTONIX_EVIDENCE_MAX_BYTES'),
+    ...(contentTypes === undefined ? {} : { contentTypes }),
+    ...(extensions === undefined ? {} : { extensions }),
+    uploadUrlSeconds: read<number>('PEYTONIX_EVIDENCE_UPLOAD_URL_SECONDS'),
+    downloadUrlSeconds: read<number>('PEYTONIX_EVIDENCE_DOWNLOAD_URL_SECONDS'),
+  };
 }

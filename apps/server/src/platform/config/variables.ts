@@ -69,6 +69,41 @@ const trustProxyText = z.string().transform((value, context): false | number | s
   return z.NEVER;
 });
 
+/** host:port, [ipv6]:port or unix:/absolute/path, as PEYTONIX_CLAMD_ADDRESS takes it. */
+const clamdAddressText = z
+  .string()
+  .transform((value, context): { host: string; port: number } | { socketPath: string } => {
+    const text = value.trim();
+    if (text.startsWith('unix:')) {
+      const socketPath = text.slice('unix:'.length);
+      if (socketPath.startsWith('/') && !/[\0\n]/.test(socketPath)) return { socketPath };
+    } else {
+      const match = /^(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(text);
+      const host = match?.[1] ?? match?.[2];
+      const port = Number(match?.[3]);
+      const hostValid = match?.[1] === undefined || isIP(match[1]) === 6;
+      if (host !== undefined && hostValid && port >= 1 && port <= 65_535) return { host, port };
+    }
+    context.addIssue({
+      code: 'custom',
+      message: 'expected host:port, [ipv6]:port or unix:/absolute/socket/path',
+    });
+    return z.NEVER;
+  });
+
+/** A comma-separated list of lowercase items; blanks around commas are ignored. */
+const listText = z.string().transform((value, context): string[] => {
+  const items = value
+    .split(',')
+    .map((item) => item.trim().toLowerCase())
+    .filter((item) => item !== '');
+  if (items.length > 0 && items.every((item) => /^[a-z0-9][a-z0-9.+/-]{0,126}$/.test(item))) {
+    return items;
+  }
+  context.addIssue({ code: 'custom', message: 'expected a comma-separated list' });
+  return z.NEVER;
+});
+
 /**
  * One configuration variable: its schema, its default and the fix that an
  * error message prints when the value is missing or invalid.
@@ -254,6 +289,52 @@ export const VARIABLES = {
     description:
       'With PEYTONIX_STORAGE=s3, the endpoint of an S3-compatible server instead of AWS, addressed by path. Leave it unset for AWS S3.',
     fix: 'set PEYTONIX_S3_ENDPOINT to a URL such as http://127.0.0.1:4568, or leave it unset for AWS S3',
+  },
+  PEYTONIX_CLAMD_ADDRESS: {
+    schema: clamdAddressText,
+    defaultValue: '127.0.0.1:3310',
+    description:
+      "Where ClamAV's clamd listens: host:port (an IPv6 host in brackets, such as [::1]:3310) or unix:/path/to/clamd.ctl. Every evidence file is scanned there before anyone can download it; while clamd is unreachable, files wait in scan_pending.",
+    fix: 'set PEYTONIX_CLAMD_ADDRESS to host:port such as 127.0.0.1:3310, or unix: and an absolute socket path',
+  },
+  PEYTONIX_CLAMD_TIMEOUT_MS: {
+    schema: integerText(1000, 600_000),
+    defaultValue: '30000',
+    description:
+      'Time limit for connecting to clamd, for each write to it and for its verdict, in milliseconds. A scan that exceeds it leaves the file in scan_pending.',
+    fix: 'set PEYTONIX_CLAMD_TIMEOUT_MS to milliseconds from 1000 to 600000, such as 30000',
+  },
+  PEYTONIX_EVIDENCE_MAX_BYTES: {
+    schema: integerText(1, 5 * 1024 ** 3),
+    defaultValue: String(100 * 1024 ** 2),
+    description:
+      "Largest evidence file in bytes, at most 5 GiB (one S3 PUT). Set clamd's StreamMaxLength to at least this, or larger files stay in scan_pending.",
+    fix: 'set PEYTONIX_EVIDENCE_MAX_BYTES to a number of bytes such as 104857600',
+  },
+  PEYTONIX_EVIDENCE_CONTENT_TYPES: {
+    schema: listText,
+    description:
+      'Comma-separated media types allowed for evidence, such as application/pdf,text/csv. Unset allows every type whose magic bytes Peytonix can check; a type outside that set stops startup.',
+    fix: 'set PEYTONIX_EVIDENCE_CONTENT_TYPES to media types such as application/pdf,image/png, or leave it unset',
+  },
+  PEYTONIX_EVIDENCE_EXTENSIONS: {
+    schema: listText,
+    description:
+      'Comma-separated file extensions allowed for evidence, without dots, such as pdf,png,xlsx. Unset allows every extension of an allowed type.',
+    fix: 'set PEYTONIX_EVIDENCE_EXTENSIONS to extensions such as pdf,csv,xlsx, or leave it unset',
+  },
+  PEYTONIX_EVIDENCE_UPLOAD_URL_SECONDS: {
+    schema: integerText(60, 86_400),
+    defaultValue: '900',
+    description: 'Lifetime of an evidence upload URL, in seconds.',
+    fix: 'set PEYTONIX_EVIDENCE_UPLOAD_URL_SECONDS to seconds from 60 to 86400, such as 900',
+  },
+  PEYTONIX_EVIDENCE_DOWNLOAD_URL_SECONDS: {
+    schema: integerText(10, 3600),
+    defaultValue: '60',
+    description:
+      'Lifetime of an evidence download or view URL, in seconds. Each URL is issued, and audited, for one request.',
+    fix: 'set PEYTONIX_EVIDENCE_DOWNLOAD_URL_SECONDS to seconds from 10 to 3600, such as 60',
   },
   PEYTONIX_KEYS: {
     schema: z.enum(['local', 'kms'], { error: 'expected local or kms' }),

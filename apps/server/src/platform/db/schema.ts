@@ -473,6 +473,55 @@ export interface SignOffsTable {
   withdrawal_reason: string | null;
 }
 
+export type EvidenceSubjectType = 'exception' | 'run' | 'test' | 'engagement';
+
+export type EvidenceState =
+  | 'pending_upload'
+  | 'scan_pending'
+  | 'available'
+  | 'quarantined'
+  | 'rejected';
+
+export interface EvidenceTable {
+  id: Generated<string>;
+  entity_id: string;
+  subject_type: EvidenceSubjectType;
+  subject_id: string;
+  title: string;
+  created_by: string;
+  created_at: Generated<Date>;
+}
+
+export interface EvidenceVersionsTable {
+  id: Generated<string>;
+  evidence_id: string;
+  entity_id: string;
+  version: number;
+  file_name: string;
+  content_type: string;
+  /** bigint, read as a decimal string. */
+  declared_size: ColumnType<string, string | number, never>;
+  declared_sha256: Buffer;
+  object_key: string;
+  declared_by: string;
+  declared_at: Generated<Date>;
+  upload_expires_at: Timestamp;
+  evidence_date_start: ColumnType<Date | null, string | null | undefined, string | null>;
+  evidence_date_end: ColumnType<Date | null, string | null | undefined, string | null>;
+  state: ColumnType<EvidenceState, EvidenceState | undefined, never>;
+  uploaded_at: ColumnType<Date | null, never, never>;
+  object_version_id: ColumnType<string | null, never, never>;
+  object_etag: ColumnType<string | null, never, never>;
+  scanned_at: ColumnType<Date | null, never, never>;
+  scan_signature: ColumnType<string | null, never, never>;
+  scan_error: ColumnType<string | null, never, never>;
+  scan_attempts: ColumnType<number, never, never>;
+  next_scan_at: ColumnType<Date | null, never, never>;
+  rejection_reason: ColumnType<string | null, never, never>;
+  check_token: ColumnType<string | null, string | null | undefined, string | null>;
+  check_started_at: ColumnType<Date | null, string | null | undefined, Date | string | null>;
+}
+
 export interface RunExceptionsTable {
   run_id: string;
   exception_id: string;
@@ -569,5 +618,7 @@ export interface Database {
   exception_comments: ExceptionCommentsTable;
   exception_retests: ExceptionRetestsTable;
   sign_offs: SignOffsTable;
+  evidence: EvidenceTable;
+  evidence_versions: EvidenceVersionsTable;
   peytonix_migrations: PeytonixMigrationsTable;
 }

@@ -63,6 +63,13 @@ export function parseScanReply(reply: string): ScanVerdict {
   if (text === 'stream: OK') return { kind: 'clean' };
 
   const infected = INFECTED_REPLY.exec(text);
+  // With AlertExceedsMax, clamd reports a file it could not scan to the end
+  // (too large, too deep, too many archive entries) as a match of
+  // Heuristics.Limits.Exceeded.*. The rest of the file is unscanned, which
+  // is not the same as a match.
+  if (infected?.[1]?.startsWith('Heuristics.Limits.Exceeded')) {
+    return { kind: 'error', reason: 'size_limit', detail: text };
+  }
   if (infected?.[1] !== undefined) return { kind: 'infected', signature: infected[1] };
 
   if (/size limit exceeded/i.test(text)) {
@@ -225,5 +232,32 @@ export function createClamdScanner(options: ClamdOptions): ClamdScanner {
         socket.write('zPING\0');
       });
     },
+  };
+}
+
+/**
+ * A scanner for processes that have no clamd configured, such as tools and
+ * some tests: every scan ends in an `unreachable` error, so nothing it
+ * "scans" ever becomes downloadable.
+ */
+export function createUnconfiguredScanner(): ClamdScanner {
+  const verdict: ScanVerdict = {
+    kind: 'error',
+    reason: 'unreachable',
+    detail: 'no malware scanner is configured for this process',
+  };
+  return {
+    open: () => ({
+      write: async () => {},
+      finish: async () => verdict,
+      abort: () => {},
+    }),
+    scan: async (source) => {
+      for await (const _chunk of source) {
+        // Drain the source, so its producer is not left waiting.
+      }
+      return verdict;
+    },
+    ping: async () => false,
   };
 }

@@ -28,15 +28,19 @@ import {
   assertContentType,
   assertObjectKey,
   DEFAULT_CONTENT_TYPE,
+  describeVersion,
   type GetObjectOptions,
   normalizeSha256,
   type ObjectInfo,
   type ObjectStorage,
   ObjectStorageError,
+  type ObjectVersion,
   type PutObjectOptions,
   type SignedUrl,
   type SignedUrlOptions,
   type StoredObject,
+  sameEtag,
+  validateObjectVersion,
   validateSignedUrlOptions,
 } from './object-storage.ts';
 import {
@@ -265,6 +269,8 @@ class LocalObjectStorageAdapter implements LocalObjectStorage {
     assertObjectKey(key);
     const expectedSha256 =
       options.sha256 === undefined ? undefined : normalizeSha256(options.sha256, 'options.sha256');
+    const expectedVersion =
+      options.version === undefined ? undefined : validateObjectVersion(options.version);
     const opened = await this.#openObject(key);
     if (opened === null) {
       throw new ObjectStorageError(
@@ -282,6 +288,16 @@ class LocalObjectStorageAdapter implements LocalObjectStorage {
         'ChecksumMismatch',
         key,
         `Object "${key}" has SHA-256 ${opened.metadata.sha256}, not the expected ${expectedSha256}.`,
+      );
+    }
+    // The version is the same authenticated digest, so this check too covers every byte.
+    if (expectedVersion !== undefined && !isVersionOf(expectedVersion, opened.metadata.sha256)) {
+      await opened.handle.close();
+      throw new ObjectStorageError(
+        'VersionMismatch',
+        key,
+        `Object "${key}" has ETag ${opened.metadata.sha256}, not the expected ` +
+          `${describeVersion(expectedVersion)}, so the key names other bytes than the version that was read.`,
       );
     }
 
@@ -319,7 +335,7 @@ class LocalObjectStorageAdapter implements LocalObjectStorage {
     if (opened === null) return null;
     await opened.handle.close();
     const { size, sha256, contentType, createdAt } = opened.metadata;
-    return { size, sha256, contentType, createdAt };
+    return { size, sha256, contentType, createdAt, version: localVersion(sha256) };
   }
 
   async delete(key: string): Promise<void> {
@@ -504,6 +520,20 @@ class LocalObjectStorageAdapter implements LocalObjectStorage {
       { cause: error },
     );
   }
+}
+
+/**
+ * Return the version of a local object. Objects are never replaced, and
+ * the SHA-256 in their authenticated metadata identifies the content, so
+ * it serves as the ETag, and there is no version id.
+ */
+function localVersion(sha256: string): ObjectVersion {
+  return { versionId: null, etag: sha256 };
+}
+
+/** Check whether `version` names the local object with this SHA-256. */
+function isVersionOf(version: ObjectVersion, sha256: string): boolean {
+  return version.versionId === null && sameEtag(version.etag.toLowerCase(), sha256);
 }
 
 /** Return the data key context of an object, which binds its wrapped key to the object key. */

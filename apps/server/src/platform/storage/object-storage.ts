@@ -30,14 +30,20 @@ export interface ObjectStorage {
 
   /**
    * Open the plaintext of an object as a byte stream. Rejects with
-   * ObjectNotFound when there is none, and with ChecksumMismatch when
+   * ObjectNotFound when there is none, with ChecksumMismatch when
    * `options.sha256` is given and the object's content has another
-   * SHA-256. The stream fails with IntegrityError as soon as stored data
-   * fails authentication and never emits bytes that were not authenticated.
+   * SHA-256, and with VersionMismatch when `options.version` is given and
+   * the key now names other bytes. Each rejection comes before the stream
+   * exists, so no byte of a wrong object is emitted. The stream fails with
+   * IntegrityError as soon as stored data fails authentication and never
+   * emits bytes that were not authenticated.
    */
   get(key: string, options?: GetObjectOptions): Promise<Readable>;
 
-  /** Read an object's metadata without reading its content; null when there is no object. */
+  /**
+   * Read an object's metadata, including the version to pin later reads
+   * to, without reading its content; null when there is no object.
+   */
   head(key: string): Promise<ObjectInfo | null>;
 
   /** Delete an object. Deleting a key that has no object succeeds. */
@@ -48,7 +54,9 @@ export interface ObjectStorage {
    * expires, without other credentials. `headers` lists the request headers
    * the client must send with it. Whatever serves a PUT URL must store
    * through the rules of `put`: it never overwrites an existing object, and
-   * it rejects a body whose digest differs from a signed `sha256`.
+   * it rejects a body whose digest differs from a signed `sha256`. Whatever
+   * serves a GET URL with a `version` must send that version's bytes or
+   * fail before the body, as `get` does.
    */
   signedUrl(key: string, options: SignedUrlOptions): Promise<SignedUrl>;
 }
@@ -68,6 +76,24 @@ export interface GetObjectOptions {
    * stream before its last byte.
    */
   sha256?: string;
+  /**
+   * The version, as `head` returned it, that the read must return. Other
+   * bytes under the key make `get` reject with VersionMismatch.
+   */
+  version?: ObjectVersion;
+}
+
+/**
+ * Identity of the stored bytes that a key named when they were read: S3's
+ * VersionId when the bucket keeps versions, and the ETag. The local
+ * adapter never replaces an object and has no version ids, so its
+ * `versionId` is null and its `etag` is the authenticated SHA-256 of the
+ * content in hex.
+ */
+export interface ObjectVersion {
+  versionId: string | null;
+  /** The entity tag as the storage returns it; S3 includes the double quotes. */
+  etag: string;
 }
 
 /** The result of a successful put. */
@@ -87,12 +113,15 @@ export interface ObjectInfo {
   sha256: string;
   contentType: string;
   createdAt: Date;
+  /** The stored version, to pass to `get` or a GET `signedUrl` so that they serve these bytes only. */
+  version: ObjectVersion;
 }
 
 /**
- * Method, lifetime and constraints of a signed URL. Constraints that do not apply to the method
- * are rejected: `contentLength` and `sha256` only restrict a PUT, and
- * `fileName` only names the download of a GET.
+ * Method, lifetime and constraints of a signed URL. Constraints that do
+ * not apply to the method are rejected: `contentLength` and `sha256` only
+ * restrict a PUT, and `fileName`, `disposition` and `version` only shape
+ * the response to a GET.
  */
 export interface SignedUrlOptions {
   method: 'GET' | 'PUT';
@@ -108,9 +137,23 @@ export interface SignedUrlOptions {
    * SHA-256 upload checksums, so an S3 adapter must check it after upload.
    */
   sha256?: string;
-  /** For a GET, the file name offered in Content-Disposition. */
+  /** For a GET, the file name offered in Content-Disposition; the last segment of the key by default. */
   fileName?: string;
+  /**
+   * For a GET, whether the browser saves the response (attachment, the
+   * default) or may display it (inline).
+   */
+  disposition?: ContentDisposition;
+  /**
+   * For a GET, the version the response must contain. When the key names
+   * other bytes, the request fails without a body. S3 responds with 404
+   * for an unknown VersionId or 412 for an ETag that no longer matches,
+   * and the local route responds with 412.
+   */
+  version?: ObjectVersion;
 }
+
+export type ContentDisposition = 'attachment' | 'inline';
 
 export interface SignedUrl {
   /** Absolute URL that carries the signature. */
@@ -136,14 +179,17 @@ export type ObjectStorageErrorCode =
   | 'ChecksumMismatch'
   | 'InvalidKey'
   | 'StorageUnavailable'
-  | 'IntegrityError';
+  | 'IntegrityError'
+  | 'VersionMismatch';
 
 /**
  * A storage operation failed. `code` is stable and safe to branch on.
  * StorageUnavailable means the storage itself failed (for example a full
  * disk or a permission error) and carries the original error as `cause`.
- * IntegrityError means stored data was altered or damaged. Messages name
- * the key and never contain object content or key material.
+ * IntegrityError means stored data was altered or damaged.
+ * VersionMismatch means the key names other bytes than the version that a
+ * read requested. Messages name the key and never contain object content
+ * or key material.
  */
 export class ObjectStorageError extends Error {
   readonly code: ObjectStorageErrorCode;
@@ -236,6 +282,7 @@ export const MAX_FILE_NAME_LENGTH = 255;
  */
 export function validateSignedUrlOptions(options: SignedUrlOptions): SignedUrlOptions {
   const { method, expiresInSeconds, contentType, contentLength, sha256, fileName } = options;
+  const { disposition, version } = options;
   if (method !== 'GET' && method !== 'PUT') {
     throw new TypeError(`A signed URL method must be GET or PUT, not ${JSON.stringify(method)}.`);
   }
@@ -275,11 +322,13 @@ export function validateSignedUrlOptions(options: SignedUrlOptions): SignedUrlOp
     if (method !== 'GET') {
       throw new TypeError('fileName names only the download of a GET URL.');
     }
-    // Control characters and path separators have no place in a download name.
+    // Control characters and path separators have no place in a download
+    // name, and a lone surrogate cannot be encoded as UTF-8 for filename*.
     const invalid =
       typeof fileName !== 'string' ||
       fileName.length === 0 ||
       fileName.length > MAX_FILE_NAME_LENGTH ||
+      !fileName.isWellFormed() ||
       /[\p{Cc}/\\]/u.test(fileName);
     if (invalid) {
       throw new TypeError(
@@ -289,5 +338,76 @@ export function validateSignedUrlOptions(options: SignedUrlOptions): SignedUrlOp
     }
     normalized.fileName = fileName;
   }
+  if (disposition !== undefined) {
+    if (method !== 'GET') {
+      throw new TypeError('disposition shapes only the response to a GET URL.');
+    }
+    if (disposition !== 'attachment' && disposition !== 'inline') {
+      throw new TypeError(
+        `disposition must be "attachment" or "inline", not ${JSON.stringify(disposition)}.`,
+      );
+    }
+    normalized.disposition = disposition;
+  }
+  if (version !== undefined) {
+    if (method !== 'GET') {
+      throw new TypeError('version pins only the object a GET URL reads.');
+    }
+    normalized.version = validateObjectVersion(version);
+  }
   return normalized;
+}
+
+/** Maximum length of a version id or ETag, in characters. S3's are far shorter. */
+export const MAX_VERSION_FIELD_LENGTH = 1024;
+
+// Printable ASCII without the space, so that a value can travel in an HTTP
+// header and a query parameter unchanged.
+const VERSION_FIELD_PATTERN = /^[\x21-\x7e]+$/;
+
+/**
+ * Check an ObjectVersion and return a copy of it. Throws a TypeError for an
+ * empty ETag or a field that is not printable ASCII of at most
+ * MAX_VERSION_FIELD_LENGTH characters, because both fields travel in HTTP
+ * headers and URLs.
+ */
+export function validateObjectVersion(version: ObjectVersion): ObjectVersion {
+  const valid = (value: unknown) =>
+    typeof value === 'string' &&
+    value.length <= MAX_VERSION_FIELD_LENGTH &&
+    VERSION_FIELD_PATTERN.test(value);
+  if (typeof version !== 'object' || version === null) {
+    throw new TypeError('version must be an object with versionId and etag.');
+  }
+  if (!valid(version.etag)) {
+    throw new TypeError(
+      `version.etag ${JSON.stringify(version.etag)} is invalid: use the ETag that head returned.`,
+    );
+  }
+  if (version.versionId !== null && !valid(version.versionId)) {
+    throw new TypeError(
+      `version.versionId ${JSON.stringify(version.versionId)} is invalid: use the version id that head returned, or null.`,
+    );
+  }
+  return { versionId: version.versionId, etag: version.etag };
+}
+
+/** Describe a version for an error message, such as `version id 3HL4kqtJ (ETag "9b2c…")`. */
+export function describeVersion(version: ObjectVersion): string {
+  return version.versionId === null
+    ? `ETag ${version.etag}`
+    : `version id ${version.versionId} (ETag ${version.etag})`;
+}
+
+/**
+ * Compare two ETags without their surrounding double quotes, so `"abc"`
+ * and `abc` are equal. S3 quotes the ETags it returns, but a caller may
+ * have stored the bare value.
+ */
+export function sameEtag(left: string, right: string): boolean {
+  return unquoteEtag(left) === unquoteEtag(right);
+}
+
+function unquoteEtag(etag: string): string {
+  return etag.length >= 2 && etag.startsWith('"') && etag.endsWith('"') ? etag.slice(1, -1) : etag;
 }

@@ -14,19 +14,24 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { contentDispositionHeader, defaultFileName } from './content-disposition.ts';
 import {
   assertContentType,
   assertObjectKey,
   DEFAULT_CONTENT_TYPE,
+  describeVersion,
   type GetObjectOptions,
   normalizeSha256,
   type ObjectInfo,
   type ObjectStorage,
   ObjectStorageError,
+  type ObjectVersion,
   type PutObjectOptions,
   type SignedUrl,
   type SignedUrlOptions,
   type StoredObject,
+  sameEtag,
+  validateObjectVersion,
   validateSignedUrlOptions,
 } from './object-storage.ts';
 
@@ -62,6 +67,35 @@ function unavailable(key: string, action: string, error: unknown): ObjectStorage
 function isNotFound(error: unknown): boolean {
   const { name, status } = s3Failure(error);
   return name === 'NoSuchKey' || name === 'NotFound' || status === 404;
+}
+
+/**
+ * Check whether a GetObject response names the expected version. S3
+ * itself responds with 412 or NoSuchVersion for another version, but
+ * S3-compatible servers such as s3rver 3.7 ignore If-Match and
+ * versionId, so the ETag and the version id it returns are compared too.
+ * A response without them cannot prove its version and fails the check.
+ */
+function responseHasVersion(
+  response: { ETag?: string | undefined; VersionId?: string | undefined },
+  expected: ObjectVersion,
+): boolean {
+  if (response.ETag === undefined || !sameEtag(response.ETag, expected.etag)) return false;
+  return expected.versionId === null || response.VersionId === expected.versionId;
+}
+
+function versionMismatch(
+  key: string,
+  expected: ObjectVersion,
+  cause?: unknown,
+): ObjectStorageError {
+  return new ObjectStorageError(
+    'VersionMismatch',
+    key,
+    `Object "${key}" in S3 is no longer ${describeVersion(expected)}, so it was replaced or ` +
+      'deleted since that version was read.',
+    cause === undefined ? undefined : { cause },
+  );
 }
 
 const base64ToHex = (value: string) => Buffer.from(value, 'base64').toString('hex');
@@ -113,6 +147,18 @@ function verifyingStream(key: string, expected: string): Transform {
       callback(null, heldBack);
     },
   });
+}
+
+/**
+ * Return the GetObject parameters that select `version`: its VersionId
+ * when the bucket keeps versions, or else If-Match with its ETag.
+ */
+function versionSelector(version: ObjectVersion | undefined): {
+  VersionId?: string;
+  IfMatch?: string;
+} {
+  if (version === undefined) return {};
+  return version.versionId === null ? { IfMatch: version.etag } : { VersionId: version.versionId };
 }
 
 /**
@@ -234,13 +280,27 @@ export class S3ObjectStorage implements ObjectStorage {
     assertObjectKey(key);
     const expected =
       options.sha256 === undefined ? undefined : normalizeSha256(options.sha256, 'options.sha256');
+    const version =
+      options.version === undefined ? undefined : validateObjectVersion(options.version);
 
     let response: GetObjectCommandOutput;
     try {
       response = await this.#client.send(
-        new GetObjectCommand({ Bucket: this.#bucket, Key: key, ChecksumMode: 'ENABLED' }),
+        new GetObjectCommand({
+          Bucket: this.#bucket,
+          Key: key,
+          ChecksumMode: 'ENABLED',
+          ...versionSelector(version),
+        }),
       );
     } catch (error) {
+      const { name, status } = s3Failure(error);
+      if (
+        version !== undefined &&
+        (status === 412 || name === 'PreconditionFailed' || name === 'NoSuchVersion')
+      ) {
+        throw versionMismatch(key, version, error);
+      }
       if (isNotFound(error)) {
         throw new ObjectStorageError(
           'ObjectNotFound',
@@ -254,6 +314,10 @@ export class S3ObjectStorage implements ObjectStorage {
     const body = response.Body;
     if (!(body instanceof Readable)) {
       throw unavailable(key, 'read', new Error('the response has no body stream'));
+    }
+    if (version !== undefined && !responseHasVersion(response, version)) {
+      body.destroy();
+      throw versionMismatch(key, version);
     }
     const stored = storedSha256(response);
     if (expected !== undefined && stored !== undefined && stored !== expected) {
@@ -286,11 +350,15 @@ export class S3ObjectStorage implements ObjectStorage {
           `Object "${key}" has no SHA-256 in S3, so it was not stored by this platform.`,
         );
       }
+      if (response.ETag === undefined) {
+        throw unavailable(key, 'read the metadata of', new Error('the response has no ETag'));
+      }
       return {
         size: response.ContentLength ?? 0,
         sha256,
         contentType: response.ContentType ?? DEFAULT_CONTENT_TYPE,
         createdAt: response.LastModified ?? new Date(0),
+        version: { versionId: response.VersionId ?? null, etag: response.ETag },
       };
     } catch (error) {
       if (error instanceof ObjectStorageError) throw error;
@@ -313,8 +381,10 @@ export class S3ObjectStorage implements ObjectStorage {
    * Presign a GET or PUT. A PUT signs the content type and length, the
    * SHA-256 checksum, the SSE-KMS headers and If-None-Match, and keeps
    * them as headers the client must send, not query parameters, so S3
-   * checks each one against the request. A GET forces a download
-   * (`Content-Disposition: attachment`).
+   * checks each one against the request. A GET signs the response
+   * Content-Disposition (attachment unless `disposition` is inline) and,
+   * for a `version`, either the versionId query parameter or an If-Match
+   * header that the client must send.
    */
   async signedUrl(key: string, options: SignedUrlOptions): Promise<SignedUrl> {
     assertObjectKey(key);
@@ -322,18 +392,30 @@ export class S3ObjectStorage implements ObjectStorage {
     const expiresAt = new Date(Date.now() + normalized.expiresInSeconds * 1000);
 
     if (normalized.method === 'GET') {
-      const fileName = normalized.fileName ?? key.split('/').at(-1) ?? 'download';
+      const disposition = contentDispositionHeader(
+        normalized.disposition ?? 'attachment',
+        normalized.fileName ?? defaultFileName(key),
+      );
+      const selector = versionSelector(normalized.version);
+      // S3 responds with 412 when If-Match differs from the object's ETag. Signing
+      // the header stops a holder of the URL from dropping it.
+      const headers: Record<string, string> =
+        selector.IfMatch === undefined ? {} : { 'if-match': selector.IfMatch };
       const url = await getSignedUrl(
         this.#client,
         new GetObjectCommand({
           Bucket: this.#bucket,
           Key: key,
-          ResponseContentDisposition: `attachment; filename="${fileName.replace(/["\\]/g, '_')}"`,
+          ResponseContentDisposition: disposition,
           ...(normalized.contentType ? { ResponseContentType: normalized.contentType } : {}),
+          ...selector,
         }),
-        { expiresIn: normalized.expiresInSeconds },
+        {
+          expiresIn: normalized.expiresInSeconds,
+          signableHeaders: new Set(Object.keys(headers)),
+        },
       );
-      return { url, expiresAt, headers: {} };
+      return { url, expiresAt, headers };
     }
 
     const headers: Record<string, string> = {

@@ -11,7 +11,14 @@ import { link, mkdir, open, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { DataKeyProvider } from '../keys/data-key-provider.ts';
 import { KeyFileError, localKeyPath } from '../keys/local-signing-key.ts';
-import { assertObjectKey, type SignedUrl, type SignedUrlOptions } from './object-storage.ts';
+import {
+  assertObjectKey,
+  type ContentDisposition,
+  type ObjectVersion,
+  type SignedUrl,
+  type SignedUrlOptions,
+  validateObjectVersion,
+} from './object-storage.ts';
 
 /** Path of the route that serves local signed URLs; the object key follows it. */
 export const OBJECT_URL_PATH = '/api/v1/storage/objects/';
@@ -162,8 +169,9 @@ export interface SignedObjectRequest {
  * What a verified signed URL allows. The route must still enforce the
  * parts that only the body can prove: for a PUT it passes `sha256` to put
  * and checks that the stored size equals `contentLength`. For a GET it
- * sets the response Content-Type and Content-Disposition from `contentType`
- * and `fileName` when they are set.
+ * reads with `version` when set, and sets the response Content-Type and
+ * Content-Disposition from `contentType`, `disposition` and `fileName`
+ * when they are set.
  */
 export interface SignedObjectGrant {
   method: 'GET' | 'PUT';
@@ -173,6 +181,8 @@ export interface SignedObjectGrant {
   contentLength?: number;
   sha256?: string;
   fileName?: string;
+  disposition?: ContentDisposition;
+  version?: ObjectVersion;
 }
 
 // Query parameter names. The method is not among them, because it is the
@@ -183,17 +193,21 @@ const PARAMETERS = {
   contentLength: 'content-length',
   sha256: 'sha256',
   fileName: 'filename',
+  disposition: 'disposition',
+  versionId: 'version-id',
+  etag: 'etag',
   signature: 'signature',
 } as const;
 const KNOWN_PARAMETERS = new Set<string>(Object.values(PARAMETERS));
 
 /**
  * Build the string to sign: a JSON array, so values cannot run into each
- * other, with null for a constraint that is not set.
+ * other, with null for a constraint that is not set. The first element
+ * names the layout, so a URL signed under an older layout never verifies.
  */
 function canonicalRequest(grant: SignedObjectGrant, expires: number): string {
   return JSON.stringify([
-    'peytonix-object-url-v1',
+    'peytonix-object-url-v2',
     grant.method,
     grant.key,
     expires,
@@ -201,6 +215,9 @@ function canonicalRequest(grant: SignedObjectGrant, expires: number): string {
     grant.contentLength ?? null,
     grant.sha256 ?? null,
     grant.fileName ?? null,
+    grant.disposition ?? null,
+    grant.version?.versionId ?? null,
+    grant.version?.etag ?? null,
   ]);
 }
 
@@ -237,6 +254,11 @@ export function createSignedObjectUrl(
   }
   if (grant.sha256 !== undefined) query.set(PARAMETERS.sha256, grant.sha256);
   if (grant.fileName !== undefined) query.set(PARAMETERS.fileName, grant.fileName);
+  if (grant.disposition !== undefined) query.set(PARAMETERS.disposition, grant.disposition);
+  if (grant.version !== undefined) {
+    if (grant.version.versionId !== null) query.set(PARAMETERS.versionId, grant.version.versionId);
+    query.set(PARAMETERS.etag, grant.version.etag);
+  }
   query.set(PARAMETERS.signature, sign(signingKey, grant, expires));
 
   const url = new URL(`${OBJECT_URL_PATH}${key}?${query.toString()}`, origin);
@@ -253,6 +275,8 @@ function grantOf(key: string, options: SignedUrlOptions, expires: number): Signe
   if (options.contentLength !== undefined) grant.contentLength = options.contentLength;
   if (options.sha256 !== undefined) grant.sha256 = options.sha256;
   if (options.fileName !== undefined) grant.fileName = options.fileName;
+  if (options.disposition !== undefined) grant.disposition = options.disposition;
+  if (options.version !== undefined) grant.version = options.version;
   return grant;
 }
 
@@ -310,6 +334,24 @@ export function verifySignedObjectRequest(
   if (sha256 !== null) grant.sha256 = sha256;
   const fileName = query.get(PARAMETERS.fileName);
   if (fileName !== null) grant.fileName = fileName;
+  const disposition = query.get(PARAMETERS.disposition);
+  if (disposition !== null) {
+    if (disposition !== 'attachment' && disposition !== 'inline') {
+      throw malformed('the disposition is neither attachment nor inline');
+    }
+    grant.disposition = disposition;
+  }
+  const versionId = query.get(PARAMETERS.versionId);
+  const etag = query.get(PARAMETERS.etag);
+  if (etag !== null) {
+    try {
+      grant.version = validateObjectVersion({ versionId, etag });
+    } catch {
+      throw malformed('the version is invalid');
+    }
+  } else if (versionId !== null) {
+    throw malformed('the etag of the version id is missing');
+  }
 
   // Both sides are base64url text of one length, so comparing the bytes in
   // constant time reveals nothing about the expected signature.

@@ -22,6 +22,7 @@ import {
   openDataKeysForDatabase,
 } from './platform/keys/key-provider.ts';
 import { createClamdScanner } from './platform/scanning/clamd-client.ts';
+import { requireLimitReporting } from './platform/scanning/limit-canary.ts';
 import { openObjectStorage } from './platform/storage/open-object-storage.ts';
 import { createServices, type Services } from './services.ts';
 
@@ -114,7 +115,12 @@ export async function openRuntime(
       storage: memoizeKey(() => openObjectStorage(config, dataKeys)),
       workRoot,
       runs: config.runs,
-      scanner: createClamdScanner(config.scanner),
+      scanner: requireLimitReporting(createClamdScanner(config.scanner), {
+        onSilent: () =>
+          logger.error(
+            'clamd passes content beyond its limits as clean (AlertExceedsMax is off); evidence stays in scan_pending until clamd.conf sets AlertExceedsMax yes',
+          ),
+      }),
       evidence: config.evidence,
       dispatchRun: async (runId, requestedBy) => {
         await (await jobSender()).send(RUN_QUEUE, { runId, requestedBy });

@@ -297,6 +297,46 @@ describe.skipIf(!runClamdTests).each<Adapter>(['local', 's3'])(
         expect(uploaded).toHaveLength(1);
       });
 
+      it('signs one spelling of the content type', async () => {
+        const file = Buffer.from('vendor,amount\nV1,10.00\n');
+        const engagement = await freshEngagement();
+
+        const declared = await declare(engagement, file, {
+          fileName: 'vendors.csv',
+          contentType: ' Text/CSV ;charset="UTF-8"',
+        });
+        const put = await upload(declared.body, file);
+        const confirmed = await confirm(declared.body.evidenceId as string);
+
+        expect(declared.status, JSON.stringify(declared.body)).toBe(201);
+        expect((declared.body.upload as StorageRequest).headers['content-type']).toBe(
+          'text/csv; charset=utf-8',
+        );
+        expect(put.status).toBe(200);
+        expect(versionOf(confirmed.body)).toMatchObject({
+          state: 'available',
+          contentType: 'text/csv; charset=utf-8',
+        });
+      });
+
+      it('gives an AI principal no download URL', async () => {
+        const { evidenceId } = await uploadedEvidence(pdfBytes('not for AI'));
+        const { rows } = await owner.query<{ id: string }>(
+          'SELECT id FROM users WHERE email = $1',
+          [PREPARER],
+        );
+        const ai = { type: 'ai' as const, onBehalfOf: rows[0]?.id ?? '', channel: 'api' as const };
+
+        const refused = await testApp.services.evidence.download(ai, evidenceId, 1).then(
+          () => null,
+          (error: { code?: string }) => error,
+        );
+        const shown = await testApp.services.evidence.show(ai, evidenceId);
+
+        expect(refused?.code).toBe('FORBIDDEN');
+        expect(shown.versions[0]?.state).toBe('available');
+      });
+
       it('returns a final version unchanged on a second confirm', async () => {
         const { evidenceId } = await uploadedEvidence(pdfBytes('twice'));
 
@@ -424,6 +464,7 @@ describe.skipIf(!runClamdTests).each<Adapter>(['local', 's3'])(
           await clamd.start();
         }
         const refused = await download(evidenceId);
+        const early = await confirm(evidenceId);
         // Skip the back-off, which waits a minute before the first retry.
         await owner.query(
           "UPDATE evidence_versions SET next_scan_at = now() WHERE evidence_id = $1 AND state = 'scan_pending'",
@@ -437,10 +478,12 @@ describe.skipIf(!runClamdTests).each<Adapter>(['local', 's3'])(
           scanError: expect.stringMatching(/unreachable/),
         });
         expect(refused.status).toBe(409);
+        expect(versionOf(early.body)?.state).toBe('scan_pending');
         expect(checked).toBeGreaterThanOrEqual(1);
         expect(versionOf(after.body)?.state).toBe('available');
+        // The confirm during the back-off scanned nothing, so one scan had no verdict.
         const pending = await auditEvents(testApp, owner, 'evidence.scan_pending');
-        expect(pending.some((event) => event.target_id === evidenceId)).toBe(true);
+        expect(pending.filter((event) => event.target_id === evidenceId)).toHaveLength(1);
         const uploaded = (await auditEvents(testApp, owner, 'evidence.uploaded')).find(
           (event) => event.target_id === evidenceId,
         );

@@ -105,6 +105,82 @@ describe.skipIf(!clamdInstalled && process.env.CI !== 'true')('clamd INSTREAM', 
     expect(restarted).toEqual({ kind: 'clean' });
   }, 120_000);
 
+  /** Run `scan` against a fake clamd on loopback whose connection handler is `serve`. */
+  const withFakeClamd = async <T>(
+    serve: (socket: import('node:net').Socket) => void,
+    scan: (port: number) => Promise<T>,
+  ): Promise<T> => {
+    const { createServer } = await import('node:net');
+    const fake = createServer(serve);
+    await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
+    const address = fake.address();
+    if (address === null || typeof address === 'string') throw new Error('no port');
+    try {
+      return await scan(address.port);
+    } finally {
+      fake.close();
+    }
+  };
+
+  it('rejects a verdict sent before the end of the stream', async () => {
+    const verdict = await withFakeClamd(
+      // It answers at once and reads nothing, as a broken scanner might.
+      (socket) => {
+        socket.write('stream: OK\0');
+      },
+      (port) =>
+        createClamdScanner({ address: { host: '127.0.0.1', port }, timeoutMs: 2_000 }).scan(
+          chunks(Buffer.alloc(4 * 1024 * 1024, 0x61)),
+        ),
+    );
+
+    expect(verdict).toMatchObject({ kind: 'error', reason: 'scanner_error' });
+  });
+
+  it('times out on a reply trickled byte by byte', async () => {
+    const verdict = await withFakeClamd(
+      (socket) => {
+        let received = Buffer.alloc(0);
+        socket.on('data', (data: Buffer) => {
+          received = Buffer.concat([received, data]);
+          if (!received.subarray(-4).equals(Buffer.alloc(4))) return;
+          const reply = Buffer.from('stream: OK\0');
+          let index = 0;
+          const timer = setInterval(() => {
+            if (socket.destroyed || index >= reply.length) {
+              clearInterval(timer);
+              return;
+            }
+            socket.write(reply.subarray(index, index + 1));
+            index += 1;
+          }, 100);
+        });
+      },
+      (port) =>
+        createClamdScanner({ address: { host: '127.0.0.1', port }, timeoutMs: 300 }).scan(
+          chunks(Buffer.from('hello')),
+        ),
+    );
+
+    expect(verdict).toMatchObject({ kind: 'error', reason: 'timeout' });
+  });
+
+  it('names no address when clamd is unreachable', async () => {
+    const verdict = await withFakeClamd(
+      (socket) => socket.destroy(),
+      async (port) => {
+        // A port that was just free and is closed again refuses connections.
+        return createClamdScanner({
+          address: { host: '127.0.0.1', port },
+          timeoutMs: 1_000,
+        });
+      },
+    ).then(async (scanner) => scanner.scan(chunks(Buffer.from('hello'))));
+
+    expect(verdict.kind).toBe('error');
+    expect(JSON.stringify(verdict)).not.toContain('127.0.0.1');
+  });
+
   it('times out on a server that never answers', async () => {
     const { createServer } = await import('node:net');
     const silent = createServer((socket) => socket.resume());

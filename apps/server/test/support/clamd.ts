@@ -75,10 +75,11 @@ export interface TestClamd {
 /**
  * Start a private clamd on a free loopback port with the test signatures.
  * `streamMaxLength` is clamd's StreamMaxLength, the largest INSTREAM it
- * accepts. Waits until clamd replies to PING (loading takes a few seconds).
+ * accepts. `alertExceedsMax` (default true) makes clamd report content
+ * beyond its limits instead of passing it as clean. Waits until clamd replies to PING (loading takes a few seconds).
  */
 export async function startTestClamd(
-  options: { streamMaxLength?: string } = {},
+  options: { streamMaxLength?: string; alertExceedsMax?: boolean } = {},
 ): Promise<TestClamd> {
   const directory = mkdtempSync(path.join(tmpdir(), 'peytonix-clamd-'));
   const databaseDirectory = path.join(directory, 'db');
@@ -95,6 +96,9 @@ export async function startTestClamd(
       'Foreground true',
       `LogFile ${path.join(directory, 'clamd.log')}`,
       `StreamMaxLength ${options.streamMaxLength ?? '25M'}`,
+      // Debian's clamd.conf value; the limit canary nests deeper than this.
+      'MaxRecursion 16',
+      `AlertExceedsMax ${options.alertExceedsMax === false ? 'no' : 'yes'}`,
       'MaxThreads 4',
       '',
     ].join('\n'),

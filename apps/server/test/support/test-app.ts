@@ -26,6 +26,7 @@ import { openLocalSigningKey } from '../../src/platform/keys/local-signing-key.t
 import type { SigningKey } from '../../src/platform/keys/signing-key.ts';
 import { createLogger } from '../../src/platform/logging/logger.ts';
 import { createClamdScanner } from '../../src/platform/scanning/clamd-client.ts';
+import { requireLimitReporting } from '../../src/platform/scanning/limit-canary.ts';
 import { openObjectStorage } from '../../src/platform/storage/open-object-storage.ts';
 import { migrateDatabase } from '../../src/runtime.ts';
 import { createServices, type Services } from '../../src/services.ts';
@@ -107,7 +108,7 @@ export async function startTestApp(
     storage: memoizeKey(() => openObjectStorage(config, dataKeys)),
     workRoot: path.join(config.dataDir, 'work'),
     runs: { ...config.runs, ...options.runs },
-    scanner: createClamdScanner(config.scanner),
+    scanner: requireLimitReporting(createClamdScanner(config.scanner)),
     evidence: config.evidence,
     ...(options.throttlePolicy ? { throttlePolicy: options.throttlePolicy } : {}),
   });

@@ -24,6 +24,7 @@ import {
 import type { JobQueue } from '../../platform/jobs/job-queue.ts';
 import { openCheckpointKey } from '../../platform/keys/key-provider.ts';
 import { createClamdScanner } from '../../platform/scanning/clamd-client.ts';
+import { checkLimitReporting } from '../../platform/scanning/limit-canary.ts';
 import type { PeriodicTask } from '../../platform/scheduling/periodic-task.ts';
 import { openRuntime, type Runtime, startJobQueue } from '../../runtime.ts';
 import { prepareCommand } from '../cli-context.ts';
@@ -181,7 +182,15 @@ async function reportScanner(config: Config, logger: Logger): Promise<void> {
       ? `unix:${config.scanner.address.socketPath}`
       : `${config.scanner.address.host}:${config.scanner.address.port}`;
   if (await scanner.ping()) {
-    logger.info({ clamd: address }, 'malware scanner answered');
+    const reporting = await checkLimitReporting(scanner);
+    if (reporting === 'silent') {
+      logger.error(
+        { clamd: address },
+        'malware scanner passes content beyond its limits as clean; set AlertExceedsMax yes in clamd.conf, or evidence stays in scan_pending',
+      );
+      return;
+    }
+    logger.info({ clamd: address, limitReporting: reporting }, 'malware scanner answered');
     return;
   }
   logger.warn(

@@ -48,6 +48,7 @@ export interface EvidenceVersionRow {
   objectVersionId: string | null;
   objectEtag: string | null;
   uploadExpiresAt: Date;
+  nextScanAt: Date | null;
 }
 
 export interface EvidenceItemRow {
@@ -104,6 +105,7 @@ export async function findEvidenceVersion(
       'object_version_id',
       'object_etag',
       'upload_expires_at',
+      'next_scan_at',
     ])
     .where('evidence_id', '=', evidenceId);
   query =
@@ -127,6 +129,7 @@ export async function findEvidenceVersion(
     objectVersionId: row.object_version_id,
     objectEtag: row.object_etag,
     uploadExpiresAt: new Date(row.upload_expires_at),
+    nextScanAt: row.next_scan_at,
   };
 }
 

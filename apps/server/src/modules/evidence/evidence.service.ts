@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { EvidenceConfig } from '../../platform/config/config.ts';
 import type { Db, Tx } from '../../platform/db/database.ts';
 import { AppError } from '../../platform/http/app-error.ts';
+import { KeyProviderError } from '../../platform/keys/key-provider-error.ts';
 import type { ClamdScanner } from '../../platform/scanning/clamd-client.ts';
 import {
   type ObjectStorage,
@@ -157,6 +158,8 @@ const VIEWABLE_TYPES = new Set(['application/pdf', 'image/png', 'image/jpeg', 'i
 const TEXT_VIEW_TYPES = new Set(['text/plain', 'text/csv', 'application/json']);
 
 const RETRY_ACTOR: Actor = { type: 'system', channel: 'worker' };
+/** Attempts after which each further scan without a verdict logs an error for operators. */
+const ALERT_AFTER_ATTEMPTS = 5;
 const DEFAULT_RETRY_BATCH = 20;
 
 function evidenceNotFound(evidenceId: string): AppError {
@@ -180,6 +183,18 @@ function storageRequest(signed: SignedUrl, method: 'GET' | 'PUT'): StorageReques
   };
 }
 
+/**
+ * Turn a failure to read the object during a check into a 503, because
+ * the storage or the connection to it failed. Application errors pass.
+ */
+function readFailed(error: unknown, ids: { evidenceId: string; version: number }): never {
+  if (error instanceof AppError || error instanceof KeyProviderError) throw error;
+  throw new AppError('SERVICE_UNAVAILABLE', {
+    detail: `Reading version ${ids.version} of evidence ${ids.evidenceId} from storage failed, so nothing was recorded. Confirm again; if it keeps failing, check /health/ready and the storage configuration.`,
+    internal: error,
+  });
+}
+
 /** Turn a storage failure into a 503 that names the storage, or rethrow anything else. */
 function storageUnavailable(error: unknown): never {
   if (error instanceof ObjectStorageError && error.code === 'StorageUnavailable') {
@@ -194,6 +209,17 @@ function storageUnavailable(error: unknown): never {
 
 function mediaType(contentType: string): string {
   return (contentType.split(';')[0] ?? '').trim().toLowerCase();
+}
+
+/**
+ * Return the one spelling of an allowed content type that the upload URL
+ * signs and the browser must send: the media type in lowercase, and
+ * `; charset=utf-8` when the declaration named a charset (checkDeclaration
+ * admits no other parameter).
+ */
+function canonicalContentType(contentType: string): string {
+  const type = mediaType(contentType);
+  return contentType.includes(';') ? `${type}; charset=utf-8` : type;
 }
 
 export function createEvidenceService(deps: EvidenceServiceDeps): EvidenceService {
@@ -219,7 +245,8 @@ export function createEvidenceService(deps: EvidenceServiceDeps): EvidenceServic
     return item;
   };
 
-  const assertDeclarationAllowed = (file: DeclaredFile) => {
+  /** Check a declaration against the limits and return it with its canonical content type. */
+  const allowedDeclaration = (file: DeclaredFile): DeclaredFile => {
     const problem = checkDeclaration(policy, file);
     if (problem !== null) {
       throw new AppError('EVIDENCE_FILE_NOT_ALLOWED', {
@@ -227,6 +254,7 @@ export function createEvidenceService(deps: EvidenceServiceDeps): EvidenceServic
         extensions: { reason: problem.code },
       });
     }
+    return { ...file, contentType: canonicalContentType(file.contentType) };
   };
 
   /** Insert a version row, audit the declaration and presign its upload. */
@@ -312,6 +340,11 @@ export function createEvidenceService(deps: EvidenceServiceDeps): EvidenceServic
     row: EvidenceVersionRow,
   ): Promise<{ token: string } | { state: string }> => {
     if (row.state !== 'pending_upload' && row.state !== 'scan_pending') {
+      return { state: row.state };
+    }
+    // A file waiting for a scan is rescanned when its back-off has passed,
+    // so repeated confirms cannot keep clamd busy with one large file.
+    if (row.state === 'scan_pending' && row.nextScanAt !== null && row.nextScanAt > new Date()) {
       return { state: row.state };
     }
     const token = randomUUID();
@@ -409,6 +442,9 @@ export function createEvidenceService(deps: EvidenceServiceDeps): EvidenceServic
       throw error;
     };
 
+    // File contents leave the platform only for a person; an AI feature
+    // sees evidence metadata, never the bytes.
+    requireUser(actor, `${mode} evidence`);
     return await withActor(db, actor, async (tx) => {
       const item = await loadItem(tx, actor, evidenceId, 'evidence.read', context);
       const row = await findEvidenceVersion(tx, item.id, version);
@@ -504,7 +540,7 @@ export function createEvidenceService(deps: EvidenceServiceDeps): EvidenceServic
           { type: subject.type, id: subject.id, entityId: subject.entityId },
           { context, notFound: () => subjectNotFound(request) },
         );
-        assertDeclarationAllowed(request);
+        const file = allowedDeclaration(request);
 
         const item = await tx
           .insertInto('evidence')
@@ -522,7 +558,7 @@ export function createEvidenceService(deps: EvidenceServiceDeps): EvidenceServic
           user,
           { id: item.id, entityId: item.entity_id },
           1,
-          request,
+          file,
           context,
         );
       });
@@ -532,10 +568,10 @@ export function createEvidenceService(deps: EvidenceServiceDeps): EvidenceServic
       const user = requireUser(actor, 'upload evidence');
       return await withActor(db, actor, async (tx) => {
         const item = await loadItem(tx, actor, evidenceId, 'evidence.upload', context);
-        assertDeclarationAllowed(file);
+        const allowed = allowedDeclaration(file);
         await lockEvidence(tx, item.id);
         const version = await nextVersionNumber(tx, item.id);
-        return await addVersion(tx, user, item, version, file, context);
+        return await addVersion(tx, user, item, version, allowed, context);
       });
     },
 
@@ -557,7 +593,7 @@ export function createEvidenceService(deps: EvidenceServiceDeps): EvidenceServic
         outcome = await checkEvidenceObject(storage, deps.scanner, declaredObject(row));
       } catch (error) {
         await release(actor, row.id, token);
-        storageUnavailable(error);
+        readFailed(error, { evidenceId, version: row.version });
       }
       if (outcome.state === 'not_uploaded') {
         await release(actor, row.id, token);
@@ -568,8 +604,6 @@ export function createEvidenceService(deps: EvidenceServiceDeps): EvidenceServic
             : `No file was uploaded for version ${row.version} of evidence ${evidenceId} yet. PUT it to the upload URL first (valid until ${row.uploadExpiresAt.toISOString()}), then confirm.`,
         });
       }
-      if (outcome.state === 'rejected') await deleteRejected(storage, row.objectKey, evidenceId);
-
       const recorded = await withActor(db, actor, (tx) =>
         recordCheck(tx, {
           versionId: row.id,
@@ -585,6 +619,9 @@ export function createEvidenceService(deps: EvidenceServiceDeps): EvidenceServic
           detail: `Another check of version ${row.version} of evidence ${evidenceId} took over while this one ran. Fetch the evidence to see its state.`,
         });
       }
+      // Deleted only once the rejection is recorded, so a failed recording
+      // leaves the object for the next check.
+      if (outcome.state === 'rejected') await deleteRejected(storage, row.objectKey, evidenceId);
       logOutcome(outcome, { evidenceId, version: row.version });
       return await service.show(actor, evidenceId);
     },
@@ -753,10 +790,7 @@ export function createEvidenceService(deps: EvidenceServiceDeps): EvidenceServic
           continue;
         }
         if (outcome.state === 'not_uploaded') continue;
-        if (outcome.state === 'rejected') {
-          await deleteRejected(storage, row.object_key, row.evidence_id);
-        }
-        await db.transaction().execute((tx) =>
+        const recorded = await db.transaction().execute((tx) =>
           recordCheck(tx, {
             versionId: row.version_id,
             token,
@@ -765,7 +799,17 @@ export function createEvidenceService(deps: EvidenceServiceDeps): EvidenceServic
             details: { sha256: declared.sha256, size: declared.size, retry: true },
           }),
         );
+        if (recorded === null) continue;
+        if (outcome.state === 'rejected') {
+          await deleteRejected(storage, row.object_key, row.evidence_id);
+        }
         logOutcome(outcome, ids);
+        if (outcome.state === 'scan_pending' && recorded.scanAttempts >= ALERT_AFTER_ATTEMPTS) {
+          logger.error(
+            { ...ids, scanAttempts: recorded.scanAttempts, scanError: outcome.error },
+            'evidence scan still has no verdict after repeated attempts; check clamd',
+          );
+        }
       }
       return due.length;
     },

@@ -98,6 +98,8 @@ class ReplyReader {
   #length = 0;
   #settle!: (verdict: ScanVerdict) => void;
   #settled = false;
+  /** Set once the zero-length chunk that ends the stream was sent. */
+  streamEnded = false;
 
   constructor(socket: Socket) {
     this.done = new Promise((resolve) => {
@@ -107,13 +109,13 @@ class ReplyReader {
       this.#chunks.push(data);
       this.#length += data.length;
       if (data.includes(0) || this.#length > MAX_REPLY_BYTES) {
-        this.settle(parseScanReply(Buffer.concat(this.#chunks).toString('utf8')));
+        this.settle(this.#verdict());
         socket.destroy();
       }
     });
     socket.on('close', () => {
       if (this.#length > 0) {
-        this.settle(parseScanReply(Buffer.concat(this.#chunks).toString('utf8')));
+        this.settle(this.#verdict());
       } else {
         this.settle({
           kind: 'error',
@@ -122,6 +124,23 @@ class ReplyReader {
         });
       }
     });
+  }
+
+  /**
+   * clamd scans only after the whole stream has arrived, so a clean or
+   * infected verdict before its end did not come from scanning this file.
+   * Only an error, such as the size limit, can legitimately come early.
+   */
+  #verdict(): ScanVerdict {
+    const verdict = parseScanReply(Buffer.concat(this.#chunks).toString('utf8'));
+    if (verdict.kind !== 'error' && !this.streamEnded) {
+      return {
+        kind: 'error',
+        reason: 'scanner_error',
+        detail: 'clamd sent a verdict before the end of the stream',
+      };
+    }
+    return verdict;
   }
 
   settle(verdict: ScanVerdict): void {
@@ -158,12 +177,15 @@ export function createClamdScanner(options: ClamdOptions): ClamdScanner {
     });
     socket.on('error', (error: NodeJS.ErrnoException) => {
       // A reset while sending usually means clamd stopped reading after its
-      // size limit; its reply, if any, arrived first and wins.
+      // size limit; its reply, if any, arrived first and wins. The detail
+      // names no address, because users see it.
+      const reset = error.code === 'EPIPE' || error.code === 'ECONNRESET';
       reader.settle({
         kind: 'error',
-        reason:
-          error.code === 'EPIPE' || error.code === 'ECONNRESET' ? 'size_limit' : 'unreachable',
-        detail: `${error.code ?? 'error'}: ${error.message}`,
+        reason: reset ? 'size_limit' : 'unreachable',
+        detail: reset
+          ? `clamd closed the connection while the file was sent, usually because the file exceeds its StreamMaxLength (${error.code})`
+          : `clamd could not be reached (${error.code ?? 'connection error'})`,
       });
     });
 
@@ -190,8 +212,28 @@ export function createClamdScanner(options: ClamdOptions): ClamdScanner {
       },
       async finish() {
         await started;
+        // Let a reply that already arrived be read first, so a verdict sent
+        // before the end of the stream is recognised as early. NOTE: a
+        // scanner that times its reply to the last moment can still pass
+        // one; this guards against a broken scanner, not a hostile one.
+        await new Promise((resolve) => setImmediate(resolve));
+        reader.streamEnded = true;
         await send(Buffer.alloc(4));
-        return await reader.done;
+        // The socket's idle timer restarts with every byte, so a reply
+        // trickled byte by byte needs a deadline of its own.
+        const deadline = setTimeout(() => {
+          reader.settle({
+            kind: 'error',
+            reason: 'timeout',
+            detail: `clamd sent no complete reply within ${timeoutMs} ms of the end of the stream`,
+          });
+          socket.destroy();
+        }, timeoutMs);
+        try {
+          return await reader.done;
+        } finally {
+          clearTimeout(deadline);
+        }
       },
       abort() {
         reader.settle({ kind: 'error', reason: 'scanner_error', detail: 'the scan was aborted' });
@@ -236,9 +278,9 @@ export function createClamdScanner(options: ClamdOptions): ClamdScanner {
 }
 
 /**
- * A scanner for processes that have no clamd configured, such as tools and
- * some tests: every scan ends in an `unreachable` error, so nothing it
- * "scans" ever becomes downloadable.
+ * Create a scanner for processes that have no clamd configured, such as
+ * tools and some tests. Every scan ends in an `unreachable` error, so
+ * nothing it "scans" ever becomes downloadable.
  */
 export function createUnconfiguredScanner(): ClamdScanner {
   const verdict: ScanVerdict = {

@@ -588,8 +588,9 @@ export function createEvidenceService(deps: EvidenceServiceDeps): EvidenceServic
       const { token } = claimed.claim;
 
       let outcome: CheckOutcome;
-      const storage = await deps.storage();
+      let storage: ObjectStorage;
       try {
+        storage = await deps.storage();
         outcome = await checkEvidenceObject(storage, deps.scanner, declaredObject(row));
       } catch (error) {
         await release(actor, row.id, token);
@@ -604,17 +605,20 @@ export function createEvidenceService(deps: EvidenceServiceDeps): EvidenceServic
             : `No file was uploaded for version ${row.version} of evidence ${evidenceId} yet. PUT it to the upload URL first (valid until ${row.uploadExpiresAt.toISOString()}), then confirm.`,
         });
       }
-      const recorded = await withActor(db, actor, (tx) =>
-        recordCheck(tx, {
+      // The item is read back in the same transaction; the claim already
+      // authorized the actor on it.
+      const { recorded, view } = await withActor(db, actor, async (tx) => {
+        const result = await recordCheck(tx, {
           versionId: row.id,
           token,
           outcome,
           actor,
           context,
           details: { fileName: row.fileName, sha256: row.sha256, size: row.size },
-        }),
-      );
-      if (recorded === null) {
+        });
+        return { recorded: result, view: (await evidenceViews(tx, [evidenceId]))[0] };
+      });
+      if (recorded === null || view === undefined) {
         throw new AppError('EVIDENCE_CHECK_IN_PROGRESS', {
           detail: `Another check of version ${row.version} of evidence ${evidenceId} took over while this one ran. Fetch the evidence to see its state.`,
         });
@@ -623,7 +627,7 @@ export function createEvidenceService(deps: EvidenceServiceDeps): EvidenceServic
       // leaves the object for the next check.
       if (outcome.state === 'rejected') await deleteRejected(storage, row.objectKey, evidenceId);
       logOutcome(outcome, { evidenceId, version: row.version });
-      return await service.show(actor, evidenceId);
+      return view;
     },
 
     async list(actor, subjectRef) {
@@ -789,6 +793,7 @@ export function createEvidenceService(deps: EvidenceServiceDeps): EvidenceServic
           logger.error({ err: error, ...ids }, 'evidence scan retry failed to read the object');
           continue;
         }
+        // The object vanished without a recorded version; the claim lapses after its lease.
         if (outcome.state === 'not_uploaded') continue;
         const recorded = await db.transaction().execute((tx) =>
           recordCheck(tx, {

@@ -189,14 +189,26 @@ export function createClamdScanner(options: ClamdOptions): ClamdScanner {
       });
     });
 
+    // Resolves at once while the socket buffers the data, and otherwise on
+    // 'drain', so reading the next chunk overlaps with sending this one. A
+    // failed write settles the reader through 'error' and ends in 'close'.
     const send = (data: Buffer) =>
       new Promise<void>((resolve) => {
         if (reader.settled || socket.destroyed) {
           resolve();
           return;
         }
-        // A failed write settles the reader through the 'error' event.
-        socket.write(data, () => resolve());
+        if (socket.write(data)) {
+          resolve();
+          return;
+        }
+        const done = () => {
+          socket.off('drain', done);
+          socket.off('close', done);
+          resolve();
+        };
+        socket.on('drain', done);
+        socket.on('close', done);
       });
     const started = send(Buffer.from('zINSTREAM\0', 'latin1'));
 
@@ -207,7 +219,8 @@ export function createClamdScanner(options: ClamdOptions): ClamdScanner {
           const piece = chunk.subarray(offset, offset + chunkBytes);
           const header = Buffer.alloc(4);
           header.writeUInt32BE(piece.length);
-          await send(Buffer.concat([header, piece]));
+          await send(header);
+          await send(piece);
         }
       },
       async finish() {

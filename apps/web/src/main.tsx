@@ -1,7 +1,6 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { App } from './App.tsx';
-import './styles.css';
+import { App } from './app/App.tsx';
 
 const rootElement = document.getElementById('root');
 if (!rootElement) {

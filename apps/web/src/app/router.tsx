@@ -1,0 +1,56 @@
+import { createBrowserRouter, Navigate, Outlet, type RouteObject } from 'react-router';
+import { identityPublicRoutes, identityShellRoutes } from '../identity/routes.tsx';
+import { AppLayout } from './AppLayout.tsx';
+import { NotAvailablePage } from './NotAvailablePage.tsx';
+import { NotFoundPage } from './NotFoundPage.tsx';
+import { NAVIGATION } from './navigation.ts';
+import { RequireSession } from './RequireSession.tsx';
+import { SessionEndedWatcher } from './SessionEndedWatcher.tsx';
+
+function RootLayout() {
+  return (
+    <>
+      <SessionEndedWatcher />
+      <Outlet />
+    </>
+  );
+}
+
+/**
+ * One placeholder route for each main area. When an area gets its screens,
+ * export its routes from its domain folder (as identity/routes.tsx does),
+ * add them to `shellRoutes`, and drop the area from this list.
+ */
+const placeholderRoutes: RouteObject[] = NAVIGATION.map((entry) => ({
+  path: entry.path,
+  element: <NotAvailablePage title={entry.label} />,
+}));
+
+/** Routes inside the app shell; each needs a full session. */
+const shellRoutes: RouteObject[] = [
+  { index: true, element: <Navigate to="/dashboard" replace /> },
+  ...placeholderRoutes,
+  ...identityShellRoutes,
+  { path: '*', element: <NotFoundPage /> },
+];
+
+export const routes: RouteObject[] = [
+  {
+    element: <RootLayout />,
+    children: [
+      ...identityPublicRoutes,
+      {
+        element: (
+          <RequireSession>
+            <AppLayout />
+          </RequireSession>
+        ),
+        children: shellRoutes,
+      },
+    ],
+  },
+];
+
+export function createRouter() {
+  return createBrowserRouter(routes);
+}

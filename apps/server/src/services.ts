@@ -28,14 +28,14 @@ import {
 } from './modules/entities/entities.service.ts';
 import { createEntityMoveChange } from './modules/entities/entity-move-change.ts';
 import {
-  type EvidenceContentPolicy,
-  type EvidenceContentPolicyOptions,
-  evidenceContentPolicy,
-} from './modules/evidence/content-rules.ts';
-import {
   createEvidenceService,
   type EvidenceService,
 } from './modules/evidence/evidence.service.ts';
+import {
+  type EvidenceContentPolicy,
+  type EvidenceContentPolicyOptions,
+  evidenceContentPolicy,
+} from './modules/evidence/evidence-file-types.ts';
 import { createExceptionTransitions } from './modules/exceptions/exception-transitions.ts';
 import {
   createExceptionsService,

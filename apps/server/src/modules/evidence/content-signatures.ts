@@ -1,6 +1,6 @@
 /**
  * Byte-level recognition of file formats from the first bytes of a file (their magic bytes).
- * content-rules.ts decides which formats an evidence file may have. This module only
+ * evidence-file-types.ts decides which formats an evidence file may have. This module only
  * recognises formats and checks that text is UTF-8.
  */
 

@@ -6,7 +6,7 @@ import {
   ObjectStorageError,
   type ObjectVersion,
 } from '../../platform/storage/object-storage.ts';
-import { MAGIC_PREFIX_BYTES, matchesMagic } from './content-rules.ts';
+import { MAGIC_PREFIX_BYTES, matchesMagic } from './magic-bytes.ts';
 
 /** The declaration a check compares the stored object with. */
 export interface DeclaredObject {

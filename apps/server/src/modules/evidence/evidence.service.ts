@@ -18,7 +18,6 @@ import type { Permission } from '../access/permissions.ts';
 import { appendAuditEvent } from '../audit-trail/audit-trail.service.ts';
 import type { SecurityEvents } from '../audit-trail/security-events.ts';
 import type { Actor, RequestContext } from '../identity/actor.ts';
-import { checkDeclaration, type EvidenceContentPolicy } from './content-rules.ts';
 import {
   type EvidenceItemRow,
   type EvidenceVersionRow,
@@ -30,6 +29,8 @@ import {
   nextVersionNumber,
 } from './evidence.repository.ts';
 import { type CheckOutcome, checkEvidenceObject, type DeclaredObject } from './evidence-check.ts';
+import { checkDeclaration } from './evidence-declaration.ts';
+import type { EvidenceContentPolicy } from './evidence-file-types.ts';
 import { CHECK_LEASE_SECONDS, recordCheck } from './evidence-recording.ts';
 import {
   type EvidenceSubjectRef,

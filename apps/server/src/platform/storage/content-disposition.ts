@@ -4,7 +4,9 @@ import type { ContentDisposition } from './object-storage.ts';
 // backslashes would end or escape the quoted string, and control and
 // non-ASCII characters are not allowed in it. RFC 6266, Appendix D,
 // advises against '%' because some clients treat it as an escape there.
-const UNSAFE_IN_ASCII_FILE_NAME = /[^\x20-\x7e]|["\\%]/g;
+// The u flag replaces a character outside the BMP, such as an emoji, with
+// one '_' rather than one per UTF-16 code unit.
+const UNSAFE_IN_ASCII_FILE_NAME = /[^\x20-\x7e]|["\\%]/gu;
 
 // encodeURIComponent leaves these unescaped, but RFC 8187 allows none of
 // them in the value of filename*.
@@ -16,15 +18,27 @@ const UNSAFE_IN_EXTENDED_VALUE = /['()*]/g;
  * ASCII copy with every unsafe character replaced by '_'. Current
  * browsers read `filename*`, the name in UTF-8 percent-encoding (RFC 8187).
  * The result is printable ASCII, so it also fits S3's
- * response-content-disposition parameter. `fileName` must be well-formed
- * UTF-16, as validateSignedUrlOptions checks.
+ * response-content-disposition parameter. Unpaired surrogates in
+ * `fileName` become U+FFFD. Throws a TypeError for an empty `fileName` or
+ * a `disposition` other than attachment or inline.
  */
 export function contentDispositionHeader(
   disposition: ContentDisposition,
   fileName: string,
 ): string {
-  const asciiName = fileName.replace(UNSAFE_IN_ASCII_FILE_NAME, '_');
-  const extendedName = encodeURIComponent(fileName).replace(
+  if (disposition !== 'attachment' && disposition !== 'inline') {
+    throw new TypeError(
+      `The disposition type ${JSON.stringify(String(disposition))} is invalid. Use attachment or inline.`,
+    );
+  }
+  if (typeof fileName !== 'string' || fileName.length === 0) {
+    throw new TypeError('contentDispositionHeader needs a non-empty file name.');
+  }
+
+  // encodeURIComponent throws a URIError on an unpaired surrogate.
+  const name = fileName.toWellFormed();
+  const asciiName = name.replace(UNSAFE_IN_ASCII_FILE_NAME, '_');
+  const extendedName = encodeURIComponent(name).replace(
     UNSAFE_IN_EXTENDED_VALUE,
     (character) => `%${character.charCodeAt(0).toString(16).toUpperCase()}`,
   );

@@ -28,6 +28,25 @@ export const grantSchema = z.object({
 
 export const grantListSchema = z.object({ items: z.array(grantSchema) });
 
+/**
+ * The signed-in user's own grants and what they allow. A role granted on
+ * an entity holds on every entity below it, so a client decides what to
+ * offer on an entity from the grants on it and its ancestors.
+ */
+export const ownAccessSchema = z.object({
+  grants: z.array(
+    z.object({
+      entityId: z.uuid(),
+      entityCode: z.string(),
+      role: roleSchema,
+      /** The permissions this role gives on the entity and below it. */
+      permissions: z.array(z.string()),
+    }),
+  ),
+  /** Every permission the user holds somewhere; the routes' coarse check uses this set. */
+  permissions: z.array(z.string()),
+});
+
 export const grantListQuerySchema = z.strictObject({
   userId: uuid.optional(),
   /** Grants on this entity and every entity below it. */
@@ -53,6 +72,7 @@ export const revokeRequestInputSchema = z.strictObject({
 });
 
 export type Grant = z.infer<typeof grantSchema>;
+export type OwnAccess = z.infer<typeof ownAccessSchema>;
 export type GrantListQuery = z.infer<typeof grantListQuerySchema>;
 export type GrantRequestInput = z.infer<typeof grantRequestInputSchema>;
 export type RevokeRequestInput = z.infer<typeof revokeRequestInputSchema>;

@@ -89,6 +89,22 @@ describe('grants API', () => {
     return result.rows[0]?.id;
   };
 
+  it('lists own grants with their permissions', async () => {
+    const response = await call('GET', '/api/v1/grants/mine', 'pat');
+    const body = response.json() as {
+      grants: { entityCode: string; role: string; permissions: string[] }[];
+      permissions: string[];
+    };
+
+    expect(response.statusCode).toBe(200);
+    expect(body.grants.map((grant) => [grant.entityCode, grant.role])).toEqual([
+      ['AP', 'preparer'],
+    ]);
+    expect(body.grants[0]?.permissions).toContain('exceptions.investigate');
+    expect(body.permissions).not.toContain('exceptions.review');
+    expect(body.permissions).not.toContain('grants.request');
+  });
+
   it('preparer granting itself reviewer is rejected', async () => {
     const response = await requestGrant('pat', {
       userId: org.userIds.pat,

@@ -4,6 +4,7 @@ import {
   grantListSchema,
   grantRequestInputSchema,
   idParamsSchema,
+  ownAccessSchema,
   revokeRequestInputSchema,
 } from '@peytonix/contracts';
 import type { FastifyInstance } from 'fastify';
@@ -14,6 +15,20 @@ import type { GrantsService } from './grants.service.ts';
 /** Register the grant routes: read role grants, and request grants and revocations for approval. */
 export function registerGrantRoutes(app: FastifyInstance, grants: GrantsService) {
   const routes = app.withTypeProvider<ZodTypeProvider>();
+
+  routes.get(
+    '/api/v1/grants/mine',
+    {
+      onRequest: app.authenticate,
+      config: { permission: 'self' },
+      schema: {
+        tags: ['grants'],
+        summary: 'Your own role grants and the permissions they give',
+        response: { 200: ownAccessSchema },
+      },
+    },
+    async (request) => await grants.own(await app.requireActor(request)),
+  );
 
   routes.get(
     '/api/v1/grants',

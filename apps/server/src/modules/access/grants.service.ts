@@ -3,6 +3,7 @@ import type {
   Grant,
   GrantListQuery,
   GrantRequestInput,
+  OwnAccess,
   RevokeRequestInput,
 } from '@peytonix/contracts';
 import type { Db } from '../../platform/db/database.ts';
@@ -15,10 +16,13 @@ import type { Actor, RequestContext } from '../identity/actor.ts';
 import type { AccessControl } from './access-control.ts';
 import { withActor } from './actor-scope.ts';
 import { type GrantRow, listVisibleGrants } from './grants.repository.ts';
+import { isRole, PERMISSION_NAMES, type Role, roleHolds } from './permissions.ts';
 
 export interface GrantsService {
   /** Grants on entities where the actor holds grants.read, optionally for one user or below one entity. */
   list(actor: Actor, query: GrantListQuery): Promise<Grant[]>;
+  /** The signed-in user's own grants, with the permissions each role gives. */
+  own(actor: Actor): Promise<OwnAccess>;
   /** Request a role for a user on an entity; another person approves it. */
   requestGrant(
     actor: Actor,
@@ -81,6 +85,34 @@ export function createGrantsService(deps: {
           ...(query.userId !== undefined ? { userId: query.userId } : {}),
         });
         return rows.map(toGrant);
+      });
+    },
+
+    async own(actor) {
+      if (actor.type !== 'user') return { grants: [], permissions: [] };
+      return await withActor(db, actor, async (tx) => {
+        const rows = await tx
+          .selectFrom('role_grants as g')
+          .innerJoin('entities as e', 'e.id', 'g.entity_id')
+          .select(['g.entity_id', 'e.code', 'g.role'])
+          .where('g.user_id', '=', actor.userId)
+          .orderBy('e.code')
+          .orderBy('g.role')
+          .execute();
+        const grants = rows.flatMap((row) =>
+          isRole(row.role)
+            ? [
+                {
+                  entityId: row.entity_id,
+                  entityCode: row.code,
+                  role: row.role,
+                  permissions: PERMISSION_NAMES.filter((name) => roleHolds(row.role as Role, name)),
+                },
+              ]
+            : [],
+        );
+        const permissions = [...new Set(grants.flatMap((grant) => grant.permissions))].sort();
+        return { grants, permissions };
       });
     },
 

@@ -19,6 +19,10 @@ import {
   createChangeRequestsService,
 } from './modules/changes/change-requests.service.ts';
 import {
+  createDatasetUploadsService,
+  type DatasetUploadsService,
+} from './modules/datasets/dataset-uploads.ts';
+import {
   createDatasetsService,
   type DatasetsService,
 } from './modules/datasets/datasets.service.ts';
@@ -86,6 +90,8 @@ export interface Services {
   identity: IdentityService;
   auth: AuthServices;
   datasets: DatasetsService;
+  /** Browser uploads of dataset files: declaration, preview and import. */
+  datasetUploads: DatasetUploadsService;
   runs: RunsService;
   testDefinitions: TestDefinitionsService;
   /** Queues runs on the cron schedules of active test versions; the `test-schedules` job ticks it. */
@@ -196,12 +202,14 @@ export function createServices(deps: ServiceDeps): Services {
   });
   const governed = { ...shared, changeRequests };
   const runs = createRunsService(shared);
+  const datasets = createDatasetsService(shared);
   const evidenceLimits = deps.evidence ?? DEFAULT_EVIDENCE_CONFIG;
   const exceptionTransitions = createExceptionTransitions(shared);
   return {
     identity: createIdentityService(deps),
     auth: createAuthServices(shared),
-    datasets: createDatasetsService(shared),
+    datasets,
+    datasetUploads: createDatasetUploadsService({ ...shared, datasets }),
     runs,
     testDefinitions: createTestDefinitionsService(governed),
     testScheduler: createTestScheduler({ db: deps.db, logger: deps.logger, runs }),

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -143,6 +143,24 @@ async function diffOf(world: World, requestId: string): Promise<string> {
     [requestId],
   );
   return row.rows[0]?.hex ?? '';
+}
+
+/** A dataset upload on the scope's engagement, declared by the seeder and stored. */
+async function stagedUpload(world: World, scope: Scope): Promise<string> {
+  const declared = await world.testApp.services.datasetUploads.declare(world.seeder, {
+    entityCode: ENGAGEMENT[scope],
+    datasetName: unique('Matrix staged '),
+    fileName: 'payments.csv',
+    size: Buffer.byteLength(PAYMENTS_CSV),
+    sha256: createHash('sha256').update(PAYMENTS_CSV).digest('hex'),
+  });
+  const { rows } = await world.owner.query<{ object_key: string }>(
+    'SELECT object_key FROM dataset_uploads WHERE id = $1',
+    [declared.uploadId],
+  );
+  const storage = await world.testApp.services.storage();
+  await storage.put(rows[0]?.object_key ?? '', Buffer.from(PAYMENTS_CSV));
+  return declared.uploadId;
 }
 
 /** A new evidence item on the scope's engagement, declared by the seeder, in `state`. */
@@ -609,6 +627,36 @@ const CASES: Record<string, RouteCase> = {
       });
       return { url: `/api/v1/sign-offs/${signed.id}/withdraw`, body: { reason: 'Matrix.' } };
     },
+  },
+  'POST /api/v1/datasets/uploads': {
+    kind: 'target',
+    success: 201,
+    request: async (_world, scope) => ({
+      url: '/api/v1/datasets/uploads',
+      body: {
+        entity: ENGAGEMENT[scope],
+        datasetName: unique('Matrix upload '),
+        fileName: 'payments.csv',
+        size: Buffer.byteLength(PAYMENTS_CSV),
+        sha256: createHash('sha256').update(PAYMENTS_CSV).digest('hex'),
+      },
+    }),
+  },
+  'POST /api/v1/datasets/uploads/:id/preview': {
+    kind: 'target',
+    success: 200,
+    request: async (world, scope) => ({
+      url: `/api/v1/datasets/uploads/${await stagedUpload(world, scope)}/preview`,
+      body: {},
+    }),
+  },
+  'POST /api/v1/datasets/uploads/:id/import': {
+    kind: 'target',
+    success: 201,
+    request: async (world, scope) => ({
+      url: `/api/v1/datasets/uploads/${await stagedUpload(world, scope)}/import`,
+      body: {},
+    }),
   },
   'POST /api/v1/evidence/uploads': {
     kind: 'target',

@@ -205,6 +205,11 @@ export const AUDIT_ACTIONS = {
     category: 'configuration',
     description: 'A platform setting was changed; details hold the old and new values.',
   },
+  'dataset.upload_requested': {
+    category: 'datasets',
+    description:
+      'An upload URL was issued for a dataset file a browser declared; details give the upload id, the file name, size and SHA-256.',
+  },
   'dataset.version_imported': {
     category: 'datasets',
     description:

@@ -59,6 +59,16 @@ export interface DatasetVersionSummary {
   createdAt: string;
 }
 
+/** An import's result without its version: what the user checks before importing. */
+export interface DatasetPreview {
+  format: DatasetFormat;
+  rowCount: number;
+  columns: DatasetVersionSummary['columns'];
+  rows: (string | null)[][];
+  appliedOptions: ParseOptions;
+  warnings: string[];
+}
+
 export interface DatasetSummary {
   id: string;
   entityId: string;
@@ -75,6 +85,15 @@ export interface DatasetsService {
     input: DatasetImportInput,
     context?: RequestContext,
   ): Promise<DatasetVersionSummary>;
+  /**
+   * Parse a file as an import would, without storing anything, and return
+   * the first `rows` rows with the inferred columns and applied options.
+   */
+  previewFile(
+    actor: Actor,
+    input: Omit<DatasetImportInput, 'datasetName' | 'description'>,
+    rows: number,
+  ): Promise<DatasetPreview>;
   listInScope(actor: Actor): Promise<DatasetSummary[]>;
   /** A dataset named `name` in entity `entityCode`, with all its versions, newest first. */
   show(
@@ -289,6 +308,38 @@ export function createDatasetsService(deps: {
           throw importFailure(error, input.fileName);
         }
         return await storeVersion(actor, entity, input, result, context);
+      } finally {
+        await rm(workDir, { recursive: true, force: true });
+      }
+    },
+
+    async previewFile(actor, input, rows) {
+      const entity = await withActor(db, actor, (tx) =>
+        loadEntity(tx, actor, input.entityCode, 'datasets.import'),
+      );
+      const workDir = await createImportWorkDirectory(deps.workRoot);
+      try {
+        const result = await importDatasetInChild({
+          sourcePath: input.filePath,
+          fileName: input.fileName,
+          workDir,
+          previewRows: rows,
+          ...(input.format ? { format: input.format } : {}),
+          ...(input.options ? { options: input.options } : {}),
+          ...deps.importLimits,
+          logger: deps.logger.child({ entityId: entity.id }),
+        }).catch((error: unknown) => {
+          if (error instanceof ImportError) throw importFailure(error, input.fileName);
+          throw error;
+        });
+        return {
+          format: result.format,
+          rowCount: result.rowCount,
+          columns: result.columns,
+          rows: result.preview ?? [],
+          appliedOptions: result.appliedOptions,
+          warnings: result.warnings,
+        };
       } finally {
         await rm(workDir, { recursive: true, force: true });
       }

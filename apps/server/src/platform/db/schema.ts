@@ -473,6 +473,22 @@ export interface SignOffsTable {
   withdrawal_reason: string | null;
 }
 
+export interface DatasetUploadsTable {
+  id: ColumnType<string, string | undefined, never>;
+  entity_id: string;
+  dataset_name: string;
+  file_name: string;
+  /** bigint, read as a decimal string. */
+  declared_size: ColumnType<string, string | number, never>;
+  declared_sha256: Buffer;
+  object_key: string;
+  declared_by: string;
+  declared_at: Generated<Date>;
+  upload_expires_at: ColumnType<Date, Date | string, never>;
+  imported_version_id: string | null;
+  imported_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
 export type EvidenceSubjectType = 'exception' | 'run' | 'test' | 'engagement';
 
 export type EvidenceState =
@@ -618,6 +634,7 @@ export interface Database {
   exception_comments: ExceptionCommentsTable;
   exception_retests: ExceptionRetestsTable;
   sign_offs: SignOffsTable;
+  dataset_uploads: DatasetUploadsTable;
   evidence: EvidenceTable;
   evidence_versions: EvidenceVersionsTable;
   peytonix_migrations: PeytonixMigrationsTable;

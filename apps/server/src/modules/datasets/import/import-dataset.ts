@@ -20,6 +20,7 @@ import {
 } from './plan-types.ts';
 import { detectFormat, fingerprintFile, inspectRawFile } from './raw-file.ts';
 import { rejectNulCharacters } from './reject-nul-characters.ts';
+import { quoteIdentifier, quoteLiteral } from './sql.ts';
 import { stageDelimited } from './stage-delimited.ts';
 import { nativePlanFor, stageJsonLines, stageParquet } from './stage-typed.ts';
 import { stageXlsx } from './stage-xlsx.ts';
@@ -414,6 +415,10 @@ export async function importDataset(request: ImportRequest): Promise<ImportResul
       outputPath: stagedParquet,
     });
     warnings.push(...written.warnings);
+    const preview =
+      request.previewRows === undefined
+        ? undefined
+        : await previewRows(db, stagedParquet, staged.columns, request.previewRows);
     db.close();
     db = undefined;
 
@@ -448,6 +453,7 @@ export async function importDataset(request: ImportRequest): Promise<ImportResul
       parquetSize: parquet.size,
       format,
       appliedOptions: applied,
+      ...(preview === undefined ? {} : { preview }),
       warnings,
     };
   } catch (error) {
@@ -457,4 +463,26 @@ export async function importDataset(request: ImportRequest): Promise<ImportResul
     db?.close();
     await rm(privateDir, { recursive: true, force: true });
   }
+}
+
+/** Read the first `count` rows of the typed Parquet output, each value as text. */
+async function previewRows(
+  db: ImportDatabase,
+  parquetPath: string,
+  columns: readonly { name: string }[],
+  count: number,
+): Promise<(string | null)[][]> {
+  const limit = Math.max(0, Math.min(1000, Math.trunc(count)));
+  const selected = columns.map(
+    (column, index) => `CAST(${quoteIdentifier(column.name)} AS VARCHAR) AS c${index}`,
+  );
+  const rows = await db.all(
+    `SELECT ${selected.join(', ')} FROM read_parquet(${quoteLiteral(parquetPath)}) LIMIT ${limit}`,
+  );
+  return rows.map((row) =>
+    columns.map((_, index) => {
+      const value = row[`c${index}`];
+      return value === null || value === undefined ? null : String(value);
+    }),
+  );
 }

@@ -69,6 +69,8 @@ export type ImportRequest = {
   /** Existing directory for temporary files and the Parquet output. */
   workDir: string;
   limits?: ImportLimits;
+  /** Rows of the typed result to return in `preview`, for a user checking the options; none when absent. */
+  previewRows?: number;
 };
 
 export type ImportedColumn = {
@@ -97,4 +99,6 @@ export type ImportResult = {
    */
   appliedOptions: ParseOptions;
   warnings: string[];
+  /** The first `previewRows` rows, each value as DuckDB's text of the typed value, or null. */
+  preview?: (string | null)[][];
 };

@@ -111,7 +111,11 @@ describe.skipIf(!clamdInstalled && process.env.CI !== 'true')('clamd INSTREAM', 
     scan: (port: number) => Promise<T>,
   ): Promise<T> => {
     const { createServer } = await import('node:net');
-    const fake = createServer(serve);
+    // The client resets connections it gives up on; the fake ignores that.
+    const fake = createServer((socket) => {
+      socket.on('error', () => {});
+      serve(socket);
+    });
     await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
     const address = fake.address();
     if (address === null || typeof address === 'string') throw new Error('no port');
@@ -183,7 +187,10 @@ describe.skipIf(!clamdInstalled && process.env.CI !== 'true')('clamd INSTREAM', 
 
   it('times out on a server that never answers', async () => {
     const { createServer } = await import('node:net');
-    const silent = createServer((socket) => socket.resume());
+    const silent = createServer((socket) => {
+      socket.on('error', () => {});
+      socket.resume();
+    });
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const address = silent.address();
     if (address === null || typeof address === 'string') throw new Error('no port');

@@ -146,7 +146,7 @@ describe.skipIf(!runClamdTests)('evidence check', () => {
     const declared = await stored(pdf(1_000));
     // A listening socket that never replies plays the part of a hung clamd.
     const { createServer } = await import('node:net');
-    const silent = createServer(() => {});
+    const silent = createServer((socket) => socket.on('error', () => {}));
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const address = silent.address();
     const port = typeof address === 'object' && address !== null ? address.port : 0;

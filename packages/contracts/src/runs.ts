@@ -114,3 +114,56 @@ export const testListingSchema = z.object({
 export const runIdParamsSchema = z.strictObject({
   id: z.uuid({ error: 'expected a UUID' }).transform((id) => id.toLowerCase()),
 });
+
+const RUN_STATUSES = [
+  'queued',
+  'running',
+  'succeeded',
+  'failed',
+  'timed_out',
+  'cancelled',
+] as const;
+
+/** Filters of the run history; every one is optional. */
+export const runHistoryQuerySchema = z.strictObject({
+  /** Runs of tests in this entity and every entity below it. */
+  entity: z.string().min(1).max(64).optional(),
+  /** A test's key. */
+  test: z.string().min(1).max(100).optional(),
+  /** One status, or several separated by commas. */
+  status: z
+    .string()
+    .transform((value) => value.split(',').map((item) => item.trim()))
+    .pipe(z.array(z.enum(RUN_STATUSES)))
+    .optional(),
+  /** true for previews and re-performances only, false for real runs only. */
+  preview: z
+    .enum(['true', 'false'])
+    .transform((value) => value === 'true')
+    .optional(),
+  /** The `next` value of the previous page. */
+  after: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
+export const runHistorySchema = z.object({
+  items: z.array(
+    z.object({
+      runId: z.uuid(),
+      testKey: z.string(),
+      entityCode: z.string(),
+      runNumber: z.number().int().nullable(),
+      preview: z.boolean(),
+      status: z.enum(RUN_STATUSES),
+      requestedBy: z.string(),
+      requestedVia: z.string(),
+      requestedAt: z.iso.datetime(),
+      finishedAt: z.iso.datetime().nullable(),
+      exceptionCount: z.number().int().nullable(),
+      resultHash: z.string().nullable(),
+      reperformsRunId: z.uuid().nullable(),
+    }),
+  ),
+  /** Pass as `after` for the next page; null on the last page. */
+  next: z.string().nullable(),
+});

@@ -419,6 +419,17 @@ const CASES: Record<string, RouteCase> = {
       };
     },
   },
+  'GET /api/v1/runs': {
+    kind: 'list',
+    success: 200,
+    request: async () => ({ url: '/api/v1/runs' }),
+    leaksOutside: mentionsOut,
+  },
+  'POST /api/v1/runs/:id/reperform': {
+    kind: 'target',
+    success: 202,
+    request: async (world, scope) => ({ url: `/api/v1/runs/${world.runs[scope]}/reperform` }),
+  },
   'GET /api/v1/runs/:id': {
     kind: 'target',
     success: 200,

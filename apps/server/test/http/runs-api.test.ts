@@ -127,6 +127,70 @@ describe('runs API', () => {
     expect(queued.statusCode).toBe(404);
   });
 
+  it('re-performs a run with the same result hash', async () => {
+    const queued = await call('POST', '/api/v1/runs', ADMIN, {
+      entity: 'AP',
+      test: 'duplicate-payments-exact',
+      inputs: { payments: { dataset: 'Payments' } },
+    });
+    const { runId } = queued.json() as { runId: string };
+    await testApp.services.runs.execute(runId, adminId);
+
+    const again = await call('POST', `/api/v1/runs/${runId}/reperform`, ADMIN);
+    const { runId: repeatId } = again.json() as { runId: string };
+    await testApp.services.runs.execute(repeatId, adminId);
+    const original = (await call('GET', `/api/v1/runs/${runId}`, ADMIN)).json() as {
+      resultHash: string;
+    };
+    const repeat = (await call('GET', `/api/v1/runs/${repeatId}`, ADMIN)).json() as {
+      resultHash: string;
+      reperformsRunId: string;
+      preview: boolean;
+    };
+
+    expect(again.statusCode).toBe(202);
+    expect(repeat.reperformsRunId).toBe(runId);
+    expect(repeat.preview).toBe(true);
+    expect(repeat.resultHash).toBe(original.resultHash);
+  });
+
+  it('lists run history newest first, filtered and paged', async () => {
+    const requested: string[] = [];
+    for (let index = 0; index < 3; index += 1) {
+      const queued = await call('POST', '/api/v1/runs', ADMIN, {
+        entity: 'AP',
+        test: 'duplicate-payments-exact',
+        inputs: { payments: { dataset: 'Payments' } },
+      });
+      requested.push((queued.json() as { runId: string }).runId);
+    }
+
+    const first = await call('GET', '/api/v1/runs?entity=AP&status=queued&limit=2', ADMIN);
+    const firstBody = first.json() as { items: { runId: string }[]; next: string | null };
+    const second = await call(
+      'GET',
+      `/api/v1/runs?entity=AP&status=queued&limit=2&after=${firstBody.next}`,
+      ADMIN,
+    );
+    const secondBody = second.json() as { items: { runId: string }[]; next: string | null };
+    const listed = [...firstBody.items, ...secondBody.items].map((item) => item.runId);
+
+    expect(first.statusCode).toBe(200);
+    expect(listed.slice(0, 3)).toEqual([...requested].reverse());
+    expect(firstBody.items).toHaveLength(2);
+    expect((await call('GET', '/api/v1/runs?status=done', ADMIN)).statusCode).toBe(400);
+    expect((await call('GET', '/api/v1/runs?after=forged', ADMIN)).statusCode).toBe(400);
+  });
+
+  it('hides run history outside the scope', async () => {
+    const listed = await call('GET', '/api/v1/runs', OUTSIDER);
+    const body = listed.json() as { items: { entityCode: string }[] };
+
+    expect(listed.statusCode).toBe(200);
+    expect(body.items.every((item) => item.entityCode !== 'AP')).toBe(true);
+    expect((await call('GET', '/api/v1/runs?entity=AP', OUTSIDER)).statusCode).toBe(404);
+  });
+
   it('rejects unknown inputs and malformed bodies', async () => {
     const unknown = await call('POST', '/api/v1/runs', ADMIN, {
       entity: 'AP',

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Db, Tx } from '../../platform/db/database.ts';
+import { decodeCursor, encodeCursor } from '../../platform/db/keyset-cursor.ts';
 import type { Disposition, ExceptionStatus } from '../../platform/db/schema.ts';
 import { AppError } from '../../platform/http/app-error.ts';
 import type { AccessControl } from '../access/access-control.ts';
@@ -91,37 +92,15 @@ function exceptionNotFound(id: string): AppError {
   });
 }
 
-function encodeCursor(row: ExceptionListRow): string {
-  return Buffer.from(JSON.stringify([row.cursor_at, row.id])).toString('base64url');
+/** The position after which a page starts, in the form listExceptions filters by. */
+function afterPosition(cursor: string | undefined): { createdAt: string; id: string } | undefined {
+  if (cursor === undefined) return undefined;
+  const { at, id } = decodeCursor(cursor);
+  return { createdAt: at, id };
 }
 
-/** A cursor's time, as listExceptions writes it: UTC with microseconds. */
-const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-function decodeCursor(cursor: string): { createdAt: string; id: string } {
-  const invalid = () =>
-    new AppError('VALIDATION_FAILED', {
-      detail: `The cursor ${JSON.stringify(cursor.slice(0, 40))} is invalid. Pass the next value of the previous page unchanged.`,
-    });
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw invalid();
-  }
-  if (
-    !Array.isArray(parsed) ||
-    parsed.length !== 2 ||
-    typeof parsed[0] !== 'string' ||
-    typeof parsed[1] !== 'string' ||
-    !CURSOR_TIME.test(parsed[0]) ||
-    Number.isNaN(Date.parse(parsed[0])) ||
-    !UUID.test(parsed[1])
-  ) {
-    throw invalid();
-  }
-  return { createdAt: parsed[0], id: parsed[1] };
+function cursorOf(row: ExceptionListRow): string {
+  return encodeCursor({ at: row.cursor_at, id: row.id });
 }
 
 function toSummary(row: ExceptionListRow): ExceptionSummary {
@@ -329,14 +308,14 @@ export function createExceptionsService(deps: {
           minAgeDays: query.minAgeDays,
           maxAgeDays: query.maxAgeDays,
           text: query.q,
-          after: query.after === undefined ? undefined : decodeCursor(query.after),
+          after: afterPosition(query.after),
           limit: query.limit,
         });
         const page = rows.slice(0, query.limit);
         const last = page.at(-1);
         return {
           items: page.map(toSummary),
-          next: rows.length > query.limit && last !== undefined ? encodeCursor(last) : null,
+          next: rows.length > query.limit && last !== undefined ? cursorOf(last) : null,
         };
       });
     },

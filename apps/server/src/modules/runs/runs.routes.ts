@@ -1,6 +1,8 @@
 import {
   queuedRunSchema,
   runDetailSchema,
+  runHistoryQuerySchema,
+  runHistorySchema,
   runIdParamsSchema,
   runRequestSchema,
   runRowsSchema,
@@ -56,6 +58,46 @@ export function registerRunRoutes(app: FastifyInstance, runs: RunsService) {
           preview: body.preview,
           via: 'api',
         },
+        requestContext(request),
+      );
+      return reply.code(202).send(queued);
+    },
+  );
+
+  routes.get(
+    '/api/v1/runs',
+    {
+      onRequest: app.authenticate,
+      config: { permission: 'runs.read' },
+      schema: {
+        tags: ['runs'],
+        summary: 'Run history, newest first, filtered by entity subtree, test, status and preview',
+        querystring: runHistoryQuerySchema,
+        response: { 200: runHistorySchema },
+      },
+    },
+    async (request) => await runs.history(await app.requireActor(request), request.query),
+  );
+
+  routes.post(
+    '/api/v1/runs/:id/reperform',
+    {
+      onRequest: app.authenticate,
+      config: { permission: 'runs.execute' },
+      schema: {
+        tags: ['runs'],
+        summary:
+          'Re-perform a run: the same SQL, parameters and dataset versions, compared by hash',
+        description:
+          "Queues a run that repeats exactly what the run executed, on the same dataset versions, and moves no exceptions. Poll GET /api/v1/runs/{id} of the new run; its reperformsRunId names the original, and its resultHash should equal the original's.",
+        params: runIdParamsSchema,
+        response: { 202: queuedRunSchema },
+      },
+    },
+    async (request, reply) => {
+      const queued = await runs.reperform(
+        await app.requireActor(request),
+        request.params.id,
         requestContext(request),
       );
       return reply.code(202).send(queued);

@@ -29,6 +29,7 @@ import { claimScheduledFire, type ScheduledFire } from '../tests/test-schedules.
 import { failLostRuns, type LostRun } from './lost-runs.ts';
 import { cancelRun } from './run-cancellation.ts';
 import { executeRun, type RunOutcome } from './run-executor.ts';
+import { listRunHistory, type RunHistoryItem, type RunHistoryQuery } from './run-history.ts';
 import { checkActivePreviews, runLimitsFrom } from './run-limits.ts';
 import {
   type BoundInput,
@@ -124,6 +125,11 @@ export interface RunsService {
   cancel(actor: Actor, runId: string, context?: RequestContext): Promise<RunDetail>;
   /** Queue a new run with the same SQL, parameters and dataset versions as `runId`. */
   reperform(actor: Actor, runId: string, context?: RequestContext): Promise<{ runId: string }>;
+  /** Runs newest first, in the entities where the actor may read runs. */
+  history(
+    actor: Actor,
+    query: RunHistoryQuery,
+  ): Promise<{ items: RunHistoryItem[]; next: string | null }>;
   listRunRows(
     actor: Actor,
     runId: string,
@@ -592,6 +598,8 @@ export function createRunsService(deps: {
       await dispatch(queued.runId, actor.userId);
       return queued;
     },
+
+    history: (actor, query) => listRunHistory(db, deps.access, actor, query),
 
     async listRunRows(actor, runId) {
       return await withActor(db, actor, (tx) => listRows(tx, actor, runId));

@@ -17,7 +17,7 @@ export async function registerSecurity(app: FastifyInstance, config: Config) {
         scriptSrc: ["'self'"],
         styleSrc: ["'self'", "'unsafe-inline'"],
         imgSrc: ["'self'", 'data:'],
-        connectSrc: ["'self'"],
+        connectSrc: ["'self'", ...storageOrigins(config)],
         fontSrc: ["'self'"],
         objectSrc: ["'none'"],
         baseUri: ["'self'"],
@@ -42,4 +42,21 @@ export async function registerSecurity(app: FastifyInstance, config: Config) {
         headers: { 'retry-after': String(Math.ceil(context.ttl / 1000)) },
       }),
   });
+}
+
+/**
+ * Origins the browser must reach to upload and download objects: none for
+ * local storage, whose signed URLs point at this server, and the bucket's
+ * endpoint for S3 (virtual-hosted on AWS, the configured endpoint for an
+ * S3-compatible server). The bucket's CORS rules must allow this app too.
+ */
+export function storageOrigins(config: Config): string[] {
+  const storage = config.storage;
+  if (storage.kind !== 's3') return [];
+  if (storage.endpoint !== undefined) return [new URL(storage.endpoint).origin];
+  // The SDK addresses a bucket whose name contains a dot by path, since
+  // such a name breaks the wildcard certificate of the virtual host.
+  return storage.bucket.includes('.')
+    ? [`https://s3.${storage.region}.amazonaws.com`]
+    : [`https://${storage.bucket}.s3.${storage.region}.amazonaws.com`];
 }

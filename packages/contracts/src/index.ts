@@ -3,6 +3,7 @@ export * from './change-requests.ts';
 export * from './datasets.ts';
 export * from './entities.ts';
 export * from './evidence.ts';
+export * from './exception-summaries.ts';
 export * from './exceptions.ts';
 export * from './grants.ts';
 export * from './identity.ts';

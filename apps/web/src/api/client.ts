@@ -103,15 +103,16 @@ async function readBody(
 
 /**
  * Send one request to the Peytonix API with the session cookies, and the
- * X-CSRF-Token header on unsafe methods. On a 401 outside /api/v1/auth/,
- * when the browser has a session, it refreshes the session once and repeats
- * the request. Rejects with an ApiError for every failure except an abort
- * through `signal`.
+ * X-CSRF-Token header on unsafe methods, and resolve with the 2xx response
+ * unread, for bodies that are not JSON, such as a file download. On a 401
+ * outside /api/v1/auth/, when the browser has a session, it refreshes the
+ * session once and repeats the request. Rejects with an ApiError for every
+ * failure except an abort through `signal`.
  */
-export async function apiRequest<Schema extends z.ZodType | undefined = undefined>(
+export async function apiResponse(
   path: string,
-  options: RequestOptions<Schema> = {},
-): Promise<ResultOf<Schema>> {
+  options: Omit<RequestOptions<undefined>, 'schema'> = {},
+): Promise<Response> {
   const method = options.method ?? 'GET';
   let response = await send(path, method, options);
 
@@ -132,6 +133,19 @@ export async function apiRequest<Schema extends z.ZodType | undefined = undefine
   if (!response.ok) {
     throw await readProblem(method, path, response);
   }
+  return response;
+}
+
+/**
+ * Send one request as apiResponse does, and validate its JSON body with
+ * `schema`. Without a schema the body is not read and the result is undefined.
+ */
+export async function apiRequest<Schema extends z.ZodType | undefined = undefined>(
+  path: string,
+  options: RequestOptions<Schema> = {},
+): Promise<ResultOf<Schema>> {
+  const method = options.method ?? 'GET';
+  const response = await apiResponse(path, options);
   if (options.schema === undefined) {
     return undefined as ResultOf<Schema>;
   }

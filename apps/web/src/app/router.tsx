@@ -1,5 +1,10 @@
 import { createBrowserRouter, Navigate, Outlet, type RouteObject } from 'react-router';
+import { dashboardRoutes } from '../dashboard/routes.tsx';
+import { datasetRoutes } from '../datasets/routes.tsx';
+import { entityRoutes } from '../entities/routes.tsx';
+import { exceptionShellRoutes } from '../exceptions/routes.tsx';
 import { identityPublicRoutes, identityShellRoutes } from '../identity/routes.tsx';
+import { runRoutes } from '../runs/routes.tsx';
 import { AppLayout } from './AppLayout.tsx';
 import { NotAvailablePage } from './NotAvailablePage.tsx';
 import { NotFoundPage } from './NotFoundPage.tsx';
@@ -21,7 +26,9 @@ function RootLayout() {
  * export its routes from its domain folder (as identity/routes.tsx does),
  * add them to `shellRoutes`, and drop the area from this list.
  */
-const placeholderRoutes: RouteObject[] = NAVIGATION.map((entry) => ({
+const placeholderRoutes: RouteObject[] = NAVIGATION.filter(
+  (entry) => !['/exceptions', '/dashboard', '/entities', '/datasets', '/runs'].includes(entry.path),
+).map((entry) => ({
   path: entry.path,
   element: <NotAvailablePage title={entry.label} />,
 }));
@@ -31,6 +38,11 @@ const shellRoutes: RouteObject[] = [
   { index: true, element: <Navigate to="/dashboard" replace /> },
   ...placeholderRoutes,
   ...identityShellRoutes,
+  ...exceptionShellRoutes,
+  ...dashboardRoutes,
+  ...entityRoutes,
+  ...datasetRoutes,
+  ...runRoutes,
   { path: '*', element: <NotFoundPage /> },
 ];
 

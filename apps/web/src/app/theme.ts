@@ -21,13 +21,15 @@ export const theme = createTheme({
  * Darker light-mode colors where Mantine's defaults fall below the WCAG AA
  * contrast of 4.5:1 for normal text. Dimmed text (gray 6 on white, about
  * 3.3:1) becomes gray 7. The text of yellow alerts and badges (yellow 6 on
- * their pale background, below 2:1) becomes a dark amber.
+ * their pale background, below 2:1) becomes a dark amber. Form errors (red 6
+ * on white, about 3.3:1) become red 9 (about 5.5:1).
  */
 export const cssVariablesResolver: CSSVariablesResolver = () => ({
   variables: {},
   light: {
     '--mantine-color-dimmed': 'var(--mantine-color-gray-7)',
     '--mantine-color-yellow-light-color': '#6b4e00',
+    '--mantine-color-error': 'var(--mantine-color-red-9)',
   },
   dark: {},
 });

@@ -1,12 +1,12 @@
-import { entityCodeSchema, testKeySchema } from '@peytonix/contracts';
+import { entityCodeSchema, TREND_RUNS_MAX, testKeySchema } from '@peytonix/contracts';
 import { z } from 'zod';
 import type { Severity } from '../../../platform/db/schema.ts';
 
 export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const satisfies Severity[];
 
-/** Default and maximum number of runs that the trend returns. */
+/** Number of runs the trend returns by default; TREND_RUNS_MAX, from the contracts, is the most. */
 export const TREND_RUNS_DEFAULT = 10;
-export const TREND_RUNS_MAX = 100;
+export { TREND_RUNS_MAX };
 
 const runCountMessage = (issue: { input: unknown }) =>
   `expected a whole number of runs from 1 to ${TREND_RUNS_MAX}, not ${JSON.stringify(issue.input)}`;
@@ -73,64 +73,12 @@ export const trendQuerySchema = z.strictObject(
   { error: unknownParameter('entity, test and runs') },
 );
 
-const count = z.number().int().nonnegative();
-const bySeveritySchema = z.object({ low: count, medium: count, high: count, critical: count });
-const byStatusSchema = z.object({
-  open: count,
-  in_progress: count,
-  proposed: count,
-  closed: count,
-});
-
-const summaryEntitySchema = z.object({ id: z.uuid(), code: z.string(), name: z.string() });
-
-/** Counts of one group: every exception, those not closed, and those overdue. */
-const groupCounts = { total: count, notClosed: count, overdue: count };
-
-export const exceptionCountsSchema = z.object({
-  entity: summaryEntitySchema,
-  /** The database's current date, which decides what is overdue. */
-  today: z.iso.date(),
-  ...groupCounts,
-  byStatus: byStatusSchema,
-  bySeverity: bySeveritySchema,
-  byEntity: z.array(z.object({ code: z.string(), name: z.string(), ...groupCounts })),
-  byTest: z.array(z.object({ key: z.string(), entityCode: z.string(), ...groupCounts })),
-});
-
-export const exceptionAgeingSchema = z.object({
-  entity: summaryEntitySchema,
-  asOf: z.iso.datetime({ offset: true }),
-  /** Number of exceptions not closed, which is the sum of the bucket counts. */
-  total: count,
-  buckets: z.array(
-    z.object({
-      label: z.string(),
-      minDays: count,
-      /** Null for the last bucket, which has no upper edge. */
-      maxDays: count.nullable(),
-      count,
-      bySeverity: bySeveritySchema,
-    }),
-  ),
-});
-
-export const exceptionTrendSchema = z.object({
-  entity: summaryEntitySchema,
-  test: z.object({ id: z.uuid(), key: z.string() }),
-  runs: z.array(
-    z.object({
-      id: z.uuid(),
-      runNumber: z.number().int().positive(),
-      finishedAt: z.iso.datetime({ offset: true }).nullable(),
-      new: count,
-      recurring: count,
-      reopened: count,
-      closed: count,
-    }),
-  ),
-});
-
-export type ExceptionCounts = z.infer<typeof exceptionCountsSchema>;
-export type ExceptionAgeing = z.infer<typeof exceptionAgeingSchema>;
-export type ExceptionTrend = z.infer<typeof exceptionTrendSchema>;
+// The response schemas live in the contracts, which the web app reads too.
+export {
+  type ExceptionAgeing,
+  type ExceptionCounts,
+  type ExceptionTrend,
+  exceptionAgeingSchema,
+  exceptionCountsSchema,
+  exceptionTrendSchema,
+} from '@peytonix/contracts';

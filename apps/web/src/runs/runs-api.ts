@@ -1,0 +1,95 @@
+import {
+  queuedRunSchema,
+  runDetailSchema,
+  type runRequestSchema,
+  runRowsSchema,
+  testListingSchema,
+} from '@peytonix/contracts';
+import { useQuery } from '@tanstack/react-query';
+import type { z } from 'zod';
+import { apiRequest } from '../api/client.ts';
+
+export type TestListing = z.infer<typeof testListingSchema>;
+export type TestInScope = TestListing['tests'][number];
+export type TestTemplate = TestListing['templates'][number];
+export type RunRequest = z.input<typeof runRequestSchema>;
+export type RunDetail = z.infer<typeof runDetailSchema>;
+export type RunStatus = RunDetail['status'];
+export type RunRows = z.infer<typeof runRowsSchema>;
+
+/** Statuses after which a run never changes again. */
+export const FINAL_STATUSES: ReadonlySet<RunStatus> = new Set([
+  'succeeded',
+  'failed',
+  'timed_out',
+  'cancelled',
+]);
+
+/** How often a run page requests a run that has not ended, in milliseconds. */
+const RUN_POLL_INTERVAL_MS = 1_000;
+
+export const runKeys = {
+  tests: ['tests'] as const,
+  run: (id: string) => ['runs', id] as const,
+  rows: (id: string) => ['runs', id, 'rows'] as const,
+};
+
+export function listTests(signal?: AbortSignal) {
+  return apiRequest('/api/v1/tests', { schema: testListingSchema, ...(signal ? { signal } : {}) });
+}
+
+export function requestRun(request: RunRequest) {
+  return apiRequest('/api/v1/runs', { method: 'POST', body: request, schema: queuedRunSchema });
+}
+
+export function getRun(id: string, signal?: AbortSignal) {
+  return apiRequest(`/api/v1/runs/${encodeURIComponent(id)}`, {
+    schema: runDetailSchema,
+    ...(signal ? { signal } : {}),
+  });
+}
+
+export function cancelRun(id: string) {
+  return apiRequest(`/api/v1/runs/${encodeURIComponent(id)}/cancel`, {
+    method: 'POST',
+    schema: runDetailSchema,
+  });
+}
+
+export function listRunRows(id: string, signal?: AbortSignal) {
+  return apiRequest(`/api/v1/runs/${encodeURIComponent(id)}/rows`, {
+    schema: runRowsSchema,
+    ...(signal ? { signal } : {}),
+  });
+}
+
+/** Load the tests in the user's scope and the library templates. */
+export function useTests(options: { enabled?: boolean } = {}) {
+  return useQuery({
+    queryKey: runKeys.tests,
+    queryFn: ({ signal }) => listTests(signal),
+    enabled: options.enabled ?? true,
+  });
+}
+
+/** Load one run, and request it again every second until it reaches a final status or a request fails. */
+export function useRun(id: string | undefined) {
+  return useQuery({
+    queryKey: runKeys.run(id ?? ''),
+    queryFn: ({ signal }) => getRun(id ?? '', signal),
+    enabled: id !== undefined,
+    refetchInterval: (query) => {
+      if (query.state.status === 'error') return false;
+      const status = query.state.data?.status;
+      return status !== undefined && FINAL_STATUSES.has(status) ? false : RUN_POLL_INTERVAL_MS;
+    },
+  });
+}
+
+export function useRunRows(id: string, enabled: boolean) {
+  return useQuery({
+    queryKey: runKeys.rows(id),
+    queryFn: ({ signal }) => listRunRows(id, signal),
+    enabled,
+  });
+}

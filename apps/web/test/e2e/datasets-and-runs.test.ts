@@ -1,0 +1,266 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { UserActor } from '../../../server/src/modules/identity/actor.ts';
+import { createEntityDirectly } from '../../../server/test/support/entity-fixtures.ts';
+import { describeInBrowser, launchBrowser } from '../support/browser.ts';
+import { openPage, signInWithTotp } from '../support/browser-session.ts';
+import { type E2eServer, startE2eServer } from '../support/e2e-server.ts';
+import { createFirstAdministrator } from '../support/identity-fixtures.ts';
+import { checkScreen } from '../support/page-checks.ts';
+import {
+  actorOf,
+  createEngagement,
+  createPreparerActor,
+  createUserWithRole,
+  duplicatePaymentsCsv,
+  executeRun,
+  importPayments,
+  runDuplicatePayments,
+  sha256Hex,
+  TEST_KEY,
+} from '../support/run-fixtures.ts';
+import { expectHeading } from '../support/sign-in-page.ts';
+
+const RUN_PATH = /\/runs\/([0-9a-f-]{36})$/;
+
+/**
+ * Move the mouse off the page, then run checkScreen. A click leaves the
+ * pointer on the link it clicked, and axe-core would measure that link's
+ * hover colors instead of the screen at rest.
+ */
+async function checkScreenAtRest(page: Page, name: string) {
+  await page.mouse.move(0, 0);
+  await checkScreen(page, name);
+}
+
+/** Wait until the run page shows `status` in its status badge. */
+async function expectRunStatus(page: Page, status: string) {
+  await page.getByTestId('run-status').filter({ hasText: status }).waitFor();
+}
+
+describeInBrowser('datasets and runs', () => {
+  let server: E2eServer;
+  let browser: Browser;
+  let admin: UserActor;
+  let seeder: UserActor;
+
+  beforeAll(async () => {
+    server = await startE2eServer();
+    browser = await launchBrowser();
+    admin = (await createFirstAdministrator(server)).actor;
+    await createEntityDirectly(server.ownerUrl, {
+      code: 'AP',
+      parentCode: 'ORG',
+      type: 'business_unit',
+    });
+    seeder = await createPreparerActor(server, admin, 'sam@example.com', 'AP');
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('runs a library test and re-performs it', async () => {
+    await createEngagement(server, 'AP-RUN', 'AP');
+    const pia = await createUserWithRole(server, admin, {
+      email: 'pia@example.com',
+      displayName: 'Pia Preparer',
+      role: 'preparer',
+      entityCode: 'AP-RUN',
+    });
+    const piaActor = await actorOf(server, pia.email);
+    const csv = duplicatePaymentsCsv(['V1', 'V2', 'V3']);
+    // The API has no upload route, so the file is imported as `peytonix datasets import` does.
+    const imported = await importPayments(server, piaActor, 'AP-RUN', csv);
+
+    const page = await openPage(browser, server);
+    await signInWithTotp(page, pia);
+    await page.getByRole('link', { name: 'Datasets', exact: true }).click();
+    await expectHeading(page, 'Datasets');
+    await page.getByRole('link', { name: 'Payments' }).waitFor();
+    expect(await page.getByTestId('dataset-row').count()).toBe(1);
+    await page.getByRole('heading', { name: 'Import a file' }).waitFor();
+    await checkScreenAtRest(page, 'datasets');
+
+    await page.getByRole('link', { name: 'Payments' }).click();
+    await expectHeading(page, 'Payments');
+    const version = page.locator('[data-testid="dataset-version"][data-version="1"]');
+    await version.waitFor();
+    expect(await version.getByTestId('raw-sha256').locator('code').textContent()).toBe(
+      sha256Hex(csv),
+    );
+    expect(await version.getByTestId('parquet-sha256').locator('code').textContent()).toBe(
+      imported.parquetSha256,
+    );
+    expect(await version.getByTestId('row-count').textContent()).toBe('6');
+    const columns = await version.getByTestId('dataset-column').allTextContents();
+    expect(columns).toEqual([
+      'vendor_idVARCHARnonevendor_id',
+      'invoice_numberVARCHARnoneinvoice_number',
+      'amountDECIMAL(18,2)noneamount',
+      'payment_dateDATEnonepayment_date',
+    ]);
+    await checkScreenAtRest(page, 'dataset');
+
+    await page.getByRole('link', { name: 'Run a test on this dataset' }).click();
+    await expectHeading(page, 'Run a test');
+    await page.getByRole('combobox', { name: 'Test', exact: true }).selectOption(TEST_KEY);
+    await page.getByLabel('Input name').fill('payments');
+    expect(await page.getByRole('combobox', { name: 'Dataset', exact: true }).inputValue()).toBe(
+      'Payments',
+    );
+    await page
+      .getByLabel('Version', { exact: true })
+      .locator('option', { hasText: 'Latest (1)' })
+      .waitFor({ state: 'attached' });
+    await checkScreenAtRest(page, 'run-request');
+    await page.getByRole('button', { name: 'Request run' }).click();
+
+    await page.waitForURL(RUN_PATH);
+    const runId = RUN_PATH.exec(page.url())?.[1] ?? '';
+    await expectHeading(page, `${TEST_KEY} run 1`);
+    await expectRunStatus(page, 'Queued');
+    await page.getByText(/waiting for a worker to take it/).waitFor();
+    await page.getByRole('button', { name: 'Cancel run' }).waitFor();
+
+    await executeRun(server, runId, piaActor);
+    await expectRunStatus(page, 'Succeeded');
+    const run = await server.services.runs.show(piaActor, runId);
+    expect(run.resultHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(await page.getByTestId('exception-count').textContent()).toBe('3');
+    expect(await page.getByTestId('result-hash').textContent()).toBe(run.resultHash);
+    expect(await page.getByTestId('run-duration').textContent()).toMatch(/\d/);
+    expect(await page.getByTestId('executed-sql').textContent()).toContain('FROM payments');
+    const input = page.getByTestId('run-input');
+    expect(await input.textContent()).toContain(sha256Hex(csv));
+    expect(await input.textContent()).toContain('vendor_id ← vendor_id');
+    await expect.poll(() => page.getByTestId('run-row').count()).toBe(3);
+    expect(await page.getByRole('button', { name: 'Cancel run' }).count()).toBe(0);
+    await page.getByRole('heading', { name: 'Re-perform' }).waitFor();
+    await checkScreenAtRest(page, 'run');
+
+    // The API has no re-perform route, so the test re-performs as `peytonix runs reperform` does.
+    const { runId: repeatId } = await server.services.runs.reperform(piaActor, runId);
+    await executeRun(server, repeatId, piaActor);
+    await page.goto(`/runs/${repeatId}`);
+    await expectHeading(page, `${TEST_KEY} re-performance`);
+    await expectRunStatus(page, 'Succeeded');
+    await page.getByTestId('hash-comparison').filter({ hasText: 'The hashes match' }).waitFor();
+    expect(await page.getByTestId('original-result-hash').textContent()).toBe(run.resultHash);
+    expect(await page.getByTestId('reperformed-result-hash').textContent()).toBe(run.resultHash);
+    await page.getByRole('heading', { name: 'Result rows' }).waitFor();
+    await checkScreenAtRest(page, 'run-reperformance');
+  });
+
+  it('cancels a queued run', async () => {
+    await createEngagement(server, 'AP-CANCEL', 'AP');
+    const carl = await createUserWithRole(server, admin, {
+      email: 'carl@example.com',
+      displayName: 'Carl Preparer',
+      role: 'preparer',
+      entityCode: 'AP-CANCEL',
+    });
+    await importPayments(server, seeder, 'AP-CANCEL', duplicatePaymentsCsv(['V1']));
+    const { runId } = await server.services.runs.request(seeder, {
+      entityCode: 'AP-CANCEL',
+      test: TEST_KEY,
+      inputs: { payments: { dataset: 'Payments' } },
+      fieldMap: {},
+      parameters: {},
+      preview: false,
+      via: 'api',
+    });
+
+    const page = await openPage(browser, server);
+    await signInWithTotp(page, carl);
+    await page.goto(`/runs/${runId}`);
+    await expectHeading(page, `${TEST_KEY} run 1`);
+    await expectRunStatus(page, 'Queued');
+    await page.getByRole('button', { name: 'Cancel run' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Cancel this run?' });
+    await dialog.waitFor();
+    await checkScreenAtRest(page, 'run-cancel');
+    await dialog.getByRole('button', { name: 'Cancel run' }).click();
+
+    await expectRunStatus(page, 'Cancelled');
+    await page.getByText('Cancelled by carl@example.com').waitFor();
+    expect((await server.services.runs.show(seeder, runId)).status).toBe('cancelled');
+  });
+
+  it('rejects a request with an unknown input', async () => {
+    await createEngagement(server, 'AP-BAD', 'AP');
+    const bea = await createUserWithRole(server, admin, {
+      email: 'bea@example.com',
+      displayName: 'Bea Preparer',
+      role: 'preparer',
+      entityCode: 'AP-BAD',
+    });
+    await importPayments(server, seeder, 'AP-BAD', duplicatePaymentsCsv(['V1']));
+
+    const page = await openPage(browser, server);
+    await signInWithTotp(page, bea);
+    await page.goto('/runs/new');
+    await expectHeading(page, 'Run a test');
+    await page.getByRole('combobox', { name: 'Test', exact: true }).selectOption(TEST_KEY);
+    await page.getByLabel('Input name').fill('ledger');
+    await page.getByRole('combobox', { name: 'Dataset', exact: true }).selectOption('Payments');
+    await page.getByRole('button', { name: 'Request run' }).click();
+
+    const alert = page.getByRole('alert').filter({ hasText: 'The run was not requested' });
+    await alert.waitFor();
+    expect(await alert.textContent()).toContain('has no input "ledger". Its inputs are payments.');
+    await alert.getByTestId('request-id').waitFor();
+    expect(page.url()).toMatch(/\/runs\/new$/);
+    await checkScreenAtRest(page, 'run-request-rejected');
+  });
+
+  it('shows runs without run or import buttons to a read-only user', async () => {
+    await createEngagement(server, 'AP-READ', 'AP');
+    const runId = await runDuplicatePayments(server, seeder, 'AP-READ', ['V1', 'V2']);
+    const rita = await createUserWithRole(server, admin, {
+      email: 'rita@example.com',
+      displayName: 'Rita Reader',
+      role: 'read_only',
+      entityCode: 'AP-READ',
+    });
+
+    const page = await openPage(browser, server);
+    await signInWithTotp(page, rita);
+    await page.getByText(/It needs the reviewer, management or administrator role/).waitFor();
+    await checkScreenAtRest(page, 'dashboard-without-permission');
+
+    await page.getByRole('link', { name: 'Runs', exact: true }).click();
+    await expectHeading(page, 'Runs');
+    const testRow = page.locator(`[data-testid="test-row"][data-key="${TEST_KEY}"]`);
+    await testRow.waitFor();
+    expect(await testRow.textContent()).toContain('AP-READ');
+    expect(await page.getByRole('link', { name: 'Run a test', exact: true }).count()).toBe(0);
+    // Listing a test's runs needs dashboards.read, which the read-only role lacks.
+    expect(await testRow.getByRole('button', { name: /Show the runs/ }).count()).toBe(0);
+    await checkScreenAtRest(page, 'runs');
+
+    await page.getByLabel('Run id').fill(runId);
+    await page.getByRole('button', { name: 'Open run' }).click();
+    await expectHeading(page, `${TEST_KEY} run 1`);
+    await expectRunStatus(page, 'Succeeded');
+    expect(await page.getByTestId('exception-count').textContent()).toBe('2');
+    await expect.poll(() => page.getByTestId('run-row').count()).toBe(2);
+    expect(await page.getByRole('button', { name: 'Cancel run' }).count()).toBe(0);
+    expect(await page.getByRole('heading', { name: 'Re-perform' }).count()).toBe(0);
+
+    await page.goto('/datasets');
+    await expectHeading(page, 'Datasets');
+    await page.getByRole('link', { name: 'Payments' }).waitFor();
+    expect(await page.getByRole('heading', { name: 'Import a file' }).count()).toBe(0);
+    await page.getByRole('link', { name: 'Payments' }).click();
+    await expectHeading(page, 'Payments');
+    await page.getByTestId('dataset-version').waitFor();
+    expect(await page.getByRole('link', { name: 'Run a test on this dataset' }).count()).toBe(0);
+
+    await page.goto('/runs/new');
+    await expectHeading(page, 'Run a test');
+    await page.getByText('Running tests needs the preparer role on an entity.').waitFor();
+    expect(await page.getByRole('button', { name: 'Request run' }).count()).toBe(0);
+  });
+});

@@ -87,6 +87,28 @@ export const runRowsSchema = z.object({
   ),
 });
 
+/** An input a test reads: its fields, each with a type and whether a run must map it. */
+const testInputSchema = z.object({
+  name: z.string(),
+  description: z.string(),
+  fields: z.array(
+    z.object({
+      name: z.string(),
+      type: z.string(),
+      description: z.string(),
+      required: z.boolean(),
+    }),
+  ),
+});
+
+/** A parameter a test takes, with its type and default (null when a run must set it). */
+const testParameterSchema = z.object({
+  name: z.string(),
+  type: z.string(),
+  description: z.string(),
+  default: z.union([z.string(), z.number(), z.boolean()]).nullable(),
+});
+
 export const testListingSchema = z.object({
   tests: z.array(
     z.object({
@@ -98,6 +120,9 @@ export const testListingSchema = z.object({
       name: z.string().nullable(),
       severity: z.string().nullable(),
       runs: z.number().int(),
+      /** Inputs and parameters of the active version; null when none is active. */
+      inputs: z.array(testInputSchema).nullable(),
+      parameters: z.array(testParameterSchema).nullable(),
     }),
   ),
   templates: z.array(
@@ -107,6 +132,8 @@ export const testListingSchema = z.object({
       name: z.string(),
       category: z.string(),
       severity: z.string(),
+      inputs: z.array(testInputSchema),
+      parameters: z.array(testParameterSchema),
     }),
   ),
 });

@@ -261,4 +261,21 @@ describe('runs API', () => {
       12,
     );
   });
+
+  it('lists the inputs and parameters a test needs', async () => {
+    const listing = (await call('GET', '/api/v1/tests', ADMIN)).json() as {
+      tests: { key: string; inputs: { name: string; fields: { name: string }[] }[] | null }[];
+      templates: {
+        key: string;
+        inputs: { name: string; fields: { name: string; required: boolean }[] }[];
+        parameters: { name: string; type: string; default: unknown }[];
+      }[];
+    };
+    const template = listing.templates.find((item) => item.key === 'just-below-limit');
+    const test = listing.tests.find((item) => item.key === 'duplicate-payments-exact');
+
+    expect(template?.inputs[0]?.fields.length).toBeGreaterThan(0);
+    expect(template?.parameters.map((parameter) => parameter.name)).toContain('limit');
+    expect(test?.inputs?.[0]?.fields.map((field) => field.name)).toContain('invoice_number');
+  });
 });

@@ -1,5 +1,7 @@
+import type { testListingSchema } from '@peytonix/contracts';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
+import type { z } from 'zod';
 import type { RunsConfig } from '../../platform/config/config.ts';
 import { inScope } from '../../platform/db/actor-scope.ts';
 import type { Db, Tx } from '../../platform/db/database.ts';
@@ -93,19 +95,8 @@ export interface RunDetail {
   cancelledBy: string | null;
 }
 
-export interface TestListing {
-  tests: {
-    id: string;
-    key: string;
-    entityCode: string;
-    templateKey: string | null;
-    activeVersion: number | null;
-    name: string | null;
-    severity: string | null;
-    runs: number;
-  }[];
-  templates: { key: string; version: number; name: string; category: string; severity: string }[];
-}
+/** The tests in scope and the library, as GET /api/v1/tests returns them. */
+export type TestListing = z.infer<typeof testListingSchema>;
 
 export interface RunsService {
   /** The tests in the actor's scope, and the library templates any of them can be created from. */
@@ -433,6 +424,9 @@ export function createRunsService(deps: {
           name: row.name,
           severity: row.severity,
           runs: row.latest_run_number,
+          // Null without an active version; the JSON is what the version was validated as.
+          inputs: (row.inputs ?? null) as TestListing['tests'][number]['inputs'],
+          parameters: (row.parameters ?? null) as TestListing['tests'][number]['parameters'],
         })),
         templates: LIBRARY_TEMPLATES.map((template) => ({
           key: template.key,
@@ -440,6 +434,8 @@ export function createRunsService(deps: {
           name: template.name,
           category: template.category,
           severity: template.severity,
+          inputs: template.inputs,
+          parameters: template.parameters,
         })),
       };
     },

@@ -196,6 +196,8 @@ export async function listTestsOfEntities(tx: Tx, entityIds: readonly string[]) 
       'test_versions.version as active_version',
       'test_versions.name',
       'test_versions.severity',
+      'test_versions.inputs',
+      'test_versions.parameters',
       'test_definitions.latest_run_number',
     ])
     .where('test_definitions.entity_id', 'in', entityIds)

@@ -197,7 +197,10 @@ describe('change requests API', () => {
     const response = await approve(request, 'rita');
 
     expect(response.statusCode).toBe(409);
-    expect(response.json()).toMatchObject({ code: 'CHANGE_REQUEST_CLOSED', status: 'rejected' });
+    expect(response.json()).toMatchObject({
+      code: 'CHANGE_REQUEST_CLOSED',
+      requestStatus: 'rejected',
+    });
     expect(await statusOf(request.id)).toBe('rejected');
     expect(await ttlSetting()).toMatchObject({ value: 48 });
     const rejections = await auditEvents(testApp, org.owner, 'change_request.rejected');
@@ -222,7 +225,11 @@ describe('change requests API', () => {
     expect(stale.at(-1)).toMatchObject({ actor_id: org.userIds.bob, target_id: request.id });
 
     const again = await approve(request, 'bob');
-    expect(again.json()).toMatchObject({ code: 'CHANGE_REQUEST_CLOSED', status: 'stale' });
+    expect(again.json()).toMatchObject({
+      code: 'CHANGE_REQUEST_CLOSED',
+      status: 409,
+      requestStatus: 'stale',
+    });
   });
 
   it('stale move request is not applied after a rename', async () => {
@@ -271,7 +278,10 @@ describe('change requests API', () => {
     const response = await approve(request, 'bob');
 
     expect(response.statusCode).toBe(409);
-    expect(response.json()).toMatchObject({ code: 'CHANGE_REQUEST_CLOSED', status: 'expired' });
+    expect(response.json()).toMatchObject({
+      code: 'CHANGE_REQUEST_CLOSED',
+      requestStatus: 'expired',
+    });
     expect(await statusOf(request.id)).toBe('expired');
     expect(await ttlSetting()).toMatchObject({ value: 36 });
     const expired = await auditEvents(testApp, org.owner, 'change_request.expired');
@@ -311,7 +321,10 @@ describe('change requests API', () => {
     const codes = responses.map((response) => response.statusCode).sort();
     expect(codes).toEqual([200, 409]);
     const closed = responses.find((response) => response.statusCode === 409);
-    expect(closed?.json()).toMatchObject({ code: 'CHANGE_REQUEST_CLOSED', status: 'applied' });
+    expect(closed?.json()).toMatchObject({
+      code: 'CHANGE_REQUEST_CLOSED',
+      requestStatus: 'applied',
+    });
     expect(await ttlSetting()).toMatchObject({ value: 30, version: (before?.version ?? 0) + 1 });
     const applied = await auditEvents(testApp, org.owner, 'change_request.applied');
     expect(applied.filter((event) => event.target_id === request.id)).toHaveLength(1);

@@ -249,7 +249,11 @@ describe('run cancellation', () => {
     const response = await cancel(runId, ADMIN);
 
     expect(response.statusCode).toBe(409);
-    expect(response.json()).toMatchObject({ code: 'CONFLICT', status: 'succeeded' });
+    expect(response.json()).toMatchObject({
+      code: 'CONFLICT',
+      status: 409,
+      runStatus: 'succeeded',
+    });
     expect(response.json().detail).toContain('only a queued or running run can be cancelled');
     expect((await runRow(runId))?.status).toBe('succeeded');
     expect(await eventsFor('run.cancelled', runId)).toEqual([]);
@@ -372,7 +376,11 @@ describe('run cancellation', () => {
 
       expect(outcome?.status).toBe('succeeded');
       expect(response.statusCode, response.body).toBe(409);
-      expect(response.json()).toMatchObject({ code: 'CONFLICT', status: 'succeeded' });
+      expect(response.json()).toMatchObject({
+        code: 'CONFLICT',
+        status: 409,
+        runStatus: 'succeeded',
+      });
       expect((await runRow(runId))?.status).toBe('succeeded');
       expect(await countFor('run_exceptions', runId)).toBe(1);
       expect(await eventsFor('run.cancelled', runId)).toEqual([]);
@@ -404,7 +412,7 @@ describe('run cancellation', () => {
     expect(conflict.code).toBe(1);
     expect(JSON.parse(conflict.stdout)).toMatchObject({
       ok: false,
-      error: { code: 'CONFLICT', status: 'succeeded' },
+      error: { code: 'CONFLICT', runStatus: 'succeeded' },
     });
   });
 });

@@ -55,7 +55,7 @@ type Decision =
 function staleRequest(id: string): AppError {
   return new AppError('CHANGE_REQUEST_STALE', {
     detail: `The target of change request ${id} changed after the request was made, so the request is now stale and was not applied. Review the current state and make a new request.`,
-    extensions: { status: 'stale' },
+    extensions: { requestStatus: 'stale' },
   });
 }
 

@@ -13,7 +13,7 @@ export function changeRequestNotFound(id: string): AppError {
 export function changeRequestClosed(id: string, status: string): AppError {
   return new AppError('CHANGE_REQUEST_CLOSED', {
     detail: `Change request ${id} is ${status}, so it can no longer be approved or rejected. Make a new request if the change is still needed.`,
-    extensions: { status },
+    extensions: { requestStatus: status },
   });
 }
 

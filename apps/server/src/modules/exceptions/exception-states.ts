@@ -70,7 +70,7 @@ export function assertStepAllowed(step: WorkflowStep, state: WorkflowState): voi
   if (problem === null) return;
   throw new AppError('CONFLICT', {
     detail: `Exception ${state.id} is ${state.status} and cannot be ${STEP_NAMES[step]}: ${problem}.`,
-    extensions: { status: state.status },
+    extensions: { exceptionStatus: state.status },
   });
 }
 

@@ -126,7 +126,7 @@ export class RunCancellationWatch {
 function alreadyFinished(runId: string, status: RunStatus): AppError {
   return new AppError('CONFLICT', {
     detail: `Run ${runId} has already ended with status ${status}; only a queued or running run can be cancelled.`,
-    extensions: { status },
+    extensions: { runStatus: status },
   });
 }
 

@@ -128,7 +128,7 @@ export function registerRunRoutes(app: FastifyInstance, runs: RunsService) {
         tags: ['runs'],
         summary: 'Cancel a queued or running run',
         description:
-          "Any user with runs.execute on the run's entity may cancel it. The run becomes cancelled at once and records no result or exceptions; a running query is stopped within about a second. A run already cancelled is returned unchanged. A run that has ended otherwise gets 409 CONFLICT, whose status member names its status.",
+          "Any user with runs.execute on the run's entity may cancel it. The run becomes cancelled at once and records no result or exceptions; a running query is stopped within about a second. A run already cancelled is returned unchanged. A run that has ended otherwise gets 409 CONFLICT, whose runStatus member names its status.",
         params: runIdParamsSchema,
         response: { 200: runDetailSchema },
       },

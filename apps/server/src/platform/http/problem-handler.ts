@@ -135,7 +135,10 @@ function isKeyError(error: unknown): boolean {
 
 /** Send one RFC 9457 problem document. */
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: AppError) {
+  // Extensions come first, so none can replace a member RFC 9457 defines
+  // (type, title, status, detail, instance) or the code and request id.
   const body = {
+    ...error.extensions,
     type: `urn:peytonix:problem:${error.code.toLowerCase().replaceAll('_', '-')}`,
     title: ERROR_CODES[error.code].title,
     status: error.status,
@@ -143,7 +146,6 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, error:
     detail: error.detail,
     instance: request.url.split('?')[0],
     requestId: request.id,
-    ...error.extensions,
   };
   return reply
     .code(error.status)

@@ -39,7 +39,11 @@ export async function readProblem(
 
   if (contentType.startsWith(PROBLEM_MEDIA_TYPE)) {
     const body = await readJson(response);
-    const problem = problemSchema.safeParse(body);
+    // The response's own status stands in for the body's `status` member, so
+    // a problem whose member is missing or wrong still shows its message.
+    const problem = problemSchema.safeParse(
+      isRecord(body) ? { ...body, status: response.status } : body,
+    );
     if (problem.success && isRecord(body)) {
       const extensions = Object.fromEntries(
         Object.entries(body).filter(([name]) => !STANDARD_MEMBERS.has(name)),

@@ -1,4 +1,7 @@
 import { createBrowserRouter, Navigate, Outlet, type RouteObject } from 'react-router';
+import { administrationRoutes } from '../admin/routes.tsx';
+import { auditTrailRoutes } from '../audit/routes.tsx';
+import { changeRequestRoutes } from '../changes/routes.tsx';
 import { dashboardRoutes } from '../dashboard/routes.tsx';
 import { datasetRoutes } from '../datasets/routes.tsx';
 import { entityRoutes } from '../entities/routes.tsx';
@@ -27,7 +30,17 @@ function RootLayout() {
  * add them to `shellRoutes`, and drop the area from this list.
  */
 const placeholderRoutes: RouteObject[] = NAVIGATION.filter(
-  (entry) => !['/exceptions', '/dashboard', '/entities', '/datasets', '/runs'].includes(entry.path),
+  (entry) =>
+    ![
+      '/exceptions',
+      '/dashboard',
+      '/entities',
+      '/datasets',
+      '/runs',
+      '/change-requests',
+      '/administration',
+      '/audit-trail',
+    ].includes(entry.path),
 ).map((entry) => ({
   path: entry.path,
   element: <NotAvailablePage title={entry.label} />,
@@ -43,6 +56,9 @@ const shellRoutes: RouteObject[] = [
   ...entityRoutes,
   ...datasetRoutes,
   ...runRoutes,
+  ...changeRequestRoutes,
+  ...administrationRoutes,
+  ...auditTrailRoutes,
   { path: '*', element: <NotFoundPage /> },
 ];
 

@@ -12,9 +12,20 @@ function versionLabel(version: DatasetDetail['versions'][number]): string {
   return `Version ${version.version}: ${version.sourceFileName}, ${version.rowCount.toLocaleString()} rows, imported ${formatDateTime(version.createdAt)}`;
 }
 
-function DatasetVersions({ dataset, access }: { dataset: DatasetDetail; access: Access }) {
-  const newest = dataset.versions[0];
+function DatasetVersions({
+  dataset,
+  access,
+  openVersion,
+}: {
+  dataset: DatasetDetail;
+  access: Access;
+  /** The version to open; the newest when undefined. */
+  openVersion: number | undefined;
+}) {
+  const opened = openVersion ?? dataset.versions[0]?.version;
   const canRun = access.can('runs.execute', dataset.entityId);
+  const canImport = access.can('datasets.import', dataset.entityId);
+  const importLink = `/datasets/import?${new URLSearchParams({ entity: dataset.entityCode, name: dataset.name })}`;
   const runLink = `/runs/new?${new URLSearchParams({ entity: dataset.entityCode, dataset: dataset.name })}`;
   return (
     <Stack>
@@ -38,11 +49,18 @@ function DatasetVersions({ dataset, access }: { dataset: DatasetDetail; access: 
           </Table.Tr>
         </Table.Tbody>
       </Table>
-      {canRun && (
+      {(canRun || canImport) && (
         <Group>
-          <Button component={Link} to={runLink}>
-            Run a test on this dataset
-          </Button>
+          {canRun && (
+            <Button component={Link} to={runLink}>
+              Run a test on this dataset
+            </Button>
+          )}
+          {canImport && (
+            <Button component={Link} to={importLink} variant="default">
+              Import a new version
+            </Button>
+          )}
         </Group>
       )}
       <Title order={2}>Versions</Title>
@@ -50,7 +68,7 @@ function DatasetVersions({ dataset, access }: { dataset: DatasetDetail; access: 
       <Accordion
         multiple
         variant="separated"
-        defaultValue={newest === undefined ? [] : [String(newest.version)]}
+        defaultValue={opened === undefined ? [] : [String(opened)]}
       >
         {dataset.versions.map((version) => (
           <Accordion.Item key={version.versionId} value={String(version.version)}>
@@ -65,7 +83,15 @@ function DatasetVersions({ dataset, access }: { dataset: DatasetDetail; access: 
   );
 }
 
-function DatasetLoader({ entityCode, name }: { entityCode: string; name: string }) {
+function DatasetLoader({
+  entityCode,
+  name,
+  openVersion,
+}: {
+  entityCode: string;
+  name: string;
+  openVersion: number | undefined;
+}) {
   const dataset = useDataset(entityCode, name);
   if (dataset.isPending) return <Loader aria-label="Loading the dataset" />;
   if (dataset.isError) {
@@ -73,16 +99,23 @@ function DatasetLoader({ entityCode, name }: { entityCode: string; name: string 
   }
   return (
     <WithAccess>
-      {(access) => <DatasetVersions dataset={dataset.data} access={access} />}
+      {(access) => (
+        <DatasetVersions dataset={dataset.data} access={access} openVersion={openVersion} />
+      )}
     </WithAccess>
   );
 }
 
-/** Shows one dataset, named by `entity` and `name` in the query string, with all its versions. */
+/**
+ * Shows one dataset, named by `entity` and `name` in the query string, with
+ * all its versions. `version` in the query string opens that version.
+ */
 export function DatasetPage() {
   const [params] = useSearchParams();
   const entityCode = params.get('entity') ?? '';
   const name = params.get('name') ?? '';
+  const versionText = params.get('version') ?? '';
+  const openVersion = /^[1-9]\d{0,8}$/.test(versionText) ? Number(versionText) : undefined;
   return (
     <Page title={name === '' ? 'Dataset' : name}>
       <Anchor component={Link} to="/datasets" size="sm">
@@ -98,7 +131,7 @@ export function DatasetPage() {
           .
         </Text>
       ) : (
-        <DatasetLoader entityCode={entityCode} name={name} />
+        <DatasetLoader entityCode={entityCode} name={name} openVersion={openVersion} />
       )}
     </Page>
   );

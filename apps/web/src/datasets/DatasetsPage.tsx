@@ -1,7 +1,6 @@
-import { Anchor, Code, Group, Loader, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { Anchor, Button, Group, Loader, Stack, Table, Text, TextInput } from '@mantine/core';
 import { useDeferredValue, useMemo, useState } from 'react';
 import { Link } from 'react-router';
-import { useSignedInAccount } from '../app/signed-in-account.ts';
 import { EntitySelect } from '../entities/EntitySelect.tsx';
 import type { Access } from '../entities/entity-access.ts';
 import { WithAccess } from '../entities/WithAccess.tsx';
@@ -12,29 +11,6 @@ import { ListPagination, usePageOf } from '../shared/pagination.tsx';
 import { type DatasetSummary, datasetPath, useDatasets } from './datasets-api.ts';
 
 const PAGE_SIZE = 25;
-
-/**
- * Explains how to import a file. NOTE: the API has no upload route, so the
- * web app cannot import. Files go through `peytonix datasets import`.
- */
-function ImportHint({ entityCode }: { entityCode: string }) {
-  const account = useSignedInAccount();
-  return (
-    <Stack gap="xs" component="section" aria-labelledby="import-heading">
-      <Title order={2} id="import-heading" size="h3">
-        Import a file
-      </Title>
-      <Text size="sm">
-        The web app cannot upload files yet. Import CSV, TSV, Parquet, JSON Lines or XLSX files with
-        the Peytonix command line on the server. Each import adds a version here, with its
-        fingerprints, columns and warnings:
-      </Text>
-      <Code block>
-        {`npx peytonix datasets import payments.csv --entity ${entityCode} --name "Payments" --as ${account.email}`}
-      </Code>
-    </Stack>
-  );
-}
 
 function DatasetTable({ datasets }: { datasets: readonly DatasetSummary[] }) {
   const pageOf = usePageOf(datasets, PAGE_SIZE);
@@ -79,8 +55,11 @@ function DatasetList({ access }: { access: Access }) {
   const [text, setText] = useState('');
   const deferredText = useDeferredValue(text.trim().toLowerCase());
   const readable = access.entitiesWith('datasets.read');
-  const importable = access.entitiesWith('datasets.import');
-  const importExample = importable.find((entity) => entity.code === entityCode) ?? importable[0];
+  const canImport = access.entitiesWith('datasets.import').length > 0;
+  const importLink =
+    entityCode === ''
+      ? '/datasets/import'
+      : `/datasets/import?${new URLSearchParams({ entity: entityCode })}`;
 
   const filtered = useMemo(() => {
     const entity = entityCode === '' ? undefined : access.entityByCode(entityCode);
@@ -97,10 +76,17 @@ function DatasetList({ access }: { access: Access }) {
   }
   return (
     <Stack>
-      <Text>
-        Extracts imported into each entity. Every import adds an immutable version with the SHA-256
-        of the raw file and of its normalized Parquet copy.
-      </Text>
+      <Group justify="space-between" align="flex-start">
+        <Text maw={720}>
+          Extracts imported into each entity. Every import adds an immutable version with the
+          SHA-256 of the raw file and of its normalized Parquet copy.
+        </Text>
+        {canImport && (
+          <Button component={Link} to={importLink}>
+            Import a file
+          </Button>
+        )}
+      </Group>
       <Group align="flex-end">
         <EntitySelect
           entities={readable}
@@ -130,7 +116,6 @@ function DatasetList({ access }: { access: Access }) {
         ) : (
           <DatasetTable datasets={filtered} />
         ))}
-      {importExample !== undefined && <ImportHint entityCode={importExample.code} />}
     </Stack>
   );
 }

@@ -38,14 +38,3 @@ export function contentTypeOf(file: File): string {
   const extension = dot === -1 ? '' : file.name.slice(dot + 1).toLowerCase();
   return CONTENT_TYPES_BY_EXTENSION[extension] ?? (file.type || 'application/octet-stream');
 }
-
-/**
- * Compute the SHA-256 of `file` as 64 lowercase hexadecimal digits with Web
- * Crypto. NOTE: crypto.subtle.digest takes the whole input at once, so this
- * reads the whole file into memory. The server accepts files up to
- * PEYTONIX_EVIDENCE_MAX_BYTES, 100 MiB by default.
- */
-export async function sha256Hex(file: Blob): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', await file.arrayBuffer());
-  return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, '0')).join('');
-}

@@ -1,5 +1,6 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
+import { sha256HexOfBlob } from '../shared/blob-sha256.ts';
 import {
   confirmEvidence,
   declareEvidence,
@@ -10,7 +11,7 @@ import {
   evidenceKeys,
   type FileDeclaration,
 } from './evidence-api.ts';
-import { contentTypeOf, sha256Hex } from './evidence-files.ts';
+import { contentTypeOf } from './evidence-files.ts';
 import { uploadToStorage } from './storage-transfer.ts';
 
 /** Progress of an upload, for the progress display. */
@@ -46,7 +47,9 @@ export function useEvidenceUpload(target: UploadTarget, listKey: readonly unknow
       const declaration: FileDeclaration = {
         fileName: file.name,
         size: file.size,
-        sha256: await sha256Hex(file),
+        // The whole file is read into memory to hash it. The server accepts evidence files
+        // up to PEYTONIX_EVIDENCE_MAX_BYTES, 100 MiB by default.
+        sha256: await sha256HexOfBlob(file),
         contentType: contentTypeOf(file),
         evidenceDate,
       };

@@ -1,7 +1,7 @@
-import { Anchor, Code, Loader, Stack, Table, Text, Title } from '@mantine/core';
+import { Anchor, Button, Code, Group, Loader, Stack, Table, Text, Title } from '@mantine/core';
+import { useMutation } from '@tanstack/react-query';
 import type { ReactNode } from 'react';
-import { Link, useParams } from 'react-router';
-import { useSignedInAccount } from '../app/signed-in-account.ts';
+import { Link, useNavigate, useParams } from 'react-router';
 import type { Access } from '../entities/entity-access.ts';
 import { WithAccess } from '../entities/WithAccess.tsx';
 import { ErrorAlert } from '../shared/ErrorAlert.tsx';
@@ -12,7 +12,7 @@ import { RunInputs, RunParameters } from './RunInputs.tsx';
 import { RunRowsSection } from './RunRowsSection.tsx';
 import { RunStatusPanel } from './RunStatusPanel.tsx';
 import { formatDuration, runDuration, runName } from './run-format.ts';
-import { type RunDetail, useRun } from './runs-api.ts';
+import { type RunDetail, reperformRun, useRun } from './runs-api.ts';
 
 function Section({ id, title, children }: { id: string; title: string; children: ReactNode }) {
   return (
@@ -83,21 +83,28 @@ function RunFacts({ run }: { run: RunDetail }) {
   );
 }
 
-/**
- * Explains how to re-perform a run. NOTE: the API has no re-perform route, so the
- * web app cannot start one. `peytonix runs reperform` does.
- */
-function ReperformHint({ run }: { run: RunDetail }) {
-  const account = useSignedInAccount();
+/** Queues a re-performance of a succeeded run, then opens it, where the hashes are compared once it ends. */
+function ReperformSection({ run }: { run: RunDetail }) {
+  const navigate = useNavigate();
+  const reperform = useMutation({
+    mutationFn: () => reperformRun(run.runId),
+    onSuccess: ({ runId }) => navigate(`/runs/${runId}`),
+  });
   return (
     <Section id="reperform-heading" title="Re-perform">
       <Text size="sm">
         A re-performance runs the same SQL with the same parameters on the same dataset versions,
-        kept apart like a preview, and compares the result hashes. The web app cannot start one yet,
-        so run this command on the server. It prints the id of the re-performance, and that run's
-        page here compares the two hashes:
+        kept apart like a preview so it moves no exceptions. Its page follows it until it ends and
+        then compares its result hash with this run's.
       </Text>
-      <Code block>{`npx peytonix runs reperform ${run.runId} --as ${account.email}`}</Code>
+      <Group>
+        <Button variant="default" onClick={() => reperform.mutate()} loading={reperform.isPending}>
+          Re-perform this run
+        </Button>
+      </Group>
+      {reperform.isError && (
+        <ErrorAlert error={reperform.error} title="The re-performance was not queued" />
+      )}
     </Section>
   );
 }
@@ -115,7 +122,7 @@ function RunDetails({ run, access }: { run: RunDetail; access: Access }) {
         </Section>
       )}
       {canExecute && run.status === 'succeeded' && run.reperformsRunId === null && (
-        <ReperformHint run={run} />
+        <ReperformSection run={run} />
       )}
       <Section id="inputs-heading" title="Inputs">
         <RunInputs run={run} />

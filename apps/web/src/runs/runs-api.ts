@@ -1,6 +1,7 @@
 import {
   queuedRunSchema,
   runDetailSchema,
+  runHistorySchema,
   type runRequestSchema,
   runRowsSchema,
   testListingSchema,
@@ -16,6 +17,18 @@ export type RunRequest = z.input<typeof runRequestSchema>;
 export type RunDetail = z.infer<typeof runDetailSchema>;
 export type RunStatus = RunDetail['status'];
 export type RunRows = z.infer<typeof runRowsSchema>;
+export type RunHistory = z.infer<typeof runHistorySchema>;
+export type RunHistoryItem = RunHistory['items'][number];
+
+/** Filters of GET /api/v1/runs; undefined leaves a filter out. */
+export interface RunHistoryFilters {
+  /** Runs of tests in this entity and every entity below it. */
+  entity?: string | undefined;
+  test?: string | undefined;
+  status?: RunStatus[] | undefined;
+  /** true for previews and re-performances only, false for real runs only. */
+  preview?: boolean | undefined;
+}
 
 /** Statuses after which a run never changes again. */
 export const FINAL_STATUSES: ReadonlySet<RunStatus> = new Set([
@@ -32,6 +45,8 @@ export const runKeys = {
   tests: ['tests'] as const,
   run: (id: string) => ['runs', id] as const,
   rows: (id: string) => ['runs', id, 'rows'] as const,
+  history: (filters: RunHistoryFilters, limit: number, after: string | undefined) =>
+    ['runs', 'history', filters, limit, after ?? null] as const,
 };
 
 export function listTests(signal?: AbortSignal) {
@@ -53,6 +68,35 @@ export function cancelRun(id: string) {
   return apiRequest(`/api/v1/runs/${encodeURIComponent(id)}/cancel`, {
     method: 'POST',
     schema: runDetailSchema,
+  });
+}
+
+/** Request a re-performance of run `id`; resolves with the id of the queued repeat. */
+export function reperformRun(id: string) {
+  return apiRequest(`/api/v1/runs/${encodeURIComponent(id)}/reperform`, {
+    method: 'POST',
+    schema: queuedRunSchema,
+  });
+}
+
+/** Load one page of run history, newest first; `after` is the `next` of the previous page. */
+export function listRunHistory(
+  filters: RunHistoryFilters,
+  limit: number,
+  after: string | undefined,
+  signal?: AbortSignal,
+) {
+  const query = new URLSearchParams({ limit: String(limit) });
+  if (filters.entity !== undefined) query.set('entity', filters.entity);
+  if (filters.test !== undefined) query.set('test', filters.test);
+  if (filters.status !== undefined && filters.status.length > 0) {
+    query.set('status', filters.status.join(','));
+  }
+  if (filters.preview !== undefined) query.set('preview', String(filters.preview));
+  if (after !== undefined) query.set('after', after);
+  return apiRequest(`/api/v1/runs?${query}`, {
+    schema: runHistorySchema,
+    ...(signal ? { signal } : {}),
   });
 }
 

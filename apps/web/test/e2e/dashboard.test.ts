@@ -137,12 +137,14 @@ describeInBrowser('dashboard and entities', () => {
     await page.getByTestId('run-status').filter({ hasText: 'Succeeded' }).waitFor();
     expect(await page.getByRole('heading', { name: 'Re-perform' }).count()).toBe(0);
 
-    await page.goto('/runs');
+    await page.goto(`/runs?entity=AP-2024&test=${TEST_KEY}&status=succeeded&preview=false`);
     await expectHeading(page, 'Runs');
-    await page.getByRole('button', { name: `Show the runs of ${TEST_KEY} in AP-2024` }).click();
-    const recent = page.getByRole('region', { name: `Succeeded runs of ${TEST_KEY} in AP-2024` });
-    await recent.getByRole('link', { name: 'Run 2' }).waitFor();
-    expect(await recent.getByRole('link').allTextContents()).toEqual(['Run 2', 'Run 1']);
+    const history = page.getByTestId('history-row');
+    await history.first().waitFor();
+    expect(await history.getByRole('link').allTextContents()).toEqual([
+      `${TEST_KEY} run 2`,
+      `${TEST_KEY} run 1`,
+    ]);
 
     await page.goto('/entities');
     await expectHeading(page, 'Entities');

@@ -61,7 +61,7 @@ describeInBrowser('datasets and runs', () => {
     await server?.close();
   });
 
-  it('runs a library test and re-performs it', async () => {
+  it('imports a file, runs a test and re-performs it', async () => {
     await createEngagement(server, 'AP-RUN', 'AP');
     const pia = await createUserWithRole(server, admin, {
       email: 'pia@example.com',
@@ -71,27 +71,79 @@ describeInBrowser('datasets and runs', () => {
     });
     const piaActor = await actorOf(server, pia.email);
     const csv = duplicatePaymentsCsv(['V1', 'V2', 'V3']);
-    // The API has no upload route, so the file is imported as `peytonix datasets import` does.
-    const imported = await importPayments(server, piaActor, 'AP-RUN', csv);
 
     const page = await openPage(browser, server);
     await signInWithTotp(page, pia);
     await page.getByRole('link', { name: 'Datasets', exact: true }).click();
     await expectHeading(page, 'Datasets');
-    await page.getByRole('link', { name: 'Payments' }).waitFor();
-    expect(await page.getByTestId('dataset-row').count()).toBe(1);
-    await page.getByRole('heading', { name: 'Import a file' }).waitFor();
-    await checkScreenAtRest(page, 'datasets');
+    await page.getByText('No dataset has been imported in your entities yet.').waitFor();
+    await page.getByRole('link', { name: 'Import a file' }).click();
+    await expectHeading(page, 'Import a dataset file');
+    const uploadForm = page.getByRole('form', { name: 'Upload a file' });
+    await uploadForm.getByLabel(/^Dataset/).fill('Payments');
+    await uploadForm.locator('input[type="file"]').setInputFiles({
+      name: 'payments.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(csv),
+    });
+    await checkScreenAtRest(page, 'dataset-import');
 
-    await page.getByRole('link', { name: 'Payments' }).click();
+    // Hold the PUT to storage, so the page shows the upload's progress before the check runs.
+    let releaseUpload: () => void = () => {};
+    const uploadHeld = new Promise<void>((resolve) => {
+      releaseUpload = resolve;
+    });
+    const putUrls: string[] = [];
+    await page.route('**/api/v1/storage/objects/**', async (route) => {
+      if (route.request().method() === 'PUT') {
+        putUrls.push(route.request().url());
+        await uploadHeld;
+      }
+      await route.continue();
+    });
+    await uploadForm.getByRole('button', { name: 'Upload and preview' }).click();
+    // How much the browser reports as sent while the request is held depends on Chromium.
+    await uploadForm
+      .getByText(new RegExp(`^Uploading: .+ of ${Buffer.byteLength(csv)} bytes \\(\\d+%\\)$`))
+      .waitFor();
+    expect(await uploadForm.getByRole('progressbar', { name: 'Upload progress' }).count()).toBe(1);
+    releaseUpload();
+
+    const preview = page.getByTestId('dataset-preview');
+    await preview.waitFor();
+    expect(putUrls).toHaveLength(1);
+    const previewTypes = () => preview.getByTestId('preview-column-type').allTextContents();
+    expect(await previewTypes()).toEqual(['VARCHAR', 'VARCHAR', 'DECIMAL(18,2)', 'DATE']);
+    expect(await preview.getByTestId('preview-row').count()).toBe(6);
+    expect(await preview.getByTestId('preview-row').first().textContent()).toBe(
+      'V1INV-1100.002024-01-01',
+    );
+    await checkScreenAtRest(page, 'dataset-import-preview');
+
+    // Read the header as data: every column then holds text, and the header is the first row.
+    await page.getByLabel('Header', { exact: true }).selectOption('no');
+    await page.getByRole('button', { name: 'Update preview' }).click();
+    await expect.poll(previewTypes).toEqual(['VARCHAR', 'VARCHAR', 'VARCHAR', 'VARCHAR']);
+    expect(await preview.getByTestId('preview-row').first().textContent()).toBe(
+      'vendor_idinvoice_numberamountpayment_date',
+    );
+    await page.getByLabel('Header', { exact: true }).selectOption('');
+    await page.getByRole('button', { name: 'Update preview' }).click();
+    await expect.poll(previewTypes).toEqual(['VARCHAR', 'VARCHAR', 'DECIMAL(18,2)', 'DATE']);
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+
+    await page.waitForURL(/\/datasets\/show\?entity=AP-RUN&name=Payments&version=1$/);
     await expectHeading(page, 'Payments');
+    const dataset = await server.services.datasets.show(piaActor, 'AP-RUN', 'Payments');
+    const imported = dataset.versions[0];
+    expect(imported?.version).toBe(1);
     const version = page.locator('[data-testid="dataset-version"][data-version="1"]');
     await version.waitFor();
     expect(await version.getByTestId('raw-sha256').locator('code').textContent()).toBe(
       sha256Hex(csv),
     );
     expect(await version.getByTestId('parquet-sha256').locator('code').textContent()).toBe(
-      imported.parquetSha256,
+      imported?.parquetSha256,
     );
     expect(await version.getByTestId('row-count').textContent()).toBe('6');
     const columns = await version.getByTestId('dataset-column').allTextContents();
@@ -103,6 +155,14 @@ describeInBrowser('datasets and runs', () => {
     ]);
     await checkScreenAtRest(page, 'dataset');
 
+    await page.goto('/datasets');
+    await expectHeading(page, 'Datasets');
+    await page.getByRole('link', { name: 'Payments' }).waitFor();
+    expect(await page.getByTestId('dataset-row').count()).toBe(1);
+    await checkScreenAtRest(page, 'datasets');
+
+    await page.getByRole('link', { name: 'Payments' }).click();
+    await expectHeading(page, 'Payments');
     await page.getByRole('link', { name: 'Run a test on this dataset' }).click();
     await expectHeading(page, 'Run a test');
     await page.getByRole('combobox', { name: 'Test', exact: true }).selectOption(TEST_KEY);
@@ -137,14 +197,37 @@ describeInBrowser('datasets and runs', () => {
     expect(await input.textContent()).toContain('vendor_id ← vendor_id');
     await expect.poll(() => page.getByTestId('run-row').count()).toBe(3);
     expect(await page.getByRole('button', { name: 'Cancel run' }).count()).toBe(0);
-    await page.getByRole('heading', { name: 'Re-perform' }).waitFor();
+    await page.getByRole('button', { name: 'Re-perform this run' }).waitFor();
     await checkScreenAtRest(page, 'run');
 
-    // The API has no re-perform route, so the test re-performs as `peytonix runs reperform` does.
-    const { runId: repeatId } = await server.services.runs.reperform(piaActor, runId);
-    await executeRun(server, repeatId, piaActor);
-    await page.goto(`/runs/${repeatId}`);
+    // The history lists the run under Succeeded and not under Failed.
+    await page.getByRole('link', { name: 'All runs' }).click();
+    await expectHeading(page, 'Runs');
+    const filters = page.getByRole('form', { name: 'Run filters' });
+    await filters.getByRole('checkbox', { name: 'Failed' }).check();
+    await filters.getByRole('button', { name: 'Show runs' }).click();
+    await page.waitForURL(/\/runs\?status=failed$/);
+    await page.getByText('No run matches these filters.').waitFor();
+    await filters.getByRole('checkbox', { name: 'Failed' }).uncheck();
+    await filters.getByRole('checkbox', { name: 'Succeeded' }).check();
+    await filters.getByRole('button', { name: 'Show runs' }).click();
+    await page.waitForURL(/\/runs\?status=succeeded$/);
+    const historyRow = page.locator(`[data-testid="history-row"][data-run-id="${runId}"]`);
+    await historyRow.waitFor();
+    expect(await page.getByTestId('history-row').count()).toBe(1);
+    expect(await historyRow.getByTestId('history-status').textContent()).toBe('Succeeded');
+    await checkScreenAtRest(page, 'run-history');
+
+    await historyRow.getByRole('link', { name: `${TEST_KEY} run 1` }).click();
+    await expectHeading(page, `${TEST_KEY} run 1`);
+    await page.getByRole('button', { name: 'Re-perform this run' }).click();
+    await page.waitForURL((url) => RUN_PATH.test(url.pathname) && !url.pathname.endsWith(runId));
+    const repeatId = RUN_PATH.exec(page.url())?.[1] ?? '';
     await expectHeading(page, `${TEST_KEY} re-performance`);
+    await expectRunStatus(page, 'Queued');
+    expect((await server.services.runs.show(piaActor, repeatId)).reperformsRunId).toBe(runId);
+
+    await executeRun(server, repeatId, piaActor);
     await expectRunStatus(page, 'Succeeded');
     await page.getByTestId('hash-comparison').filter({ hasText: 'The hashes match' }).waitFor();
     expect(await page.getByTestId('original-result-hash').textContent()).toBe(run.resultHash);
@@ -232,12 +315,12 @@ describeInBrowser('datasets and runs', () => {
 
     await page.getByRole('link', { name: 'Runs', exact: true }).click();
     await expectHeading(page, 'Runs');
-    const testRow = page.locator(`[data-testid="test-row"][data-key="${TEST_KEY}"]`);
-    await testRow.waitFor();
-    expect(await testRow.textContent()).toContain('AP-READ');
+    const historyRow = page.locator(`[data-testid="history-row"][data-run-id="${runId}"]`);
+    await historyRow.waitFor();
+    expect(await historyRow.textContent()).toContain('AP-READ');
+    // The history shows only runs in the user's scope.
+    expect(await page.getByTestId('history-row').count()).toBe(1);
     expect(await page.getByRole('link', { name: 'Run a test', exact: true }).count()).toBe(0);
-    // Listing a test's runs needs dashboards.read, which the read-only role lacks.
-    expect(await testRow.getByRole('button', { name: /Show the runs/ }).count()).toBe(0);
     await checkScreenAtRest(page, 'runs');
 
     await page.getByLabel('Run id').fill(runId);
@@ -248,15 +331,22 @@ describeInBrowser('datasets and runs', () => {
     await expect.poll(() => page.getByTestId('run-row').count()).toBe(2);
     expect(await page.getByRole('button', { name: 'Cancel run' }).count()).toBe(0);
     expect(await page.getByRole('heading', { name: 'Re-perform' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Re-perform this run' }).count()).toBe(0);
 
     await page.goto('/datasets');
     await expectHeading(page, 'Datasets');
     await page.getByRole('link', { name: 'Payments' }).waitFor();
-    expect(await page.getByRole('heading', { name: 'Import a file' }).count()).toBe(0);
+    expect(await page.getByRole('link', { name: 'Import a file' }).count()).toBe(0);
     await page.getByRole('link', { name: 'Payments' }).click();
     await expectHeading(page, 'Payments');
     await page.getByTestId('dataset-version').waitFor();
     expect(await page.getByRole('link', { name: 'Run a test on this dataset' }).count()).toBe(0);
+    expect(await page.getByRole('link', { name: 'Import a new version' }).count()).toBe(0);
+
+    await page.goto('/datasets/import');
+    await expectHeading(page, 'Import a dataset file');
+    await page.getByText('Importing datasets needs the preparer role on an entity.').waitFor();
+    expect(await page.getByRole('button', { name: 'Upload and preview' }).count()).toBe(0);
 
     await page.goto('/runs/new');
     await expectHeading(page, 'Run a test');

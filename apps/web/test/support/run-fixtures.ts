@@ -69,8 +69,9 @@ export async function actorOf(server: E2eServer, email: string): Promise<UserAct
 }
 
 /**
- * Import `csv` as a new version of the dataset Payments in `entityCode`,
- * as `peytonix datasets import` does: the API has no upload route.
+ * Import `csv` as a new version of the dataset Payments in `entityCode`
+ * through the services, as `peytonix datasets import` does, for tests that
+ * need the data but not the import screen.
  */
 export async function importPayments(
   server: E2eServer,

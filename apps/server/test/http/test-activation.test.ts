@@ -483,7 +483,7 @@ describe('test activation requests', () => {
     const response = await approve(forFirst, 'rita');
 
     expect(response.statusCode).toBe(409);
-    expect(response.json()).toMatchObject({ code: 'CHANGE_REQUEST_STALE', status: 'stale' });
+    expect(response.json()).toMatchObject({ code: 'CHANGE_REQUEST_STALE', requestStatus: 'stale' });
     expect(await requestStatus(forFirst.id)).toBe('stale');
     expect((await versionRow(first.versionId))?.state).toBe('draft');
     expect((await versionRow(second.versionId))?.state).toBe('active');

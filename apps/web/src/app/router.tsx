@@ -8,6 +8,7 @@ import { entityRoutes } from '../entities/routes.tsx';
 import { exceptionShellRoutes } from '../exceptions/routes.tsx';
 import { identityPublicRoutes, identityShellRoutes } from '../identity/routes.tsx';
 import { runRoutes } from '../runs/routes.tsx';
+import { testRoutes } from '../tests/routes.tsx';
 import { AppLayout } from './AppLayout.tsx';
 import { NotAvailablePage } from './NotAvailablePage.tsx';
 import { NotFoundPage } from './NotFoundPage.tsx';
@@ -40,6 +41,7 @@ const placeholderRoutes: RouteObject[] = NAVIGATION.filter(
       '/change-requests',
       '/administration',
       '/audit-trail',
+      '/tests',
     ].includes(entry.path),
 ).map((entry) => ({
   path: entry.path,
@@ -59,6 +61,7 @@ const shellRoutes: RouteObject[] = [
   ...changeRequestRoutes,
   ...administrationRoutes,
   ...auditTrailRoutes,
+  ...testRoutes,
   { path: '*', element: <NotFoundPage /> },
 ];
 

@@ -1,0 +1,17 @@
+import { Loader } from '@mantine/core';
+import { type ComponentProps, lazy, Suspense } from 'react';
+import type { SqlEditor } from './SqlEditor.tsx';
+
+// CodeMirror loads with the first SQL shown, so the main bundle stays the same size.
+const SqlEditorModule = lazy(() =>
+  import('./SqlEditor.tsx').then(({ SqlEditor }) => ({ default: SqlEditor })),
+);
+
+/** Renders a SqlEditor, loading CodeMirror on first use and showing a loader until it arrives. */
+export function LazySqlEditor(props: ComponentProps<typeof SqlEditor>) {
+  return (
+    <Suspense fallback={<Loader aria-label="Loading the SQL editor" />}>
+      <SqlEditorModule {...props} />
+    </Suspense>
+  );
+}

@@ -21,3 +21,45 @@ export const testActivationRequestInputSchema = z.strictObject({
 });
 
 export type TestActivationRequestInput = z.infer<typeof testActivationRequestInputSchema>;
+
+/** Store a definition as a new draft version of its test; the server validates the definition. */
+export const testDraftInputSchema = z.strictObject({
+  entity: z.string().min(1).max(64),
+  /** The definition in the form `peytonix tests import` reads: key, name, inputs, sql, … */
+  definition: z.record(z.string(), z.unknown()),
+});
+
+export const draftedVersionSchema = z.object({
+  testId: z.uuid(),
+  key: z.string(),
+  version: z.number().int(),
+  versionId: z.uuid(),
+  state: z.string(),
+});
+
+export const testDefinitionQuerySchema = z.strictObject({
+  entity: z.string().min(1).max(64),
+  /** A version number; the active version when absent. */
+  version: z.coerce.number().int().min(1).max(1_000_000).optional(),
+});
+
+export const testVersionsQuerySchema = z.strictObject({ entity: z.string().min(1).max(64) });
+
+/** A version in definition-file form, with its number and state. */
+export const testDefinitionSchema = z
+  .object({ key: z.string(), version: z.number().int(), state: z.string(), sql: z.string() })
+  .catchall(z.unknown());
+
+export const testVersionListSchema = z.object({
+  key: z.string(),
+  versions: z.array(
+    z.object({
+      version: z.number().int(),
+      state: z.string(),
+      name: z.string(),
+      createdBy: z.string(),
+      createdAt: z.iso.datetime(),
+      decidedAt: z.iso.datetime().nullable(),
+    }),
+  ),
+});

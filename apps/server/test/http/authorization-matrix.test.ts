@@ -419,6 +419,31 @@ const CASES: Record<string, RouteCase> = {
       };
     },
   },
+  'POST /api/v1/tests/drafts': {
+    kind: 'target',
+    success: 201,
+    request: async (_world, scope) => ({
+      url: '/api/v1/tests/drafts',
+      body: {
+        entity: ENGAGEMENT[scope],
+        definition: { ...MATRIX_TEST, key: unique('matrix-draft-') },
+      },
+    }),
+  },
+  'GET /api/v1/tests/:key/definition': {
+    kind: 'target',
+    success: 200,
+    request: async (_world, scope) => ({
+      url: `/api/v1/tests/duplicate-payments-exact/definition?entity=${ENGAGEMENT[scope]}`,
+    }),
+  },
+  'GET /api/v1/tests/:key/versions': {
+    kind: 'target',
+    success: 200,
+    request: async (_world, scope) => ({
+      url: `/api/v1/tests/duplicate-payments-exact/versions?entity=${ENGAGEMENT[scope]}`,
+    }),
+  },
   'GET /api/v1/runs': {
     kind: 'list',
     success: 200,

@@ -519,4 +519,73 @@ describe('test activation requests', () => {
 
     await expect(attempt).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
   });
+  describe('definitions over HTTP', () => {
+    it('drafts a version, lists versions and reads a definition', async () => {
+      const key = uniqueKey('http-draft');
+
+      const first = await call('POST', '/api/v1/tests/drafts', 'pia', {
+        entity: 'AP',
+        definition: definition(key, '60'),
+      });
+      const second = await call('POST', '/api/v1/tests/drafts', 'pia', {
+        entity: 'AP',
+        definition: definition(key, '90'),
+      });
+      const versions = await call('GET', `/api/v1/tests/${key}/versions?entity=AP`, 'rob');
+      const shown = await call('GET', `/api/v1/tests/${key}/definition?entity=AP&version=2`, 'rob');
+
+      expect(first.statusCode, first.body).toBe(201);
+      expect(first.json()).toMatchObject({ key, version: 1, state: 'draft' });
+      expect(second.json()).toMatchObject({ version: 2, state: 'draft' });
+      expect(versions.statusCode).toBe(200);
+      expect(
+        (versions.json() as { versions: { version: number; state: string }[] }).versions,
+      ).toMatchObject([
+        { version: 2, state: 'draft' },
+        { version: 1, state: 'draft' },
+      ]);
+      expect(shown.statusCode).toBe(200);
+      expect(shown.json()).toMatchObject({ key, version: 2, state: 'draft' });
+      expect((shown.json() as { sql: string }).sql).toContain('amount >= 90');
+    });
+
+    it('reports a test without an active version', async () => {
+      const key = uniqueKey('http-inactive');
+      await draft('pia', key);
+
+      const shown = await call('GET', `/api/v1/tests/${key}/definition?entity=AP`, 'rob');
+
+      expect(shown.statusCode).toBe(404);
+    });
+
+    it('rejects a draft that writes', async () => {
+      const key = uniqueKey('http-write');
+
+      const drafted = await call('POST', '/api/v1/tests/drafts', 'pia', {
+        entity: 'AP',
+        definition: { ...definition(key, '60'), sql: 'DELETE FROM payments' },
+      });
+
+      expect(drafted.statusCode).toBeGreaterThanOrEqual(400);
+      expect(drafted.statusCode).toBeLessThan(500);
+    });
+
+    it('keeps readers and outsiders from drafting', async () => {
+      const key = uniqueKey('http-denied');
+
+      const reader = await call('POST', '/api/v1/tests/drafts', 'rob', {
+        entity: 'AP',
+        definition: definition(key, '60'),
+      });
+      const outsider = await call('POST', '/api/v1/tests/drafts', 'ron', {
+        entity: 'AP',
+        definition: definition(key, '60'),
+      });
+      const hidden = await call('GET', `/api/v1/tests/${key}/versions?entity=AR`, 'rob');
+
+      expect(reader.statusCode).toBe(403);
+      expect(outsider.statusCode).toBe(403);
+      expect([403, 404]).toContain(hidden.statusCode);
+    });
+  });
 });

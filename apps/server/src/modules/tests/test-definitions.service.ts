@@ -37,6 +37,18 @@ export interface DraftedVersion {
   state: string;
 }
 
+export interface TestVersionListing {
+  key: string;
+  versions: {
+    version: number;
+    state: string;
+    name: string;
+    createdBy: string;
+    createdAt: string;
+    decidedAt: string | null;
+  }[];
+}
+
 export interface TestDefinitionsService {
   /** Validate a definition file and store it as a new draft version of its test. */
   importDraft(
@@ -52,6 +64,8 @@ export interface TestDefinitionsService {
     key: string,
     version?: number,
   ): Promise<TestDefinitionFile & { version: number; state: string }>;
+  /** Every version of a test, newest first, with its state. */
+  listVersions(actor: Actor, entityCode: string, key: string): Promise<TestVersionListing>;
   /**
    * Request that a draft version become the test's active version, as a
    * test_version.activate change request that another person approves.
@@ -255,6 +269,36 @@ export function createTestDefinitionsService(deps: {
           ...(version.schedule ? { schedule: version.schedule } : {}),
           version: version.version,
           state: version.state,
+        };
+      });
+    },
+
+    async listVersions(actor, entityCode, key) {
+      return await withActor(db, actor, async (tx) => {
+        const entity = await loadEntity(tx, actor, entityCode, 'tests.read');
+        const test = await findTestByKey(tx, entity.id, key);
+        if (test === undefined) {
+          throw new AppError('RESOURCE_NOT_FOUND', {
+            detail: `Entity ${entity.code} has no test ${JSON.stringify(key)}. List tests with GET /api/v1/tests.`,
+          });
+        }
+        const rows = await tx
+          .selectFrom('test_versions as v')
+          .innerJoin('users as u', 'u.id', 'v.created_by')
+          .select(['v.version', 'v.state', 'v.name', 'u.email', 'v.created_at', 'v.decided_at'])
+          .where('v.test_id', '=', test.id)
+          .orderBy('v.version', 'desc')
+          .execute();
+        return {
+          key,
+          versions: rows.map((row) => ({
+            version: row.version,
+            state: row.state,
+            name: row.name,
+            createdBy: row.email,
+            createdAt: row.created_at.toISOString(),
+            decidedAt: row.decided_at === null ? null : new Date(row.decided_at).toISOString(),
+          })),
         };
       });
     },

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { ApiError } from './api-error.ts';
 import { currentCsrfToken } from './csrf.ts';
 import { readProblem } from './problem.ts';
-import { refreshSession } from './session-refresh.ts';
+import { refreshGeneration, refreshSession } from './session-refresh.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -114,13 +114,17 @@ export async function apiResponse(
   options: Omit<RequestOptions<undefined>, 'schema'> = {},
 ): Promise<Response> {
   const method = options.method ?? 'GET';
+  const sentAfter = refreshGeneration();
   let response = await send(path, method, options);
 
   // The CSRF cookie lives as long as the refresh cookie, so without a CSRF
   // token this browser has no session to refresh and never had one to lose.
   const hadSession = currentCsrfToken() !== undefined;
   if (response.status === 401 && hadSession && !path.startsWith(NO_REFRESH_PREFIX)) {
-    if (await refreshSession()) {
+    // A refresh that finished after this request was sent already renewed
+    // the cookie, so repeating the request needs no second refresh.
+    const renewed = refreshGeneration() !== sentAfter || (await refreshSession());
+    if (renewed) {
       response = await send(path, method, options);
     }
     if (response.status === 401) {

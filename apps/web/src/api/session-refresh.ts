@@ -6,6 +6,17 @@ const REFRESH_PATH = '/api/v1/auth/refresh';
 const REFRESH_LOCK = 'peytonix-session-refresh';
 
 let inFlight: Promise<boolean> | undefined;
+/** Counts the refreshes of this tab that succeeded. */
+let generation = 0;
+
+/**
+ * Return the number of successful refreshes so far. A request that records
+ * it before sending, and gets a 401 after a refresh has since succeeded,
+ * was only sent with the old cookie and can be repeated without another.
+ */
+export function refreshGeneration(): number {
+  return generation;
+}
 
 async function postRefresh(): Promise<boolean> {
   let response: Response;
@@ -22,7 +33,10 @@ async function postRefresh(): Promise<boolean> {
   if (!response.ok) return false;
 
   const body = signedInSchema.safeParse(await response.json().catch(() => undefined));
-  if (body.success) rememberCsrfToken(body.data.csrfToken);
+  if (body.success) {
+    rememberCsrfToken(body.data.csrfToken);
+    generation += 1;
+  }
   return body.success;
 }
 

@@ -36,20 +36,23 @@ function checkVersion(text: string): string | null {
 
 /**
  * Request activation of a draft version of the test: a change request that
- * another person approves. Drafts are imported with `peytonix tests
- * import`, which prints the version number, because no HTTP route lists
- * or creates drafts.
+ * another person approves. `initialVersion` fills in the version field.
  */
 export function ActivationRequestForm({
   entityCode,
   testKey,
+  initialVersion,
 }: {
   entityCode: string;
   testKey: string;
+  initialVersion?: number | undefined;
 }) {
   const form = useForm({
     mode: 'controlled',
-    initialValues: { version: '', justification: '' },
+    initialValues: {
+      version: initialVersion === undefined ? '' : String(initialVersion),
+      justification: '',
+    },
     validate: {
       version: (value) => checkVersion(value),
       justification: (value) => validateJustification(value),
@@ -71,9 +74,9 @@ export function ActivationRequestForm({
         Submit a draft for approval
       </Title>
       <Text size="sm" maw={720}>
-        A draft version becomes active only when another person approves its change request. Import
-        a draft with <code>peytonix tests import FILE --entity {entityCode}</code>, which prints its
-        version number.
+        A draft version becomes active only when another person approves its change request. Create
+        a draft with Edit as new draft above, or import one with{' '}
+        <code>peytonix tests import FILE --entity {entityCode}</code>.
       </Text>
       <form
         aria-label="Submit a draft for approval"

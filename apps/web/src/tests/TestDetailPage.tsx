@@ -3,20 +3,26 @@ import { Link, useParams, useSearchParams } from 'react-router';
 import type { Access } from '../entities/entity-access.ts';
 import { WithAccess } from '../entities/WithAccess.tsx';
 import { ErrorAlert } from '../shared/ErrorAlert.tsx';
+import { formatDateTime } from '../shared/format.ts';
 import { Page } from '../shared/Page.tsx';
 import { ActivationRequestForm } from './ActivationRequestForm.tsx';
+import { readDefinition } from './definition-form.ts';
 import { LazySqlEditor } from './LazySqlEditor.tsx';
 import { categoryOf } from './library-filters.ts';
 import { InputTable, ParameterTable, SeverityBadge } from './TestFields.tsx';
 import {
+  editDraftPath,
+  newTestPath,
   runFormPath,
   type TestInScope,
   type TestTemplate,
+  type TestVersionSummary,
   testPath,
-  useRecordedVersions,
+  useTestDefinition,
   useTests,
+  useTestVersions,
 } from './tests-api.ts';
-import { VersionHistory } from './VersionHistory.tsx';
+import { VersionHistory, VersionStateBadge } from './VersionHistory.tsx';
 
 function Fact({
   label,
@@ -39,64 +45,180 @@ function Fact({
   );
 }
 
-/** Renders the active version's SQL and key columns, and the versions that real runs recorded. */
-function RecordedSql({ test }: { test: TestInScope }) {
-  const recorded = useRecordedVersions(test.key, test.entityCode);
-  if (recorded.error !== null) {
-    return <ErrorAlert error={recorded.error} title="The runs of this test could not be loaded" />;
+/** Return the version the page shows: the one in the address, else the active one, else the newest. */
+function shownVersionOf(
+  requested: number | undefined,
+  test: TestInScope,
+  versions: readonly TestVersionSummary[],
+): number | undefined {
+  if (requested !== undefined) return requested;
+  return test.activeVersion ?? versions[0]?.version;
+}
+
+/** Renders one stored version: its SQL, key columns, schedule and the rest of its definition. */
+function VersionDefinition({
+  test,
+  summary,
+  canDraft,
+}: {
+  test: TestInScope;
+  summary: TestVersionSummary;
+  canDraft: boolean;
+}) {
+  const exported = useTestDefinition(test.key, test.entityCode, summary.version);
+  if (exported.error !== null) {
+    return (
+      <ErrorAlert error={exported.error} title={`Version ${summary.version} could not be loaded`} />
+    );
   }
-  if (recorded.isPending) return <Loader aria-label="Loading the runs of this test" />;
-  const active = recorded.versions.find((entry) => entry.version === test.activeVersion);
+  if (exported.data === undefined)
+    return <Loader aria-label={`Loading version ${summary.version}`} />;
+
+  const data = exported.data;
+  const definition = readDefinition(data);
+  const schedule = typeof data.schedule === 'string' ? data.schedule : null;
+  const keyColumns = Array.isArray(data.keyColumns) ? data.keyColumns.map(String) : [];
+  const controlReference = typeof data.controlReference === 'string' ? data.controlReference : null;
+  const summarySql = typeof data.summarySql === 'string' ? data.summarySql : null;
+  const bindings = definition?.bindings === undefined ? [] : Object.entries(definition.bindings);
+  // The server rejects drafts under a library template's key, so such a test cannot get new versions.
+  const editable = canDraft && test.key !== test.templateKey;
   return (
     <>
+      <Stack component="section" aria-labelledby="version-heading" gap="sm">
+        <Group justify="space-between" align="center">
+          <Group gap="sm">
+            <Title order={2} id="version-heading">
+              Version {summary.version}
+            </Title>
+            <VersionStateBadge state={summary.state} />
+          </Group>
+          {editable && (
+            <Button
+              component={Link}
+              to={editDraftPath(test.key, test.entityCode, summary.version)}
+              variant="light"
+            >
+              Edit as new draft
+            </Button>
+          )}
+        </Group>
+        {canDraft && !editable && (
+          <Text size="sm" maw={720}>
+            This test carries the key of a library template, and drafts under a template&apos;s key
+            are not accepted. Start a new test from the template to change its SQL.
+          </Text>
+        )}
+        <SimpleGrid cols={{ base: 1, sm: 3 }}>
+          <Fact label="Key columns" testId="key-columns">
+            {keyColumns.join(', ')}
+          </Fact>
+          <Fact label="Schedule (cron, UTC)" testId="schedule">
+            {schedule === null ? 'None, runs only on request' : <Code>{schedule}</Code>}
+          </Fact>
+          <Fact label="Control reference">{controlReference ?? 'None'}</Fact>
+          <Fact label="Created by">{summary.createdBy}</Fact>
+          <Fact label="Created">{formatDateTime(summary.createdAt)}</Fact>
+          <Fact label="Decided">
+            {summary.decidedAt === null ? 'Not yet' : formatDateTime(summary.decidedAt)}
+          </Fact>
+        </SimpleGrid>
+        {typeof data.description === 'string' && data.description !== '' && (
+          <Fact label="Description">
+            <Text style={{ whiteSpace: 'pre-wrap' }}>{data.description}</Text>
+          </Fact>
+        )}
+        {bindings.length > 0 && (
+          <Fact label="Dataset bindings">
+            {bindings
+              .map(([input, binding]) =>
+                binding.version === undefined
+                  ? `${input} → ${binding.dataset} (latest)`
+                  : `${input} → ${binding.dataset} version ${binding.version}`,
+              )
+              .join('; ')}
+          </Fact>
+        )}
+      </Stack>
+      <Definition
+        name={test.name ?? test.key}
+        inputs={definition?.inputs ?? null}
+        parameters={definition?.parameters ?? null}
+      />
       <Stack component="section" aria-labelledby="sql-heading" gap="sm">
         <Title order={2} id="sql-heading">
-          SQL of the active version
+          SQL
         </Title>
-        {active === undefined ? (
-          <Text>
-            No real run has recorded version {test.activeVersion ?? '—'} yet. The API shows a
-            version's SQL only in the record of a run of that version.
-          </Text>
-        ) : (
+        <LazySqlEditor value={data.sql} label={`SQL of ${test.key} version ${summary.version}`} />
+        {summarySql !== null && (
           <>
-            <Text size="sm">
-              Version {active.version}, as run{' '}
-              <Anchor component={Link} to={`/runs/${active.run.runId}`}>
-                {active.run.runNumber ?? active.run.runId}
-              </Anchor>{' '}
-              recorded it.
-            </Text>
+            <Title order={3}>Summary SQL</Title>
             <LazySqlEditor
-              value={active.run.sql}
-              label={`SQL of ${test.key} version ${active.version}`}
+              value={summarySql}
+              label={`Summary SQL of ${test.key} version ${summary.version}`}
             />
-            <Fact label="Key columns" testId="key-columns">
-              {active.run.keyColumns.join(', ')}
-            </Fact>
-            {active.run.summarySql !== null && (
-              <LazySqlEditor
-                value={active.run.summarySql}
-                label={`Summary SQL of ${test.key} version ${active.version}`}
-              />
-            )}
           </>
         )}
       </Stack>
+    </>
+  );
+}
+
+/** Renders the shown version, the version history with its comparison, and the request for approval. */
+function TestVersions({
+  test,
+  requestedVersion,
+  canDraft,
+}: {
+  test: TestInScope;
+  requestedVersion: number | undefined;
+  canDraft: boolean;
+}) {
+  const listing = useTestVersions(test.key, test.entityCode);
+  if (listing.error !== null) {
+    return (
+      <ErrorAlert error={listing.error} title="The versions of this test could not be loaded" />
+    );
+  }
+  if (listing.data === undefined) return <Loader aria-label="Loading the versions of this test" />;
+
+  const versions = listing.data.versions;
+  const shownVersion = shownVersionOf(requestedVersion, test, versions);
+  const summary = versions.find((entry) => entry.version === shownVersion);
+  return (
+    <>
+      {summary === undefined ? (
+        <Text>
+          {shownVersion === undefined
+            ? 'This test has no versions yet.'
+            : `This test has no version ${shownVersion}.`}
+        </Text>
+      ) : (
+        <VersionDefinition test={test} summary={summary} canDraft={canDraft} />
+      )}
       <Stack component="section" aria-labelledby="versions-heading" gap="sm">
         <Title order={2} id="versions-heading">
           Version history
         </Title>
-        {recorded.versions.length === 0 ? (
-          <Text>No real run of this test has been requested yet.</Text>
-        ) : (
+        {summary !== undefined && (
           <VersionHistory
-            versions={recorded.versions}
+            testKey={test.key}
+            entityCode={test.entityCode}
+            versions={versions}
+            shownVersion={summary.version}
             activeVersion={test.activeVersion}
-            truncated={recorded.truncated}
           />
         )}
       </Stack>
+      {canDraft && (
+        <ActivationRequestForm
+          // A newly shown draft fills in the version field again.
+          key={summary?.version}
+          entityCode={test.entityCode}
+          testKey={test.key}
+          initialVersion={summary?.state === 'draft' ? summary.version : undefined}
+        />
+      )}
     </>
   );
 }
@@ -117,7 +239,7 @@ function Definition({
           Inputs
         </Title>
         {inputs === null ? (
-          <Text>{name} has no active version, so its inputs are not known yet.</Text>
+          <Text>The inputs of this version of {name} are not in a form this page reads.</Text>
         ) : (
           <InputTable inputs={inputs} />
         )}
@@ -127,7 +249,7 @@ function Definition({
           Parameters
         </Title>
         {parameters === null ? (
-          <Text>{name} has no active version, so its parameters are not known yet.</Text>
+          <Text>The parameters of this version of {name} are not in a form this page reads.</Text>
         ) : (
           <ParameterTable parameters={parameters} />
         )}
@@ -140,10 +262,12 @@ function EntityTest({
   test,
   templates,
   access,
+  requestedVersion,
 }: {
   test: TestInScope;
   templates: readonly TestTemplate[];
   access: Access;
+  requestedVersion: number | undefined;
 }) {
   const entity = access.entityByCode(test.entityCode);
   const canRun = entity !== undefined && access.can('runs.execute', entity.id);
@@ -180,15 +304,14 @@ function EntityTest({
           </Button>
         </Group>
       )}
-      <Definition name={test.name ?? test.key} inputs={test.inputs} parameters={test.parameters} />
-      <RecordedSql test={test} />
-      {canDraft && <ActivationRequestForm entityCode={test.entityCode} testKey={test.key} />}
+      <TestVersions test={test} requestedVersion={requestedVersion} canDraft={canDraft} />
     </Stack>
   );
 }
 
 function Template({ template, access }: { template: TestTemplate; access: Access }) {
   const canRun = access.entitiesWith('runs.execute').length > 0;
+  const canDraft = access.entitiesWith('tests.draft').length > 0;
   return (
     <Stack gap="lg">
       <SimpleGrid cols={{ base: 2, sm: 4 }}>
@@ -206,11 +329,18 @@ function Template({ template, access }: { template: TestTemplate; access: Access
         the active version. The API returns no template SQL, so the SQL shows on the test's page
         after that run.
       </Text>
-      {canRun && (
+      {(canRun || canDraft) && (
         <Group>
-          <Button component={Link} to={runFormPath(template.key, undefined)}>
-            Run this test
-          </Button>
+          {canRun && (
+            <Button component={Link} to={runFormPath(template.key, undefined)}>
+              Run this test
+            </Button>
+          )}
+          {canDraft && (
+            <Button component={Link} to={newTestPath(undefined, template.key)} variant="light">
+              New test from this template
+            </Button>
+          )}
         </Group>
       )}
       <Definition name={template.name} inputs={template.inputs} parameters={template.parameters} />
@@ -221,10 +351,12 @@ function Template({ template, access }: { template: TestTemplate; access: Access
 function TestDetail({
   testKey,
   entityCode,
+  requestedVersion,
   access,
 }: {
   testKey: string;
   entityCode: string | null;
+  requestedVersion: number | undefined;
   access: Access;
 }) {
   const listing = useTests();
@@ -235,7 +367,16 @@ function TestDetail({
   const { tests, templates } = listing.data;
   if (entityCode !== null) {
     const test = tests.find((item) => item.key === testKey && item.entityCode === entityCode);
-    if (test !== undefined) return <EntityTest test={test} templates={templates} access={access} />;
+    if (test !== undefined) {
+      return (
+        <EntityTest
+          test={test}
+          templates={templates}
+          access={access}
+          requestedVersion={requestedVersion}
+        />
+      );
+    }
     return (
       <Text>
         No test {testKey} exists in entity {entityCode}, or it is outside your scope.{' '}
@@ -262,6 +403,9 @@ export function TestDetailPage() {
   const { key = '' } = useParams();
   const [params] = useSearchParams();
   const entityCode = params.get('entity');
+  const versionText = params.get('version');
+  const requestedVersion =
+    versionText !== null && /^\d+$/.test(versionText) ? Number(versionText) : undefined;
   const listing = useTests();
   const title =
     (entityCode === null
@@ -271,7 +415,14 @@ export function TestDetailPage() {
   return (
     <Page title={title}>
       <WithAccess>
-        {(access) => <TestDetail testKey={key} entityCode={entityCode} access={access} />}
+        {(access) => (
+          <TestDetail
+            testKey={key}
+            entityCode={entityCode}
+            requestedVersion={requestedVersion}
+            access={access}
+          />
+        )}
       </WithAccess>
     </Page>
   );

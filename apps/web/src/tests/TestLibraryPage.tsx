@@ -1,5 +1,6 @@
 import {
   Anchor,
+  Button,
   Group,
   Loader,
   NativeSelect,
@@ -25,7 +26,13 @@ import {
   type LibraryFilters,
 } from './library-filters.ts';
 import { InputList, ParameterList, SeverityBadge } from './TestFields.tsx';
-import { type TestInScope, type TestTemplate, testPath, useTests } from './tests-api.ts';
+import {
+  newTestPath,
+  type TestInScope,
+  type TestTemplate,
+  testPath,
+  useTests,
+} from './tests-api.ts';
 
 const PAGE_SIZE = 20;
 
@@ -162,6 +169,13 @@ function TestLibrary({ access }: { access: Access }) {
         Tests are DuckDB SQL whose result rows become exceptions. A library template becomes a test
         of an entity the first time someone runs it there.
       </Text>
+      {access.entitiesWith('tests.draft').length > 0 && (
+        <Group>
+          <Button component={Link} to={newTestPath(entityCode === '' ? undefined : entityCode)}>
+            New test
+          </Button>
+        </Group>
+      )}
       <Group align="flex-end" role="search" aria-label="Test filters">
         <EntitySelect
           entities={readable}

@@ -4,6 +4,7 @@ import {
   Box,
   Code,
   Group,
+  Loader,
   NativeSelect,
   Stack,
   Table,
@@ -12,9 +13,34 @@ import {
 } from '@mantine/core';
 import { useState } from 'react';
 import { Link } from 'react-router';
+import { ErrorAlert } from '../shared/ErrorAlert.tsx';
 import { formatDateTime } from '../shared/format.ts';
-import type { RecordedVersion } from './tests-api.ts';
-import { type DiffLine, diffLines, diffRecordedFields } from './version-diff.ts';
+import { ListPagination, usePageOf } from '../shared/pagination.tsx';
+import { type TestVersionSummary, testPath, useTestDefinition } from './tests-api.ts';
+import { type DiffLine, diffDefinitionFields, diffLines } from './version-diff.ts';
+
+const VERSIONS_PAGE_SIZE = 10;
+
+/** Every state a test version can be in, in the order a version moves through them. */
+const VERSION_STATES = ['draft', 'submitted', 'approved', 'rejected', 'active', 'superseded'];
+
+const STATE_COLORS: Record<string, string> = {
+  draft: 'gray',
+  submitted: 'blue',
+  approved: 'teal',
+  rejected: 'red',
+  active: 'green',
+  superseded: 'gray',
+};
+
+export function VersionStateBadge({ state }: { state: string }) {
+  return (
+    // The dot variant keeps the label in the body text color, which meets WCAG AA contrast.
+    <Badge color={STATE_COLORS[state] ?? 'gray'} variant="dot" miw="max-content">
+      {state}
+    </Badge>
+  );
+}
 
 const LINE_MARKS: Record<DiffLine['kind'], string> = { same: ' ', removed: '-', added: '+' };
 const LINE_LABELS: Record<DiffLine['kind'], string> = {
@@ -60,7 +86,7 @@ function VersionSelect({
   onChange,
 }: {
   label: string;
-  versions: readonly RecordedVersion[];
+  versions: readonly TestVersionSummary[];
   value: number;
   onChange: (version: number) => void;
 }) {
@@ -71,113 +97,202 @@ function VersionSelect({
       onChange={(event) => onChange(Number(event.currentTarget.value))}
       data={versions.map((entry) => ({
         value: String(entry.version),
-        label: `Version ${entry.version}`,
+        label: `Version ${entry.version} (${entry.state})`,
       }))}
     />
   );
 }
 
-function VersionDiff({ versions }: { versions: readonly RecordedVersion[] }) {
-  const [older, setOlder] = useState(versions[1]?.version ?? 0);
-  const [newer, setNewer] = useState(versions[0]?.version ?? 0);
-  const before = versions.find((entry) => entry.version === older);
-  const after = versions.find((entry) => entry.version === newer);
-  if (before === undefined || after === undefined) return null;
+/** Renders the line diff of the SQL and a table of the other fields that differ. */
+function DefinitionDiff({
+  testKey,
+  entityCode,
+  before,
+  after,
+}: {
+  testKey: string;
+  entityCode: string;
+  before: number;
+  after: number;
+}) {
+  const older = useTestDefinition(testKey, entityCode, before);
+  const newer = useTestDefinition(testKey, entityCode, after);
+  const error = older.error ?? newer.error;
+  if (error !== null) return <ErrorAlert error={error} title="A version could not be loaded" />;
+  if (older.data === undefined || newer.data === undefined) {
+    return <Loader aria-label="Loading the versions to compare" />;
+  }
 
-  const lines = diffLines(before.run.sql, after.run.sql);
+  const lines = diffLines(older.data.sql, newer.data.sql);
   const sqlChanged = lines.some((line) => line.kind !== 'same');
-  const fieldChanges = diffRecordedFields(before.run, after.run);
+  const fieldChanges = diffDefinitionFields(older.data, newer.data);
+  return (
+    <>
+      <Text size="sm">{sqlChanged ? 'The SQL changed:' : 'The SQL is the same.'}</Text>
+      {sqlChanged && <SqlDiff lines={lines} />}
+      {fieldChanges.length === 0 ? (
+        <Text size="sm">Every other field of the definition is the same.</Text>
+      ) : (
+        <Table.ScrollContainer minWidth={560}>
+          <Table aria-label="Other fields that changed" withTableBorder>
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>Field</Table.Th>
+                <Table.Th>Version {before}</Table.Th>
+                <Table.Th>Version {after}</Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {fieldChanges.map((change) => (
+                <Table.Tr key={change.field} data-testid="field-change">
+                  <Table.Td>{change.field}</Table.Td>
+                  <Table.Td>
+                    <Code style={{ whiteSpace: 'pre-wrap' }}>{change.before}</Code>
+                  </Table.Td>
+                  <Table.Td>
+                    <Code style={{ whiteSpace: 'pre-wrap' }}>{change.after}</Code>
+                  </Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        </Table.ScrollContainer>
+      )}
+    </>
+  );
+}
+
+/**
+ * Return the versions a comparison starts with: the shown version against
+ * the active one, or against the version before it when the shown version
+ * is the active one.
+ */
+function initialComparison(
+  versions: readonly TestVersionSummary[],
+  shownVersion: number,
+  activeVersion: number | null,
+): { before: number; after: number } {
+  if (activeVersion !== null && activeVersion !== shownVersion) {
+    return { before: activeVersion, after: shownVersion };
+  }
+  const previous = versions.find((entry) => entry.version < shownVersion);
+  return { before: previous?.version ?? shownVersion, after: shownVersion };
+}
+
+function VersionComparison({
+  testKey,
+  entityCode,
+  versions,
+  shownVersion,
+  activeVersion,
+}: {
+  testKey: string;
+  entityCode: string;
+  versions: readonly TestVersionSummary[];
+  shownVersion: number;
+  activeVersion: number | null;
+}) {
+  const initial = initialComparison(versions, shownVersion, activeVersion);
+  const [before, setBefore] = useState(initial.before);
+  const [after, setAfter] = useState(initial.after);
   return (
     <Stack gap="sm" data-testid="version-diff">
       <Title order={3}>Compare two versions</Title>
       <Group align="flex-end">
-        <VersionSelect label="From" versions={versions} value={older} onChange={setOlder} />
-        <VersionSelect label="To" versions={versions} value={newer} onChange={setNewer} />
+        <VersionSelect label="From" versions={versions} value={before} onChange={setBefore} />
+        <VersionSelect label="To" versions={versions} value={after} onChange={setAfter} />
       </Group>
-      <Text size="sm">{sqlChanged ? 'The SQL changed:' : 'The SQL is the same.'}</Text>
-      {sqlChanged && <SqlDiff lines={lines} />}
-      {fieldChanges.length === 0 ? (
-        <Text size="sm">
-          Key columns, summary SQL, input fields and parameter values are the same.
-        </Text>
-      ) : (
-        <Table aria-label="Other fields that changed" withTableBorder>
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th>Field</Table.Th>
-              <Table.Th>Version {before.version}</Table.Th>
-              <Table.Th>Version {after.version}</Table.Th>
-            </Table.Tr>
-          </Table.Thead>
-          <Table.Tbody>
-            {fieldChanges.map((change) => (
-              <Table.Tr key={change.field} data-testid="field-change">
-                <Table.Td>{change.field}</Table.Td>
-                <Table.Td>
-                  <Code>{change.before}</Code>
-                </Table.Td>
-                <Table.Td>
-                  <Code>{change.after}</Code>
-                </Table.Td>
-              </Table.Tr>
-            ))}
-          </Table.Tbody>
-        </Table>
-      )}
+      <DefinitionDiff testKey={testKey} entityCode={entityCode} before={before} after={after} />
     </Stack>
   );
 }
 
-/** Lists the versions that real runs recorded, newest first, and compares two of them. */
+/** Lists a test's versions, newest first, with a state filter, and compares two of them. */
 export function VersionHistory({
+  testKey,
+  entityCode,
   versions,
+  shownVersion,
   activeVersion,
-  truncated,
 }: {
-  versions: readonly RecordedVersion[];
+  testKey: string;
+  entityCode: string;
+  versions: readonly TestVersionSummary[];
+  shownVersion: number;
   activeVersion: number | null;
-  truncated: boolean;
 }) {
+  const [state, setState] = useState('');
+  const filtered = state === '' ? versions : versions.filter((entry) => entry.state === state);
+  const pageOf = usePageOf(filtered, VERSIONS_PAGE_SIZE);
   return (
     <Stack gap="sm">
-      <Text size="sm" maw={720}>
-        The versions that real runs recorded, with the newest run of each.
-        {truncated && ' Only the newest runs were read, so older versions may be missing.'}
-      </Text>
-      <Table.ScrollContainer minWidth={560}>
-        <Table striped aria-label="Versions recorded by runs">
+      <NativeSelect
+        label="State"
+        value={state}
+        onChange={(event) => setState(event.currentTarget.value)}
+        data={[
+          { value: '', label: 'Every state' },
+          ...VERSION_STATES.map((value) => ({ value, label: value })),
+        ]}
+        maw={240}
+      />
+      <Table.ScrollContainer minWidth={720}>
+        <Table striped aria-label="Versions of this test">
           <Table.Thead>
             <Table.Tr>
               <Table.Th>Version</Table.Th>
-              <Table.Th>Newest run</Table.Th>
-              <Table.Th>Requested</Table.Th>
-              <Table.Th>Key columns</Table.Th>
+              <Table.Th>State</Table.Th>
+              <Table.Th>Name</Table.Th>
+              <Table.Th>Created by</Table.Th>
+              <Table.Th>Created</Table.Th>
+              <Table.Th>Decided</Table.Th>
             </Table.Tr>
           </Table.Thead>
           <Table.Tbody>
-            {versions.map((entry) => (
-              <Table.Tr key={entry.version} data-testid="version-row">
+            {pageOf.items.map((entry) => (
+              <Table.Tr
+                key={entry.version}
+                data-testid="version-row"
+                aria-current={entry.version === shownVersion ? 'true' : undefined}
+              >
                 <Table.Td>
-                  {entry.version}{' '}
-                  {entry.version === activeVersion && (
-                    <Badge variant="light" size="sm">
-                      Active
-                    </Badge>
+                  {entry.version === shownVersion ? (
+                    <Text span fw={700}>
+                      {entry.version} (shown)
+                    </Text>
+                  ) : (
+                    <Anchor component={Link} to={testPath(testKey, entityCode, entry.version)}>
+                      Version {entry.version}
+                    </Anchor>
                   )}
                 </Table.Td>
                 <Table.Td>
-                  <Anchor component={Link} to={`/runs/${entry.run.runId}`}>
-                    {entry.run.runNumber === null ? 'Run' : `Run ${entry.run.runNumber}`}
-                  </Anchor>
+                  <VersionStateBadge state={entry.state} />
                 </Table.Td>
-                <Table.Td>{formatDateTime(entry.run.requestedAt)}</Table.Td>
-                <Table.Td>{entry.run.keyColumns.join(', ')}</Table.Td>
+                <Table.Td>{entry.name}</Table.Td>
+                <Table.Td>{entry.createdBy}</Table.Td>
+                <Table.Td>{formatDateTime(entry.createdAt)}</Table.Td>
+                <Table.Td>
+                  {entry.decidedAt === null ? '—' : formatDateTime(entry.decidedAt)}
+                </Table.Td>
               </Table.Tr>
             ))}
           </Table.Tbody>
         </Table>
       </Table.ScrollContainer>
-      {versions.length >= 2 && <VersionDiff versions={versions} />}
+      {filtered.length === 0 && <Text size="sm">No version is in this state.</Text>}
+      <ListPagination pageOf={pageOf} noun="versions" label="Pages of versions" />
+      {versions.length >= 2 && (
+        <VersionComparison
+          // A new shown version starts a new comparison.
+          key={shownVersion}
+          testKey={testKey}
+          entityCode={entityCode}
+          versions={versions}
+          shownVersion={shownVersion}
+          activeVersion={activeVersion}
+        />
+      )}
     </Stack>
   );
 }

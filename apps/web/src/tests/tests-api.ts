@@ -1,25 +1,56 @@
-import { changeRequestSchema, type testActivationRequestInputSchema } from '@peytonix/contracts';
-import { useQueries, useQuery } from '@tanstack/react-query';
+import {
+  changeRequestSchema,
+  draftedVersionSchema,
+  type testActivationRequestInputSchema,
+  testDefinitionSchema,
+  testVersionListSchema,
+} from '@peytonix/contracts';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { z } from 'zod';
 import { apiRequest } from '../api/client.ts';
-import { getRun, listRunHistory, type RunDetail, runKeys } from '../runs/runs-api.ts';
+import { runKeys } from '../runs/runs-api.ts';
 
 export type { TestInScope, TestTemplate } from '../runs/runs-api.ts';
 export { useTests } from '../runs/runs-api.ts';
 
 export type TestActivationRequest = z.input<typeof testActivationRequestInputSchema>;
 
-/**
- * Maximum number of runs whose details the test page loads to find the
- * versions they recorded. GET /api/v1/runs lists no version number, so each
- * run costs a request for its details.
- */
-export const RECORDED_RUNS_LIMIT = 20;
+export type TestVersionList = z.infer<typeof testVersionListSchema>;
+export type TestVersionSummary = TestVersionList['versions'][number];
+/** A version in definition-file form, as GET /api/v1/tests/{key}/definition returns it. */
+export type ExportedDefinition = z.infer<typeof testDefinitionSchema>;
 
-/** Address of a test's page. Without an entity, it is the page of the library template `key`. */
-export function testPath(key: string, entityCode?: string): string {
+export const testKeys = {
+  versions: (key: string, entityCode: string) => ['test-versions', entityCode, key] as const,
+  definition: (key: string, entityCode: string, version: number | undefined) =>
+    ['test-definition', entityCode, key, version ?? 'active'] as const,
+};
+
+/**
+ * Address of a test's page. Without an entity, it is the page of the
+ * library template `key`. `version` selects the version the page shows.
+ */
+export function testPath(key: string, entityCode?: string, version?: number): string {
   const path = `/tests/${encodeURIComponent(key)}`;
-  return entityCode === undefined ? path : `${path}?${new URLSearchParams({ entity: entityCode })}`;
+  if (entityCode === undefined) return path;
+  const query = new URLSearchParams({ entity: entityCode });
+  if (version !== undefined) query.set('version', String(version));
+  return `${path}?${query}`;
+}
+
+/** Address of the editor that saves a copy of `version` of a test as its next draft. */
+export function editDraftPath(key: string, entityCode: string, version: number): string {
+  const query = new URLSearchParams({ entity: entityCode, version: String(version) });
+  return `/tests/${encodeURIComponent(key)}/edit?${query}`;
+}
+
+/** Address of the editor for a new test, optionally starting from a library template. */
+export function newTestPath(entityCode?: string, templateKey?: string): string {
+  const query = new URLSearchParams();
+  if (entityCode !== undefined) query.set('entity', entityCode);
+  if (templateKey !== undefined) query.set('template', templateKey);
+  const search = query.toString();
+  return search === '' ? '/tests/drafts/new' : `/tests/drafts/new?${search}`;
 }
 
 /** Address of the run form with the test and entity filled in. */
@@ -38,61 +69,63 @@ export function requestTestActivation(request: TestActivationRequest) {
   });
 }
 
-/** A test version as a run recorded it: the run's SQL, key columns and bound parameter values. */
-export interface RecordedVersion {
-  version: number;
-  /** The newest real run that recorded this version. */
-  run: RunDetail;
+/** Load the versions of test `key` in `entityCode`, newest first (GET /api/v1/tests/{key}/versions). */
+export function useTestVersions(key: string, entityCode: string) {
+  return useQuery({
+    queryKey: testKeys.versions(key, entityCode),
+    queryFn: ({ signal }) =>
+      apiRequest(
+        `/api/v1/tests/${encodeURIComponent(key)}/versions?${new URLSearchParams({ entity: entityCode })}`,
+        { schema: testVersionListSchema, signal },
+      ),
+  });
 }
 
 /**
- * Load the newest real runs of test `key` in `entityCode`, and return the
- * versions they recorded, newest version first, each with its newest run.
- * The test definition routes return no SQL, so a run's record is the only
- * place the API shows a version's SQL. A version that no real run has
- * recorded, such as a draft, is missing.
+ * Load one version of test `key` in definition-file form, or the active
+ * version when `version` is undefined (GET /api/v1/tests/{key}/definition).
  */
-export function useRecordedVersions(key: string, entityCode: string) {
-  const history = useQuery({
-    queryKey: runKeys.history(
-      { entity: entityCode, test: key, preview: false },
-      RECORDED_RUNS_LIMIT,
-      undefined,
-    ),
-    queryFn: ({ signal }) =>
-      listRunHistory(
-        { entity: entityCode, test: key, preview: false },
-        RECORDED_RUNS_LIMIT,
-        undefined,
+export function useTestDefinition(
+  key: string,
+  entityCode: string,
+  version: number | undefined,
+  options: { enabled?: boolean } = {},
+) {
+  return useQuery({
+    queryKey: testKeys.definition(key, entityCode, version),
+    queryFn: ({ signal }) => {
+      const query = new URLSearchParams({ entity: entityCode });
+      if (version !== undefined) query.set('version', String(version));
+      return apiRequest(`/api/v1/tests/${encodeURIComponent(key)}/definition?${query}`, {
+        schema: testDefinitionSchema,
         signal,
-      ),
+      });
+    },
+    enabled: options.enabled ?? true,
+    // A stored version never changes, so only the active one can go stale.
+    staleTime: version === undefined ? 0 : Number.POSITIVE_INFINITY,
   });
-  // The entity filter includes the entities below it, which may hold a test with the same key.
-  const runIds = (history.data?.items ?? [])
-    .filter((item) => item.entityCode === entityCode)
-    .map((item) => item.runId);
-  const details = useQueries({
-    queries: runIds.map((id) => ({
-      queryKey: runKeys.run(id),
-      queryFn: ({ signal }: { signal: AbortSignal }) => getRun(id, signal),
-    })),
-  });
+}
 
-  const error = history.error ?? details.find((detail) => detail.error !== null)?.error ?? null;
-  const isPending = history.isPending || details.some((detail) => detail.isPending);
-  const versions = new Map<number, RecordedVersion>();
-  for (const detail of details) {
-    const run = detail.data;
-    // Details arrive in history order, newest first, so the first run of each version is its newest.
-    if (run !== undefined && !versions.has(run.testVersion)) {
-      versions.set(run.testVersion, { version: run.testVersion, run });
-    }
-  }
-  return {
-    versions: [...versions.values()].sort((a, b) => b.version - a.version),
-    isPending,
-    error,
-    /** True when the test has more real runs than were read. */
-    truncated: history.data?.next !== null && history.data?.next !== undefined,
-  };
+/**
+ * Store `definition` as the next draft version of its test in `entityCode`
+ * (POST /api/v1/tests/drafts), then drop the cached version list and test
+ * listing so both show the new draft.
+ */
+export function useDraftTest() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (request: { entity: string; definition: Record<string, unknown> }) =>
+      apiRequest('/api/v1/tests/drafts', {
+        method: 'POST',
+        body: request,
+        schema: draftedVersionSchema,
+      }),
+    onSuccess: async (drafted, request) => {
+      await Promise.all([
+        queryClient.invalidateQueries({ queryKey: testKeys.versions(drafted.key, request.entity) }),
+        queryClient.invalidateQueries({ queryKey: runKeys.tests }),
+      ]);
+    },
+  });
 }

@@ -1,4 +1,4 @@
-import type { RunDetail } from '../runs/runs-api.ts';
+import type { ExportedDefinition } from './tests-api.ts';
 
 export type DiffLine =
   | { kind: 'same'; text: string }
@@ -64,34 +64,55 @@ export interface FieldChange {
   after: string;
 }
 
-function describeInputs(run: RunDetail): string {
-  return run.inputs
-    .map((input) => `${input.name}(${Object.keys(input.fields).sort().join(', ')})`)
-    .join('; ');
-}
-
 /** Stringify `value` with object keys sorted, so key order never counts as a change. */
 function stableJson(value: unknown): string {
-  return JSON.stringify(value, (_key, item: unknown) =>
-    item !== null && typeof item === 'object' && !Array.isArray(item)
-      ? Object.fromEntries(Object.entries(item).sort(([a], [b]) => (a < b ? -1 : 1)))
-      : item,
+  return (
+    JSON.stringify(value, (_key, item: unknown) =>
+      item !== null && typeof item === 'object' && !Array.isArray(item)
+        ? Object.fromEntries(Object.entries(item).sort(([a], [b]) => (a < b ? -1 : 1)))
+        : item,
+    ) ?? 'none'
   );
 }
 
-/**
- * Compare what two runs recorded of their versions apart from the SQL:
- * key columns, summary SQL, the input fields and the bound parameter
- * values. Return only the fields that differ.
- */
-export function diffRecordedFields(before: RunDetail, after: RunDetail): FieldChange[] {
-  const fields: [string, string, string][] = [
-    ['Key columns', before.keyColumns.join(', '), after.keyColumns.join(', ')],
-    ['Summary SQL', before.summarySql ?? 'none', after.summarySql ?? 'none'],
-    ['Input fields', describeInputs(before), describeInputs(after)],
-    ['Parameter values', stableJson(before.parameters), stableJson(after.parameters)],
-  ];
-  return fields
-    .filter(([, left, right]) => left !== right)
-    .map(([field, left, right]) => ({ field, before: left, after: right }));
+function describeText(value: unknown): string {
+  return typeof value === 'string' && value !== '' ? value : 'none';
+}
+
+function describeList(value: unknown): string {
+  return Array.isArray(value) ? value.map(String).join(', ') : 'none';
+}
+
+interface DefinitionField {
+  label: string;
+  describe: (definition: ExportedDefinition) => string;
+}
+
+/** The parts of a definition apart from its SQL, in the order the definition file lists them. */
+const DEFINITION_FIELDS: readonly DefinitionField[] = [
+  { label: 'Name', describe: (definition) => describeText(definition.name) },
+  { label: 'Description', describe: (definition) => describeText(definition.description) },
+  {
+    label: 'Control reference',
+    describe: (definition) => describeText(definition.controlReference),
+  },
+  { label: 'Severity', describe: (definition) => describeText(definition.severity) },
+  { label: 'Inputs', describe: (definition) => stableJson(definition.inputs) },
+  { label: 'Parameters', describe: (definition) => stableJson(definition.parameters) },
+  { label: 'Key columns', describe: (definition) => describeList(definition.keyColumns) },
+  { label: 'Summary SQL', describe: (definition) => describeText(definition.summarySql) },
+  { label: 'Bindings', describe: (definition) => stableJson(definition.bindings) },
+  { label: 'Schedule', describe: (definition) => describeText(definition.schedule) },
+];
+
+/** Compare two versions field by field, apart from the SQL, and return only the fields that differ. */
+export function diffDefinitionFields(
+  before: ExportedDefinition,
+  after: ExportedDefinition,
+): FieldChange[] {
+  return DEFINITION_FIELDS.map(({ label, describe }) => ({
+    field: label,
+    before: describe(before),
+    after: describe(after),
+  })).filter((change) => change.before !== change.after);
 }

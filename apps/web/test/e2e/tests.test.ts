@@ -177,7 +177,10 @@ describeInBrowser('tests', () => {
     expect(await page.getByTestId('key-columns').textContent()).toBe('vendor_id');
     expect(await page.getByTestId('input-field').count()).toBe(2);
     expect(await page.getByTestId('parameter-row').textContent()).toContain('threshold');
-    expect(await page.getByTestId('version-row').count()).toBe(2);
+    // Versions 1 and 2 are superseded and active, and Pia's draft is version 3.
+    const versionRows = page.getByTestId('version-row');
+    await expect.poll(() => versionRows.count()).toBe(3);
+    expect(await versionRows.first().textContent()).toContain('draft');
 
     const diff = page.getByTestId('version-diff');
     const removed = diff.locator('[data-kind="removed"]');
@@ -248,6 +251,115 @@ describeInBrowser('tests', () => {
     await page.getByRole('textbox', { name: `SQL of ${CUSTOM_KEY} version 2` }).waitFor();
     expect(await page.getByRole('link', { name: 'Run this test' }).count()).toBe(0);
     expect(await page.getByRole('button', { name: 'Submit for approval' }).count()).toBe(0);
+    expect(await page.getByRole('link', { name: 'Edit as new draft' }).count()).toBe(0);
     await checkScreenAtRest(page, 'test-detail-read-only');
+
+    // Neither the library nor the editor's address offers drafting.
+    await page.goto('/tests');
+    await expectHeading(page, 'Tests');
+    await page.getByTestId('test-row').first().waitFor();
+    expect(await page.getByRole('link', { name: 'New test' }).count()).toBe(0);
+    await page.goto(`/tests/${CUSTOM_KEY}/edit?entity=AP&version=2`);
+    await expectHeading(page, `Edit ${CUSTOM_KEY} as a new draft`);
+    await page.getByText('You may not draft tests in entity AP.').waitFor();
+    expect(await page.getByRole('form', { name: 'Test definition' }).count()).toBe(0);
+  });
+
+  it('edits a test as a new draft', async () => {
+    const eve = await createUserWithRole(server, admin, {
+      email: 'eve@example.com',
+      displayName: 'Eve Editor',
+      role: 'preparer',
+      entityCode: 'AP',
+    });
+    const page = await openPage(browser, server);
+    await signInWithTotp(page, eve);
+
+    // A new test starts from a library template's inputs and parameters.
+    await page.goto('/tests');
+    await expectHeading(page, 'Tests');
+    await page.getByRole('link', { name: 'New test' }).click();
+    await expectHeading(page, 'New test');
+    await page.getByLabel('Start from').selectOption(TEST_KEY);
+    const newForm = page.getByRole('form', { name: 'Test definition' });
+    // Choosing a template starts the form again with the template's inputs.
+    await expect.poll(() => newForm.getByLabel('Input 1 name').inputValue()).toBe('payments');
+    await newForm.getByRole('textbox', { name: 'SQL', exact: true }).waitFor();
+    await checkScreenAtRest(page, 'test-new');
+
+    await page.goto(`/tests/${CUSTOM_KEY}?entity=AP`);
+    await expectHeading(page, 'Large payments');
+    await page.getByRole('link', { name: 'Edit as new draft' }).click();
+    await expectHeading(page, `Edit ${CUSTOM_KEY} as a new draft`);
+    const form = page.getByRole('form', { name: 'Test definition' });
+    const sqlEditor = form.getByRole('textbox', { name: 'SQL', exact: true });
+    await sqlEditor.waitFor();
+    expect(await sqlEditor.textContent()).toContain('amount >= 102.00');
+    expect(await sqlEditor.getAttribute('contenteditable')).toBe('true');
+    expect(await form.getByLabel('Key columns').inputValue()).toBe('vendor_id');
+    await checkScreenAtRest(page, 'test-editor');
+
+    // zod checks the definition before anything is sent.
+    await form.getByLabel('Key columns').fill('');
+    await form.getByRole('button', { name: 'Save as new draft' }).click();
+    await form.getByText('Needs at least one key column').first().waitFor();
+    await form.getByLabel('Key columns').fill('vendor_id');
+
+    // A writing statement passes zod, and the server's reason shows with the request id.
+    await sqlEditor.click();
+    await page.keyboard.press('ControlOrMeta+A');
+    await page.keyboard.type('DELETE FROM payments WHERE amount >= $threshold');
+    await form.getByRole('button', { name: 'Save as new draft' }).click();
+    const rejected = page.getByRole('alert').filter({ hasText: 'The draft was not saved' });
+    await rejected.waitFor();
+    expect(await rejected.textContent()).toContain('not accepted');
+    await rejected.getByTestId('request-id').waitFor();
+
+    const newSql =
+      'SELECT DISTINCT vendor_id FROM payments WHERE amount >= $threshold AND amount >= 104.00 ORDER BY vendor_id';
+    await sqlEditor.click();
+    await page.keyboard.press('ControlOrMeta+A');
+    await page.keyboard.type(newSql);
+    await form.getByRole('button', { name: 'Save as new draft' }).click();
+
+    // The page of the new draft shows it in the version list and diffs it against the active version.
+    await page.waitForURL(/\/tests\/large-payments\?entity=AP&version=\d+$/);
+    const draftVersion = Number(new URL(page.url()).searchParams.get('version'));
+    const stored = await server.services.testDefinitions.export(
+      await actorOf(server, eve.email),
+      'AP',
+      CUSTOM_KEY,
+      draftVersion,
+    );
+    expect(stored.sql).toBe(newSql);
+    expect(stored.state).toBe('draft');
+    await page.getByRole('heading', { name: `Version ${draftVersion}` }).waitFor();
+    const shownRow = page.getByTestId('version-row').filter({ hasText: `${draftVersion} (shown)` });
+    expect(await shownRow.textContent()).toContain('draft');
+    expect(await shownRow.textContent()).toContain(eve.email);
+
+    const diff = page.getByTestId('version-diff');
+    expect(await diff.getByLabel('From', { exact: true }).inputValue()).toBe('2');
+    expect(await diff.getByLabel('To', { exact: true }).inputValue()).toBe(String(draftVersion));
+    await diff.getByTestId('sql-diff').waitFor();
+    expect(await diff.locator('[data-kind="added"]').allTextContents()).toEqual([`+ ${newSql}`]);
+    expect(await diff.locator('[data-kind="removed"]').allTextContents()).toEqual([
+      '- SELECT DISTINCT vendor_id',
+      '- FROM payments',
+      '- WHERE amount >= $threshold AND amount >= 102.00',
+      '- ORDER BY vendor_id',
+    ]);
+
+    // The request for approval starts with the shown draft filled in.
+    const submitForm = page.getByRole('form', { name: 'Submit a draft for approval' });
+    expect(await submitForm.getByLabel('Draft version').inputValue()).toBe(String(draftVersion));
+    await submitForm.getByLabel('Justification').fill('Raise the threshold to 104.00.');
+    await submitForm.getByRole('button', { name: 'Submit for approval' }).click();
+    const submitted = page.getByRole('status').filter({ hasText: 'Submitted for approval' });
+    await submitted.waitFor();
+    const requestId = (await submitted.getByRole('link').textContent()) ?? '';
+    const request = await server.services.changeRequests.show(approver, requestId);
+    expect(request.kind).toBe('test_version.activate');
+    expect(request.status).toBe('pending');
   });
 });

@@ -62,7 +62,7 @@ function checkColumnFits(
   const fitting = FITTING_COLUMNS[field.type];
   if (fitting === undefined || fitting.pattern.test(column.type)) return;
   throw invalid(
-    `Field ${field.name} of input ${input.name} is ${field.type}, but column ${JSON.stringify(column.name)} is ${column.type}. Map the field to ${fitting.kind} with --map ${input.name}.${field.name}=COLUMN, or import the dataset again with parse options that type the column.`,
+    `Field ${field.name} of input ${input.name} is ${field.type}, but column ${JSON.stringify(column.name)} is ${column.type}. Map the field to ${fitting.kind} (fieldMap ${input.name}.${field.name}, or --map ${input.name}.${field.name}=COLUMN in the CLI), or import the dataset again with parse options that type the column.`,
   );
 }
 
@@ -109,7 +109,7 @@ export function mapFields(
       mapping[field.name] = null;
     } else {
       throw invalid(
-        `Input ${input.name} needs field ${field.name} (${field.type}), and the dataset has no column of that name. Map one with --map ${input.name}.${field.name}=COLUMN; its columns are ${columns.map((item) => item.name).join(', ')}.`,
+        `Input ${input.name} needs field ${field.name} (${field.type}), and the dataset has no column of that name. Map one in fieldMap as ${input.name}.${field.name} (--map ${input.name}.${field.name}=COLUMN in the CLI); its columns are ${columns.map((item) => item.name).join(', ')}.`,
       );
     }
   }

@@ -488,7 +488,7 @@ export function createRunsService(deps: {
           );
           if (binding === undefined) {
             throw new AppError('VALIDATION_FAILED', {
-              detail: `Test ${test.key} needs input ${declared.name}, and its version ${version.version} binds no dataset to it: pass --input ${declared.name}=DATASET[@VERSION].`,
+              detail: `Test ${test.key} needs input ${declared.name}, and its version ${version.version} binds no dataset to it: bind a dataset to input ${declared.name} (--input ${declared.name}=DATASET[@VERSION] in the CLI).`,
             });
           }
           const dataset = await findDatasetByName(tx, entity.id, binding.dataset);

@@ -164,15 +164,16 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, error:
 export function registerProblemHandler(app: FastifyInstance) {
   app.setErrorHandler((error: unknown, request, reply) => {
     const problem = toAppError(error, request);
-    const logged = {
-      code: problem.code,
-      status: problem.status,
-      err: problem.internal ?? (isAppError(error) ? undefined : error),
-    };
+    const cause = problem.internal ?? (isAppError(error) ? undefined : error);
     if (problem.status >= 500) {
-      request.log.error(logged, 'request failed');
+      request.log.error(
+        { code: problem.code, status: problem.status, err: cause },
+        'request failed',
+      );
     } else {
-      request.log.info(logged, 'request rejected');
+      // A client's mistake needs no stack trace, and its message can quote
+      // the request body (a JSON parse error does), so only the code is logged.
+      request.log.info({ code: problem.code, status: problem.status }, 'request rejected');
     }
     return sendProblem(request, reply, problem);
   });

@@ -379,12 +379,12 @@ describe('peytonix tests run', () => {
 
     expect(unbound.code, unbound.stderr).toBe(2);
     expect(unbound.stderr).toContain(
-      'needs input payments, and its version 1 binds no dataset to it: pass --input payments=DATASET[@VERSION]',
+      'needs input payments, and its version 1 binds no dataset to it: bind a dataset to input payments (--input payments=DATASET[@VERSION] in the CLI)',
     );
     // InvNum contains text such as INV-1, so the bound map fails until --map replaces it.
     expect(mappedWrong.code, mappedWrong.stderr).toBe(2);
     expect(mappedWrong.stderr).toContain(
-      'Field amount of input payments is decimal, but column "InvNum" is VARCHAR. Map the field to a numeric column with --map payments.amount=COLUMN',
+      'Field amount of input payments is decimal, but column "InvNum" is VARCHAR. Map the field to a numeric column (fieldMap payments.amount, or --map payments.amount=COLUMN in the CLI)',
     );
     expect(corrected.code, corrected.stderr).toBe(0);
     const result = JSON.parse(corrected.stdout) as RunJson;

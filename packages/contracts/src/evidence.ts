@@ -96,7 +96,7 @@ export const evidenceVersionSchema = z.object({
   scannedAt: z.iso.datetime().nullable(),
   /** Signature the scanner matched, for a quarantined file. */
   scanSignature: z.string().nullable(),
-  /** Why the last scan gave no verdict, for a file in scan_pending. */
+  /** The reason the last scan gave no verdict, for a file in scan_pending. */
   scanError: z.string().nullable(),
   nextScanAt: z.iso.datetime().nullable(),
   rejectionReason: z.string().nullable(),
@@ -115,7 +115,7 @@ export const evidenceSchema = z.object({
 
 export const evidenceListSchema = z.object({ items: z.array(evidenceSchema) });
 
-/** The answer to a declaration: where to upload, and what to confirm afterwards. */
+/** The response to a declaration: where to upload, and what to confirm afterwards. */
 export const evidenceUploadSchema = z.object({
   evidenceId: z.uuid(),
   version: z.number().int(),
@@ -123,7 +123,7 @@ export const evidenceUploadSchema = z.object({
   upload: storageRequestSchema,
 });
 
-/** The answer to a download or view: a short-lived URL for one version. */
+/** The response to a download or view: a short-lived URL for one version. */
 export const evidenceAccessSchema = z.object({
   evidenceId: z.uuid(),
   version: z.number().int(),

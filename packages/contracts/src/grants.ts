@@ -43,7 +43,7 @@ export const ownAccessSchema = z.object({
       permissions: z.array(z.string()),
     }),
   ),
-  /** Every permission the user holds somewhere; the routes' coarse check uses this set. */
+  /** Every permission the user has somewhere; the routes' coarse check uses this set. */
   permissions: z.array(z.string()),
 });
 

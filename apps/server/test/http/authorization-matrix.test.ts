@@ -145,7 +145,7 @@ async function diffOf(world: World, requestId: string): Promise<string> {
   return row.rows[0]?.hex ?? '';
 }
 
-/** A dataset upload on the scope's engagement, declared by the seeder and stored. */
+/** Declare and store a dataset upload on the scope's engagement as the seeder; returns its id. */
 async function stagedUpload(world: World, scope: Scope): Promise<string> {
   const declared = await world.testApp.services.datasetUploads.declare(world.seeder, {
     entityCode: ENGAGEMENT[scope],
@@ -163,7 +163,7 @@ async function stagedUpload(world: World, scope: Scope): Promise<string> {
   return declared.uploadId;
 }
 
-/** A new evidence item on the scope's engagement, declared by the seeder, in `state`. */
+/** Insert an evidence item on the scope's engagement, declared by the seeder, in `state`. */
 async function evidenceIn(world: World, scope: Scope, state: SeededEvidenceState) {
   return await seedEvidence(world.owner, await world.testApp.services.storage(), {
     engagementCode: ENGAGEMENT[scope],

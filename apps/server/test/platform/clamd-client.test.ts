@@ -128,7 +128,7 @@ describe.skipIf(!clamdInstalled && process.env.CI !== 'true')('clamd INSTREAM', 
 
   it('rejects a verdict sent before the end of the stream', async () => {
     const verdict = await withFakeClamd(
-      // It answers at once and reads nothing, as a broken scanner might.
+      // It replies at once and reads nothing, as a broken scanner might.
       (socket) => {
         socket.write('stream: OK\0');
       },

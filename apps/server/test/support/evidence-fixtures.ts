@@ -7,7 +7,7 @@ import type { TestApp } from './test-app.ts';
 
 export const sha256Of = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
-/** The start of a real PDF file, enough for its magic bytes, padded to `size` bytes. */
+/** Build a PDF-like file: a real PDF header, then padding to `size` bytes. */
 export function pdfBytes(text: string, size = 2048): Buffer {
   const head = Buffer.from(`%PDF-1.7\n% ${text}\n`, 'latin1');
   const padding = Buffer.alloc(Math.max(0, size - head.length - 6), 0x20);
@@ -21,7 +21,7 @@ export interface StorageRequest {
   headers: Record<string, string>;
 }
 
-/** What storage answered to a signed request. */
+/** The response of storage to a signed request. */
 export interface StorageResponse {
   status: number;
   headers: Record<string, string>;

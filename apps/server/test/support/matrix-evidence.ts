@@ -8,7 +8,7 @@ export type SeededEvidenceState = 'pending_upload' | 'available' | 'quarantined'
  * Insert an evidence item with one version on an engagement as the
  * database owner, in the state a matrix case needs. An available or
  * quarantined version gets a stored PDF object and the verification
- * columns a check would write; a pending one gets its object too, so a
+ * columns a check would write. A pending one gets its object too, so a
  * confirm finds it. Returns the evidence id.
  */
 export async function seedEvidence(

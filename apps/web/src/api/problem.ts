@@ -39,7 +39,7 @@ export async function readProblem(
 
   if (contentType.startsWith(PROBLEM_MEDIA_TYPE)) {
     const body = await readJson(response);
-    // The response's own status stands in for the body's `status` member, so
+    // The response's own status replaces the body's `status` member, so
     // a problem whose member is missing or wrong still shows its message.
     const problem = problemSchema.safeParse(
       isRecord(body) ? { ...body, status: response.status } : body,

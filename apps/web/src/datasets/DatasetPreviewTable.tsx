@@ -14,8 +14,8 @@ const COLUMN_TYPE_SUGGESTIONS = [
 ];
 
 /**
- * The columns of a preview with their inferred types, and an input per
- * column that forces its type on the next preview and on the import.
+ * Show the columns of a preview with their inferred types, and an input
+ * per column that forces its type on the next preview and on the import.
  */
 export function PreviewColumns({
   preview,
@@ -85,7 +85,7 @@ export function PreviewColumns({
   );
 }
 
-/** The first rows of a preview as the import reads them, with each column's type in its header. */
+/** Show the first rows of a preview as the import reads them, with each column's type in its header. */
 export function PreviewRows({ preview }: { preview: DatasetPreview }) {
   return (
     <Stack gap="xs">
@@ -139,7 +139,7 @@ export function PreviewRows({ preview }: { preview: DatasetPreview }) {
   );
 }
 
-/** What the parse changed or assumed without failing. */
+/** List what the parse changed or assumed without failing. */
 export function PreviewWarnings({ warnings }: { warnings: readonly string[] }) {
   return (
     <Stack gap="xs">

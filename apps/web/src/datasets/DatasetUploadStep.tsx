@@ -1,55 +1,19 @@
-import {
-  Autocomplete,
-  Button,
-  FileInput,
-  Group,
-  Loader,
-  Progress,
-  Stack,
-  Text,
-} from '@mantine/core';
+import { Autocomplete, Button, FileInput, Group, Stack, Text } from '@mantine/core';
 import { datasetNameSchema } from '@peytonix/contracts';
 import { useState } from 'react';
 import { EntitySelect } from '../entities/EntitySelect.tsx';
 import type { EntityInScope } from '../entities/entity-access.ts';
 import { ErrorAlert } from '../shared/ErrorAlert.tsx';
 import { formatBytes } from '../shared/format.ts';
+import { UploadProgress } from '../shared/UploadProgress.tsx';
 import { validateWith } from '../shared/zod-validator.ts';
 import type { DatasetSummary } from './datasets-api.ts';
-import {
-  type DatasetUploadStage,
-  type UploadedDatasetFile,
-  useDatasetUpload,
-} from './use-dataset-upload.ts';
+import { type UploadedDatasetFile, useDatasetUpload } from './use-dataset-upload.ts';
 
 const validateName = validateWith(datasetNameSchema);
 
 /** File name extensions of the formats the import reads. */
 const ACCEPTED_FILES = '.csv,.tsv,.txt,.tab,.parquet,.jsonl,.ndjson,.json,.xlsx';
-
-function UploadProgress({ stage }: { stage: DatasetUploadStage }) {
-  if (stage.step === 'uploading') {
-    const percent = stage.total === 0 ? 100 : Math.round((stage.loaded / stage.total) * 100);
-    return (
-      <Stack gap={4}>
-        <Text size="sm" role="status">
-          Uploading: {formatBytes(stage.loaded)} of {formatBytes(stage.total)} ({percent}%)
-        </Text>
-        <Progress value={percent} aria-label="Upload progress" />
-      </Stack>
-    );
-  }
-  const text = {
-    hashing: 'Computing the file’s SHA-256 in the browser…',
-    declaring: 'Declaring the file to the server…',
-  }[stage.step];
-  return (
-    <Group gap="xs" role="status">
-      <Loader size="xs" aria-hidden />
-      <Text size="sm">{text}</Text>
-    </Group>
-  );
-}
 
 /**
  * The first step of an import: choose the entity, the dataset (an existing

@@ -61,7 +61,7 @@ const THOUSANDS_OPTIONS = [
 const TEXT_FORMATS: ReadonlySet<DatasetFormat> = new Set(['csv', 'tsv', 'jsonl']);
 
 /**
- * The parse options of a dataset import. A field left on Detect or empty is
+ * Edit the parse options of a dataset import. A field left on Detect or empty is
  * detected by the server, and its hint shows what the last preview applied.
  * `format` is the format to read, which decides the fields that apply.
  */

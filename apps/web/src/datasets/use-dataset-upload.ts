@@ -26,7 +26,7 @@ export interface UploadedDatasetFile extends DatasetUploadInput {
 /**
  * Upload one dataset file: hash it in the browser, declare it, then PUT the
  * bytes straight to storage with the signed request and every header it
- * lists. Resolves once storage holds the file, so it can be previewed.
+ * lists. Resolves once storage contains the file, so it can be previewed.
  */
 export function useDatasetUpload() {
   const [stage, setStage] = useState<DatasetUploadStage | null>(null);

@@ -1,18 +1,9 @@
-import {
-  Button,
-  FileInput,
-  Group,
-  Loader,
-  Paper,
-  Progress,
-  Stack,
-  Text,
-  TextInput,
-} from '@mantine/core';
+import { Button, FileInput, Group, Paper, Stack, Text, TextInput } from '@mantine/core';
 import { plainText } from '@peytonix/contracts';
 import { useState } from 'react';
 import { ErrorAlert } from '../shared/ErrorAlert.tsx';
 import { formatBytes, formatDateTime } from '../shared/format.ts';
+import { UploadProgress } from '../shared/UploadProgress.tsx';
 import { validateWith } from '../shared/zod-validator.ts';
 import {
   EvidenceDateFields,
@@ -21,34 +12,9 @@ import {
 } from './EvidenceDateFields.tsx';
 import { EvidenceStateBadge } from './EvidenceStateBadge.tsx';
 import type { EvidenceVersion } from './evidence-api.ts';
-import { type UploadStage, type UploadTarget, useEvidenceUpload } from './use-evidence-upload.ts';
+import { type UploadTarget, useEvidenceUpload } from './use-evidence-upload.ts';
 
 const validateTitle = validateWith(plainText(255));
-
-function UploadProgress({ stage }: { stage: UploadStage }) {
-  if (stage.step === 'uploading') {
-    const percent = stage.total === 0 ? 100 : Math.round((stage.loaded / stage.total) * 100);
-    return (
-      <Stack gap={4}>
-        <Text size="sm" role="status">
-          Uploading: {formatBytes(stage.loaded)} of {formatBytes(stage.total)} ({percent}%)
-        </Text>
-        <Progress value={percent} aria-label="Upload progress" />
-      </Stack>
-    );
-  }
-  const text = {
-    hashing: 'Computing the file’s SHA-256 in the browser…',
-    declaring: 'Declaring the file to the server…',
-    confirming: 'Verifying and scanning the uploaded file…',
-  }[stage.step];
-  return (
-    <Group gap="xs" role="status">
-      <Loader size="xs" aria-hidden />
-      <Text size="sm">{text}</Text>
-    </Group>
-  );
-}
 
 /** Describe what the confirmation found, in words a user can act on. */
 export function describeOutcome(version: EvidenceVersion): string {

@@ -26,12 +26,15 @@ export function historyFiltersFromSearchParams(params: URLSearchParams): RunHist
     .filter((value): value is RunStatus =>
       (RUN_STATUS_VALUES as readonly string[]).includes(value),
     );
-  const preview = params.get('preview');
+  const previewText = params.get('preview');
+  let preview: boolean | undefined;
+  if (previewText === 'true') preview = true;
+  if (previewText === 'false') preview = false;
   return {
     entity: textOf(params.get('entity')),
     test: textOf(params.get('test')),
     status: statuses.length === 0 ? undefined : statuses,
-    preview: preview === 'true' ? true : preview === 'false' ? false : undefined,
+    preview,
   };
 }
 

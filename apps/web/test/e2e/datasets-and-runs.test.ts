@@ -120,7 +120,7 @@ describeInBrowser('datasets and runs', () => {
     );
     await checkScreenAtRest(page, 'dataset-import-preview');
 
-    // Read the header as data: every column then holds text, and the header is the first row.
+    // Read the header as data: every column then contains text, and the header is the first row.
     await page.getByLabel('Header', { exact: true }).selectOption('no');
     await page.getByRole('button', { name: 'Update preview' }).click();
     await expect.poll(previewTypes).toEqual(['VARCHAR', 'VARCHAR', 'VARCHAR', 'VARCHAR']);

@@ -171,9 +171,9 @@ export async function runStart(io: CliIo, options: StartOptions): Promise<number
 }
 
 /**
- * Log whether clamd answers. The server starts either way, because only
+ * Log whether clamd replies to PING. The server starts either way, because only
  * evidence depends on it, and evidence stays undownloadable (scan_pending)
- * until clamd answers and the retry job scans it.
+ * until clamd replies and the retry job scans it.
  */
 async function reportScanner(config: Config, logger: Logger): Promise<void> {
   const scanner = createClamdScanner({ ...config.scanner, timeoutMs: 2_000 });
@@ -190,7 +190,7 @@ async function reportScanner(config: Config, logger: Logger): Promise<void> {
       );
       return;
     }
-    logger.info({ clamd: address, limitReporting: reporting }, 'malware scanner answered');
+    logger.info({ clamd: address, limitReporting: reporting }, 'malware scanner replied');
     return;
   }
   logger.warn(

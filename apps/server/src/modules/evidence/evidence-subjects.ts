@@ -3,7 +3,7 @@ import type { EvidenceSubjectType } from '../../platform/db/schema.ts';
 import { AppError } from '../../platform/http/app-error.ts';
 import { findEntityByCode } from '../entities/entities.repository.ts';
 
-/** What the API names as the item evidence supports: an id, or an engagement's entity code. */
+/** The reference the API takes to the item evidence supports: an id, or an engagement's entity code. */
 export interface EvidenceSubjectRef {
   subjectType: EvidenceSubjectType;
   subject: string;

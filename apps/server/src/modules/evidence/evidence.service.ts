@@ -443,8 +443,8 @@ export function createEvidenceService(deps: EvidenceServiceDeps): EvidenceServic
       throw error;
     };
 
-    // File contents leave the platform only for a person; an AI feature
-    // sees evidence metadata, never the bytes.
+    // File contents leave the platform only for a person. An AI feature
+    // reads evidence metadata, never the bytes.
     requireUser(actor, `${mode} evidence`);
     return await withActor(db, actor, async (tx) => {
       const item = await loadItem(tx, actor, evidenceId, 'evidence.read', context);

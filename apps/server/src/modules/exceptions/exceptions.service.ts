@@ -92,7 +92,7 @@ function exceptionNotFound(id: string): AppError {
   });
 }
 
-/** The position after which a page starts, in the form listExceptions filters by. */
+/** Decode the position after which a page starts, in the form listExceptions filters by. */
 function afterPosition(cursor: string | undefined): { createdAt: string; id: string } | undefined {
   if (cursor === undefined) return undefined;
   const { at, id } = decodeCursor(cursor);

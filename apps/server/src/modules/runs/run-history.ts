@@ -45,7 +45,7 @@ export interface RunHistoryItem {
 }
 
 /**
- * List runs newest first in the entities where the actor holds runs.read,
+ * List runs newest first in the entities where the actor has runs.read,
  * filtered and paged by a keyset cursor over the request time and id.
  */
 export async function listRunHistory(

@@ -38,7 +38,7 @@ export interface RunsConfig {
   maxActivePreviewsPerUser: number;
 }
 
-/** Where clamd listens and how long to wait for it. */
+/** The address of clamd and the time limit for each exchange with it. */
 export interface ScannerConfig {
   address: { host: string; port: number } | { socketPath: string };
   timeoutMs: number;

@@ -91,7 +91,7 @@ const clamdAddressText = z
     return z.NEVER;
   });
 
-/** A comma-separated list of lowercase items; blanks around commas are ignored. */
+/** Parse a comma-separated list into lowercase items, ignoring blanks around commas. */
 const listText = z.string().transform((value, context): string[] => {
   const items = value
     .split(',')

@@ -19,7 +19,7 @@ export function encodeCursor(position: KeysetPosition): string {
   return Buffer.from(JSON.stringify([position.at, position.id])).toString('base64url');
 }
 
-/** Decode a cursor from encodeCursor, or raise a 400 that says to pass it unchanged. */
+/** Decode a cursor from encodeCursor, or raise a 400 that asks the client to pass it unchanged. */
 export function decodeCursor(cursor: string): KeysetPosition {
   const invalid = () =>
     new AppError('VALIDATION_FAILED', {

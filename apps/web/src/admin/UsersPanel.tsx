@@ -48,6 +48,10 @@ const ACTION_TEXT: Record<UserAction, { label: string; confirm: string; done: st
   },
 };
 
+function sessionCount(count: number): string {
+  return count === 1 ? '1 session' : `${count} sessions`;
+}
+
 /** Return the actions the API allows on a user in `status`. */
 function actionsFor(status: UserSummary['status']): UserAction[] {
   if (status === 'active') return ['suspend', 'revoke-sessions', 'deprovision'];
@@ -158,7 +162,7 @@ export function UsersPanel({ canManage }: { canManage: boolean }) {
           setPending(null);
           setDone(
             action === 'revoke-sessions'
-              ? `${user.email} was signed out everywhere (${revoked ?? 0} sessions ended).`
+              ? `${user.email} was signed out everywhere (${sessionCount(revoked ?? 0)} ended).`
               : `${user.email} was ${ACTION_TEXT[action].done}.`,
           );
         },

@@ -1,13 +1,14 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Role } from '../../../server/src/modules/access/permissions.ts';
 import type { UserActor } from '../../../server/src/modules/identity/actor.ts';
 import { describeInBrowser, launchBrowser } from '../support/browser.ts';
-import { openPage, signInWithTotp } from '../support/browser-session.ts';
+import { openPage, signInWithRecoveryCode, signInWithTotp } from '../support/browser-session.ts';
 import { type E2eServer, startE2eServer } from '../support/e2e-server.ts';
 import { createFirstAdministrator, createUserWithTotp } from '../support/identity-fixtures.ts';
 import { checkScreen } from '../support/page-checks.ts';
 import { expectHeading, submitPassword } from '../support/sign-in-page.ts';
-import { createMember, type Member } from '../support/workflow-fixtures.ts';
+import { createMember, type Member, requestFromPage } from '../support/workflow-fixtures.ts';
 
 describeInBrowser('administration', () => {
   let server: E2eServer;
@@ -26,6 +27,15 @@ describeInBrowser('administration', () => {
     await browser?.close();
     await server?.close();
   });
+
+  async function userIdOf(email: string): Promise<string> {
+    return ((await server.services.identity.resolveCliActor(email)) as UserActor).userId;
+  }
+
+  async function userHolds(email: string, role: Role): Promise<boolean> {
+    const grants = await server.services.grants.list(admin, { userId: await userIdOf(email) });
+    return grants.some((grant) => grant.role === role);
+  }
 
   it('administrator creates and suspends users', async () => {
     const sue = await createUserWithTotp(server, admin, {
@@ -68,6 +78,121 @@ describeInBrowser('administration', () => {
     await alert.waitFor();
     expect(await alert.getAttribute('data-error-code')).toBe('INVALID_CREDENTIALS');
     await expectHeading(suePage, 'Sign in');
+  });
+
+  it('administrator ends sessions and reactivates', async () => {
+    const rita = await createMember(server, admin, 'Rita', ['management']);
+    const ritaPage = await openPage(browser, server);
+    await signInWithTotp(ritaPage, rita);
+
+    const page = await openPage(browser, server);
+    await signInWithTotp(page, alice);
+    await page.goto('/administration');
+    await expectHeading(page, 'Administration');
+    await page.getByLabel('Search').fill('rita@');
+    const ritaRow = page.getByTestId('user-row').filter({ hasText: 'rita@example.com' });
+    await ritaRow.getByRole('button', { name: 'Revoke sessions rita@example.com' }).click();
+    const revokeDialog = page.getByRole('dialog', { name: 'Revoke sessions rita@example.com?' });
+    await revokeDialog.getByRole('button', { name: 'Revoke sessions' }).click();
+    await page.getByText('rita@example.com was signed out everywhere (1 session ended).').waitFor();
+
+    // Her open page loses its session at the next request and shows the sign-in page.
+    await ritaPage.goto('/account');
+    await expectHeading(ritaPage, 'Sign in');
+
+    // A suspended user cannot sign in, and a reactivated one can again.
+    await ritaRow.getByRole('button', { name: 'Suspend rita@example.com' }).click();
+    await page
+      .getByRole('dialog', { name: 'Suspend rita@example.com?' })
+      .getByRole('button', { name: 'Suspend' })
+      .click();
+    await page.getByText('rita@example.com was suspended.').waitFor();
+    await ritaRow.getByRole('button', { name: 'Reactivate rita@example.com' }).click();
+    await page
+      .getByRole('dialog', { name: 'Reactivate rita@example.com?' })
+      .getByRole('button', { name: 'Reactivate' })
+      .click();
+    await page.getByText('rita@example.com was reactivated.').waitFor();
+    await expect.poll(() => ritaRow.textContent()).toContain('active');
+
+    const again = await openPage(browser, server);
+    await signInWithRecoveryCode(again, rita);
+  });
+
+  it('deprovisioned user keeps no actions', async () => {
+    const dan = await createUserWithTotp(server, admin, {
+      email: 'dan@example.com',
+      displayName: 'Dan',
+    });
+    const danId = await userIdOf(dan.email);
+    const page = await openPage(browser, server);
+    await signInWithRecoveryCode(page, alice);
+    await page.goto('/administration');
+    await expectHeading(page, 'Administration');
+    const danRow = page.getByTestId('user-row').filter({ hasText: 'dan@example.com' });
+    await danRow.getByRole('button', { name: 'Deprovision dan@example.com' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Deprovision dan@example.com?' });
+    await dialog.getByText('Deprovisioning is final').waitFor();
+    await dialog.getByRole('button', { name: 'Deprovision' }).click();
+    await page.getByText('dan@example.com was deprovisioned.').waitFor();
+    await expect.poll(() => danRow.textContent()).toContain('deprovisioned');
+    expect(await danRow.getByRole('button').count()).toBe(0);
+
+    // The API rejects a reactivation, whatever the page offers.
+    const reactivate = await requestFromPage(
+      page,
+      'POST',
+      `/api/v1/users/${encodeURIComponent(danId)}/reactivate`,
+    );
+    expect(reactivate.status).toBe(422);
+    expect(reactivate.body?.code).toBe('BUSINESS_RULE_VIOLATED');
+
+    const danPage = await openPage(browser, server);
+    await danPage.goto('/sign-in');
+    const login = danPage.waitForResponse('**/api/v1/auth/login');
+    await submitPassword(danPage, dan.email);
+    expect((await login).status()).toBe(401);
+  });
+
+  it('revocation request ends a grant once approved', async () => {
+    const bruno = await createMember(server, admin, 'Bruno', ['administrator']);
+    const vera = await createMember(server, admin, 'Vera', ['reviewer']);
+    const page = await openPage(browser, server);
+    await signInWithTotp(page, bruno);
+    await page.goto('/administration?tab=grants');
+    await expectHeading(page, 'Administration');
+    await page
+      .getByRole('tabpanel')
+      .getByLabel('User', { exact: true })
+      .last()
+      .selectOption({ label: vera.email });
+    const row = page.getByTestId('grant-row').filter({ hasText: 'reviewer' });
+    await row
+      .getByRole('button', { name: 'Request revocation of reviewer for vera@example.com on ORG' })
+      .click();
+
+    const dialog = page.getByRole('dialog', { name: 'Request a revocation' });
+    await dialog.getByRole('button', { name: 'Request revocation' }).click();
+    expect(await dialog.getByRole('button', { name: 'Request revocation' }).count()).toBe(1);
+    await dialog.getByLabel('Justification').fill('Vera moved to the treasury team.');
+    await dialog.getByRole('button', { name: 'Request revocation' }).click();
+    await dialog.getByText('Revocation requested').waitFor();
+    await checkScreen(page, 'administration-revocation');
+    await dialog.getByRole('link', { name: 'the change request' }).click();
+    await expectHeading(page, 'Change request: Revoke a role');
+    const requestPath = new URL(page.url()).pathname;
+
+    // The grant stays in force until another administrator approves.
+    expect(await userHolds(vera.email, 'reviewer')).toBe(true);
+    const other = await openPage(browser, server);
+    await signInWithRecoveryCode(other, alice);
+    await other.goto(requestPath);
+    await expectHeading(other, 'Change request: Revoke a role');
+    await other.getByRole('button', { name: 'Approve and apply' }).click();
+    await expect
+      .poll(() => other.getByTestId('change-request-status').textContent())
+      .toBe('applied');
+    expect(await userHolds(vera.email, 'reviewer')).toBe(false);
   });
 
   it('administrator cannot change own status', async () => {

@@ -59,7 +59,7 @@ export async function requestFromPage(
         method,
         credentials: 'same-origin',
         headers: {
-          'content-type': 'application/json',
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
           accept: 'application/json, application/problem+json',
           'x-csrf-token': csrf,
         },

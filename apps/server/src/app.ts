@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { registerGrantRoutes } from './modules/access/grants.routes.ts';
 import { createRouteAccessPolicy } from './modules/access/route-access.ts';
 import { registerAuditTrailRoutes } from './modules/audit-trail/audit-trail.routes.ts';
+import { registerSignedExportRoutes } from './modules/audit-trail/export/signed-export.routes.ts';
 import { registerChangeRequestRoutes } from './modules/changes/change-requests.routes.ts';
 import { registerDatasetUploadRoutes } from './modules/datasets/dataset-uploads.routes.ts';
 import { registerDatasetRoutes } from './modules/datasets/datasets.routes.ts';
@@ -74,6 +75,7 @@ export const ROUTE_MODULES: readonly RouteModule[] = [
   (app, services) => registerUserRoutes(app, services.auth),
   (app, services) => registerPasskeyRoutes(app, services.auth),
   (app, services) => registerAuditTrailRoutes(app, services.auditTrail),
+  (app, services) => registerSignedExportRoutes(app, services.auditExports),
   (app, services) => registerDatasetRoutes(app, services.datasets),
   (app, services) => registerDatasetUploadRoutes(app, services.datasetUploads),
   (app, services) => registerRunRoutes(app, services.runs),

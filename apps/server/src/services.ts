@@ -11,6 +11,10 @@ import {
   createAuditTrailReader,
 } from './modules/audit-trail/audit-reader.service.ts';
 import {
+  createSignedExportService,
+  type SignedExportService,
+} from './modules/audit-trail/export/signed-export.service.ts';
+import {
   createSecurityEvents,
   type SecurityEvents,
 } from './modules/audit-trail/security-events.ts';
@@ -112,6 +116,7 @@ export interface Services {
   /** Object storage for dataset and evidence files; opened on first use. */
   storage: () => Promise<ObjectStorage>;
   auditTrail: AuditTrailReader;
+  auditExports: SignedExportService;
   securityEvents: SecurityEvents;
   access: AccessControl;
   separationOfDuties: SeparationOfDuties;
@@ -139,6 +144,8 @@ export interface ServiceDeps {
   runs?: RunsConfig;
   /** Send a queued run to the job queue; absent where nothing dispatches, as in some tests. */
   dispatchRun?: (runId: string, requestedBy: string) => Promise<void>;
+  /** How often the server verifies the whole audit chain, in milliseconds; the default when absent. */
+  auditVerifyIntervalMs?: number;
   /** Overrides the sign-in throttle, for tests that cannot wait minutes. */
   throttlePolicy?: ThrottlePolicy;
 }
@@ -229,6 +236,7 @@ export function createServices(deps: ServiceDeps): Services {
     }),
     storage: deps.storage,
     auditTrail: createAuditTrailReader(shared),
+    auditExports: createSignedExportService(shared),
     securityEvents,
     access,
     separationOfDuties,

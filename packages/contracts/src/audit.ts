@@ -50,9 +50,17 @@ export const auditEventSchema = z.object({
   hash: hexHash,
 });
 
+/** The display name and email of a user who acts, or is acted for, in the events of a page. */
+export const auditActorNameSchema = z.object({ displayName: z.string(), email: z.string() });
+
 export const auditEventPageSchema = z.object({
   events: z.array(auditEventSchema),
   nextCursor: z.string().nullable(),
+  /**
+   * Users named as actorId or onBehalfOf on this page, by id. Kept apart
+   * from the events because the hash covers each event exactly as stored.
+   */
+  actors: z.record(z.string(), auditActorNameSchema),
 });
 
 export const signedCheckpointSchema = z.object({
@@ -94,5 +102,43 @@ export const auditPublicKeySchema = z.object({
   publicKeyPem: z.string(),
 });
 
+/** Damage kinds that a verification reports. malformed_export comes only from export files. */
+export const auditDamageKindSchema = z.enum([
+  'changed_event',
+  'deleted_event',
+  'inserted_event',
+  'reordered_events',
+  'truncated',
+  'bad_checkpoint_signature',
+  'checkpoint_mismatch',
+  'malformed_export',
+]);
+
+/**
+ * Response of GET /api/v1/audit/verification. `state` is `intact` only when
+ * the latest result found no damage and is recent. It is `stale` when that
+ * result is older than `staleAfterSeconds`, and `unverified` when there is none.
+ */
+export const auditVerificationSchema = z.object({
+  state: z.enum(['intact', 'damaged', 'failed', 'stale', 'unverified']),
+  intervalSeconds: z.number().int(),
+  staleAfterSeconds: z.number().int(),
+  latest: z
+    .object({
+      recordedAt: z.string(),
+      startedAt: z.string(),
+      durationMs: z.number().int(),
+      treeSize: z.number().int(),
+      checkpoints: z.number().int(),
+      outcome: z.enum(['intact', 'damaged', 'failed']),
+      damage: z
+        .object({ seq: z.number().int(), kind: auditDamageKindSchema, description: z.string() })
+        .nullable(),
+      instance: z.string(),
+    })
+    .nullable(),
+});
+
 export type AuditSearchQuery = z.infer<typeof auditSearchQuerySchema>;
 export type AuditEvent = z.infer<typeof auditEventSchema>;
+export type AuditVerification = z.infer<typeof auditVerificationSchema>;

@@ -358,6 +358,17 @@ const CASES: Record<string, RouteCase> = {
     request: async () => ({ url: '/api/v1/audit/checkpoints' }),
     leaksOutside: mentionsOutIds,
   },
+  'GET /api/v1/audit/verification': {
+    kind: 'list',
+    success: 200,
+    request: async () => ({ url: '/api/v1/audit/verification' }),
+    leaksOutside: mentionsOutIds,
+  },
+  'GET /api/v1/audit/export': {
+    kind: 'organization',
+    success: 200,
+    request: async () => ({ url: '/api/v1/audit/export' }),
+  },
   'GET /api/v1/audit/consistency-proof': {
     kind: 'list',
     success: 200,

@@ -4,13 +4,10 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccessControl } from '../../src/modules/access/access-control.ts';
 import { createExceptionExportService } from '../../src/modules/exceptions/export/exceptions-export.service.ts';
-import {
-  OutputClosedError,
-  OutputStalledError,
-} from '../../src/modules/exceptions/export/output-flow.ts';
 import type { Actor } from '../../src/modules/identity/actor.ts';
 import { AppError } from '../../src/platform/http/app-error.ts';
 import { createLogger } from '../../src/platform/logging/logger.ts';
+import { OutputClosedError, OutputStalledError } from '../../src/platform/streams/output-flow.ts';
 import {
   createEntityDirectly,
   grantRoleDirectly,

@@ -14,6 +14,7 @@ import { type AuditEvent, type AuditFilters, PAGE_SIZE, useAuditEvents } from '.
 import { ExportButton } from './ExportButton.tsx';
 import { InclusionProofModal } from './InclusionProofModal.tsx';
 import { IntegritySection } from './IntegritySection.tsx';
+import { SignedExportButton } from './SignedExportButton.tsx';
 
 function fieldsFromParams(params: URLSearchParams): SearchFields {
   const fields = { ...EMPTY_FIELDS };
@@ -54,12 +55,20 @@ function AuditTrail({ access }: { access: Access }) {
   const filters = useMemo(() => filtersOf(fields, access), [fields, access]);
   const mayListUsers = canOnRoot(access, 'users.read');
   const users = useUsers(mayListUsers);
-  const nameOf = useUserNames(access, account.userId);
+  const nameOfListedUser = useUserNames(access, account.userId);
   // Cursors of the pages before the current one, so "Previous page" can go back.
   const [cursors, setCursors] = useState<(string | undefined)[]>([]);
   const [cursor, setCursor] = useState<string | undefined>(undefined);
   const [proofOf, setProofOf] = useState<AuditEvent | null>(null);
   const events = useAuditEvents(filters, cursor);
+
+  // The search names the users of its own events, so no users.read grant is needed.
+  const actors = events.data?.actors;
+  const nameOf = (userId: string): string => {
+    const actor = actors?.[userId];
+    if (userId === account.userId || actor === undefined) return nameOfListedUser(userId);
+    return `${actor.displayName} <${actor.email}>`;
+  };
 
   const search = (next: SearchFields) => {
     const query = new URLSearchParams();
@@ -78,6 +87,10 @@ function AuditTrail({ access }: { access: Access }) {
         and proof requests are themselves recorded.
       </Text>
       <IntegritySection />
+      <Title order={2} size="h3">
+        Signed export
+      </Title>
+      <SignedExportButton allowed={canOnRoot(access, 'audit_trail.read')} />
       <Title order={2} size="h3">
         Search
       </Title>
@@ -141,7 +154,7 @@ function AuditTrail({ access }: { access: Access }) {
   );
 }
 
-/** Searches the audit trail, shows its verification state, proves inclusion and downloads events. */
+/** Searches the audit trail, shows its verification state, proves inclusion, and exports it signed or by search. */
 export function AuditTrailPage() {
   return (
     <Page title="Audit trail">

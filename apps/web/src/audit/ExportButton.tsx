@@ -85,8 +85,8 @@ export function ExportButton({ filters }: { filters: AuditFilters }) {
       )}
       {state.phase === 'failed' && <ErrorAlert error={state.error} title="The download failed" />}
       <Text size="xs" c="dimmed">
-        For a signed export with checkpoints that outside auditors can verify, use{' '}
-        <code>peytonix audit export</code> on the server.
+        The events that match the filters and that you may read, without checkpoints. For a file
+        that outside auditors can verify against signed checkpoints, use the signed export above.
       </Text>
     </Stack>
   );

@@ -2,14 +2,9 @@ import { Badge, Code, Group, Loader, SimpleGrid, Stack, Text, Title } from '@man
 import { useQuery } from '@tanstack/react-query';
 import { ErrorAlert } from '../shared/ErrorAlert.tsx';
 import { formatDateTime } from '../shared/format.ts';
-import { useCheckpoints, usePublicKey, useReadiness } from './audit-api.ts';
+import { useCheckpoints, usePublicKey } from './audit-api.ts';
 import { checkCheckpointSignature, type SignedCheckpoint } from './audit-verification.ts';
-
-/** Readiness checks that report on the audit trail. */
-const AUDIT_CHECKS: Readonly<Record<string, string>> = {
-  audit_checkpoints: 'Chain verification and checkpoint signing',
-  audit_sealer: 'Sealing new events into the chain',
-};
+import { VerificationState } from './VerificationState.tsx';
 
 function PassFail({
   pass,
@@ -24,36 +19,6 @@ function PassFail({
     <Badge color={pass ? 'green' : 'red'} variant="dot" miw="max-content">
       {pass ? passLabel : failLabel}
     </Badge>
-  );
-}
-
-function ServerVerification() {
-  const readiness = useReadiness();
-  if (readiness.isPending) return <Loader size="sm" aria-label="Loading the server's checks" />;
-  if (readiness.isError) {
-    return <ErrorAlert error={readiness.error} title="The server's checks could not be loaded" />;
-  }
-  const checks = readiness.data.filter((check) => check.name in AUDIT_CHECKS);
-  if (checks.length === 0) {
-    return (
-      <Text size="sm">
-        The server's readiness report has no audit-trail check, so this server does not verify the
-        chain in the background. Verify it with <Code>peytonix audit verify</Code>.
-      </Text>
-    );
-  }
-  return (
-    <Stack gap={4}>
-      {checks.map((check) => (
-        <Group key={check.name} gap="xs">
-          <PassFail pass={check.status === 'pass'} passLabel="passing" failLabel="failing" />
-          <Text size="sm">
-            {AUDIT_CHECKS[check.name]}
-            {check.detail !== undefined && `: ${check.detail}`}
-          </Text>
-        </Group>
-      ))}
-    </Stack>
   );
 }
 
@@ -115,9 +80,9 @@ export function IntegritySection() {
       <SimpleGrid cols={{ base: 1, md: 2 }}>
         <Stack gap="xs">
           <Text fw={600} size="sm">
-            Server verification
+            Chain verification on the server
           </Text>
-          <ServerVerification />
+          <VerificationState />
         </Stack>
         <Stack gap="xs">
           <Text fw={600} size="sm">

@@ -2,13 +2,13 @@ import {
   type AuditEvent,
   auditEventPageSchema,
   auditPublicKeySchema,
+  auditVerificationSchema,
   checkpointListSchema,
   inclusionProofSchema,
 } from '@peytonix/contracts';
 import { useQuery } from '@tanstack/react-query';
-import { z } from 'zod';
-import { isApiError } from '../api/api-error.ts';
-import { apiRequest } from '../api/client.ts';
+import { apiRequest, apiResponse } from '../api/client.ts';
+import { saveAttachment, type TransferProgress } from '../shared/save-file.ts';
 
 export type { AuditEvent };
 
@@ -92,32 +92,34 @@ export function useInclusionProof(seq: number | undefined) {
   });
 }
 
-const readinessCheckSchema = z.object({
-  name: z.string(),
-  status: z.enum(['pass', 'fail']),
-  detail: z.string().optional(),
-});
-const readinessSchema = z.object({ checks: z.array(readinessCheckSchema) });
-export type ReadinessCheck = z.infer<typeof readinessCheckSchema>;
+/** Load the latest stored verification of the whole chain and whether it is recent. */
+export function useVerification() {
+  return useQuery({
+    queryKey: ['audit', 'verification'],
+    queryFn: ({ signal }) =>
+      apiRequest('/api/v1/audit/verification', { schema: auditVerificationSchema, signal }),
+  });
+}
 
 /**
- * Load the server's readiness checks (GET /health/ready). A 503 still lists
- * every check in its problem document, so a failing audit check is shown
- * rather than thrown.
+ * Download the signed export of the whole trail and save it under the name
+ * the server gives it. Resolves with that name. Only callers with the audit
+ * read grant on the organization root may download it.
  */
-export function useReadiness() {
-  return useQuery({
-    queryKey: ['health', 'ready'],
-    queryFn: async ({ signal }) => {
-      try {
-        return (await apiRequest('/health/ready', { schema: readinessSchema, signal })).checks;
-      } catch (error) {
-        if (isApiError(error) && error.status === 503) {
-          const parsed = z.array(readinessCheckSchema).safeParse(error.extensions.checks);
-          if (parsed.success) return parsed.data;
-        }
-        throw error;
-      }
-    },
-  });
+export async function downloadSignedExport(
+  onProgress: (progress: TransferProgress) => void,
+  signal?: AbortSignal,
+): Promise<string> {
+  const response = await apiResponse(
+    '/api/v1/audit/export',
+    signal === undefined ? {} : { signal },
+  );
+  // The server breaks the transfer off when the export fails after its first bytes.
+  return saveAttachment(
+    response,
+    'audit-trail.jsonl',
+    'The signed export broke off before the whole file arrived, so nothing was saved. The server ends an export that fails or stalls; retry, and if it breaks off again, give the request id to an administrator.',
+    onProgress,
+    signal,
+  );
 }

@@ -9,14 +9,8 @@ import {
   testListingSchema,
 } from '@peytonix/contracts';
 import { z } from 'zod';
-import { ApiError } from '../api/api-error.ts';
 import { apiRequest, apiResponse } from '../api/client.ts';
-import {
-  fileNameFromContentDisposition,
-  readBodyWithProgress,
-  saveBlob,
-  type TransferProgress,
-} from '../shared/save-file.ts';
+import { saveAttachment, type TransferProgress } from '../shared/save-file.ts';
 
 // Client functions for the exception routes (docs/exception-workflow.md).
 
@@ -212,25 +206,12 @@ export async function exportExceptions(
     `/api/v1/exceptions/export?${query.toString()}`,
     signal === undefined ? {} : { signal },
   );
-  let blob: Blob;
-  try {
-    blob = await readBodyWithProgress(response, onProgress);
-  } catch (error) {
-    if (signal?.aborted) throw error;
-    // The server breaks the transfer off when the export fails after its first bytes.
-    throw new ApiError({
-      status: response.status,
-      code: 'NETWORK_ERROR',
-      detail:
-        'The export broke off before the whole file arrived, so nothing was saved. The server ends an export that fails or stalls; retry, and if it breaks off again, give the request id to an administrator.',
-      requestId: response.headers.get('x-request-id') ?? undefined,
-      cause: error,
-    });
-  }
-  const fileName = fileNameFromContentDisposition(
-    response.headers.get('content-disposition'),
+  // The server breaks the transfer off when the export fails after its first bytes.
+  return saveAttachment(
+    response,
     `exceptions.${format}`,
+    'The export broke off before the whole file arrived, so nothing was saved. The server ends an export that fails or stalls; retry, and if it breaks off again, give the request id to an administrator.',
+    onProgress,
+    signal,
   );
-  saveBlob(blob, fileName);
-  return fileName;
 }

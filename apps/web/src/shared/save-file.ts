@@ -1,3 +1,5 @@
+import { ApiError } from '../api/api-error.ts';
+
 /** Bytes of a download so far, and its total when the response names one. */
 export interface TransferProgress {
   loaded: number;
@@ -67,4 +69,37 @@ export function saveBlob(blob: Blob, fileName: string): void {
   downloadUrl(url, fileName);
   // Revoking at once can cancel a download that has not read the blob yet, so wait a minute.
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+/**
+ * Read an attachment's body with progress and save it under the name its
+ * Content-Disposition gives, or `fallbackName`. Resolves with that name. A
+ * body that breaks off rejects with an ApiError whose detail is `brokenOff`.
+ */
+export async function saveAttachment(
+  response: Response,
+  fallbackName: string,
+  brokenOff: string,
+  onProgress: (progress: TransferProgress) => void,
+  signal?: AbortSignal,
+): Promise<string> {
+  let blob: Blob;
+  try {
+    blob = await readBodyWithProgress(response, onProgress);
+  } catch (error) {
+    if (signal?.aborted) throw error;
+    throw new ApiError({
+      status: response.status,
+      code: 'NETWORK_ERROR',
+      detail: brokenOff,
+      requestId: response.headers.get('x-request-id') ?? undefined,
+      cause: error,
+    });
+  }
+  const fileName = fileNameFromContentDisposition(
+    response.headers.get('content-disposition'),
+    fallbackName,
+  );
+  saveBlob(blob, fileName);
+  return fileName;
 }

@@ -1,7 +1,16 @@
+import { readFile } from 'node:fs/promises';
+import pg from 'pg';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createCheckpoint } from '../../../server/src/modules/audit-trail/checkpoints/create-checkpoint.ts';
+import { verifyExport } from '../../../server/src/modules/audit-trail/export/verify-export.ts';
+import { verifyAndRecord } from '../../../server/src/modules/audit-trail/verification/verification-results.ts';
 import type { UserActor } from '../../../server/src/modules/identity/actor.ts';
+import { readEd25519PublicKey } from '../../../server/src/platform/keys/signing-key.ts';
+import {
+  createEntityDirectly,
+  grantRoleDirectly,
+} from '../../../server/test/support/entity-fixtures.ts';
 import { describeInBrowser, launchBrowser } from '../support/browser.ts';
 import { openPage, signInWithTotp } from '../support/browser-session.ts';
 import { type E2eServer, startE2eServer } from '../support/e2e-server.ts';
@@ -54,12 +63,18 @@ describeInBrowser('audit trail', () => {
     expect(checkpoint).not.toBeNull();
     const mia = await createMember(server, admin, 'Mia', ['management']);
 
+    const key = await server.checkpointKey();
+    await verifyAndRecord(server.database.db, readEd25519PublicKey(key.publicKeyPem));
+
     const page = await openPage(browser, server);
     await signInWithTotp(page, mia);
     await page.goto('/audit');
     await expectHeading(page, 'Audit trail');
     expect(new URL(page.url()).pathname).toBe('/audit-trail');
     await page.getByTestId('latest-checkpoint').getByText('signature valid').waitFor();
+    const verification = page.getByTestId('verification-state');
+    await verification.getByText('intact').waitFor();
+    expect(await verification.textContent()).toMatch(/\d+ events and 1 checkpoints checked/);
 
     // The grant's own events: its creation, found by action and target.
     await page.getByLabel('Action').fill('access.grant_created');
@@ -70,6 +85,8 @@ describeInBrowser('audit trail', () => {
     expect(new URL(page.url()).searchParams.get('action')).toBe('access.grant_created');
     expect(new URL(page.url()).searchParams.get('targetId')).toBe(grant.id);
     expect(await rows.first().textContent()).toContain('role_grant');
+    // Mia has no users.read grant, yet the search response names the actor.
+    expect(await rows.first().textContent()).toMatch(/(Alice|Bruno) <(alice|bruno)@example\.com>/);
     await checkScreen(page, 'audit-trail');
 
     // The approval of the same change request is there too, found by its target.
@@ -137,5 +154,81 @@ describeInBrowser('audit trail', () => {
       expect(parsed.event.action).toBe('access.grant_created');
     }
     await page.getByText(`Downloaded ${lines.length} events as JSON Lines.`).waitFor();
+  });
+
+  it('signed export downloads a verifiable file', async () => {
+    const page = await openPage(browser, server);
+    await signInWithTotp(page, await createMember(server, admin, 'Ola', ['management']));
+    await page.goto('/audit-trail');
+    await expectHeading(page, 'Audit trail');
+
+    const download = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Download signed export' }).click();
+    const file = await download;
+
+    expect(file.suggestedFilename()).toMatch(/^audit-trail_\d+-events_.*\.jsonl$/);
+    const saved = await file.path();
+    const key = await server.checkpointKey();
+    const report = await verifyExport(saved, readEd25519PublicKey(key.publicKeyPem));
+    expect(report.damage).toBeNull();
+    expect(report.signedSize).toBe(report.events);
+    expect((await readFile(saved, 'utf8')).split('\n').length).toBeGreaterThan(report.events);
+    await page.getByText(`Saved ${file.suggestedFilename()}.`).waitFor();
+  });
+
+  it('subtree manager gets the scoped download only', async () => {
+    await createEntityDirectly(server.ownerUrl, {
+      code: 'SUB',
+      parentCode: 'ORG',
+      type: 'business_unit',
+    });
+    const pia = await createUserWithTotp(server, admin, {
+      email: 'pia@example.com',
+      displayName: 'Pia',
+    });
+    await grantRoleDirectly(server.ownerUrl, {
+      email: pia.email,
+      role: 'management',
+      entityCode: 'SUB',
+    });
+
+    const page = await openPage(browser, server);
+    await signInWithTotp(page, pia);
+    await page.goto('/audit-trail');
+    await expectHeading(page, 'Audit trail');
+
+    await page.getByTestId('signed-export-unavailable').waitFor();
+    expect(await page.getByRole('button', { name: 'Download signed export' }).count()).toBe(0);
+    expect(await page.getByTestId('signed-export-unavailable').textContent()).toContain(
+      'organization root',
+    );
+    await page.getByRole('button', { name: 'Download matching events' }).waitFor();
+    await checkScreen(page, 'audit-trail-subtree');
+  });
+
+  it('shows damage that verification found', async () => {
+    const owner = new pg.Client({ connectionString: server.ownerUrl });
+    await owner.connect();
+    try {
+      await owner.query(
+        `INSERT INTO audit_verifications (started_at, duration_ms, tree_size, checkpoints, outcome,
+           damage_seq, damage_kind, instance)
+         VALUES (now(), 12, 40, 2, 'damaged', 7, 'checkpoint_mismatch', 'e2e:1')`,
+      );
+    } finally {
+      await owner.end();
+    }
+
+    const page = await openPage(browser, server);
+    await signInWithTotp(page, await createMember(server, admin, 'Quinn', ['management']));
+    await page.goto('/audit-trail');
+    await expectHeading(page, 'Audit trail');
+
+    const damage = page.getByTestId('verification-damage');
+    await damage.waitFor();
+    expect(await damage.textContent()).toContain('Event 7');
+    expect(await damage.textContent()).toContain('checkpoint_mismatch');
+    expect(await page.getByTestId('verification-state').textContent()).toContain('damaged');
+    await checkScreen(page, 'audit-verification-damaged');
   });
 });

@@ -393,7 +393,11 @@ export const AUDIT_ACTIONS = {
     category: 'audit',
     description: 'Someone requested an inclusion or consistency proof.',
   },
-  'audit.exported': { category: 'audit', description: 'The audit trail was exported to a file.' },
+  'audit.exported': {
+    category: 'audit',
+    description:
+      'The audit trail was exported to a file, or downloaded as a signed export; a download that broke off has outcome failure.',
+  },
 } as const satisfies Record<string, ActionSpec>;
 
 export type AuditAction = keyof typeof AUDIT_ACTIONS;

@@ -1,8 +1,12 @@
 import type { Writable } from 'node:stream';
+import type { AuditVerification } from '@peytonix/contracts';
+import { VARIABLES } from '../../platform/config/variables.ts';
 import type { Db } from '../../platform/db/database.ts';
 import { AppError } from '../../platform/http/app-error.ts';
 import type { SigningKey } from '../../platform/keys/signing-key.ts';
 import type { Actor, RequestContext } from '../identity/actor.ts';
+import { createAuditAccess, type GrantedAuditScope, withContext } from './audit-access.ts';
+import { type ActorName, readActorNames } from './audit-actor-names.ts';
 import type { StoredAuditEvent } from './audit-events.repository.ts';
 import {
   type ConsistencyProofResult,
@@ -10,14 +14,18 @@ import {
   proveConsistency,
   proveInclusion,
 } from './audit-proofs.ts';
-import { type AuditReadScope, auditReadScope } from './audit-read-scope.ts';
 import { type AuditSearchFilters, encodeCursor, searchAuditEvents } from './audit-search.ts';
 import type { AuditRecord } from './chain/audit-record.ts';
 import type { SignedCheckpoint } from './checkpoints/checkpoint-body.ts';
 import { listCheckpoints } from './checkpoints/checkpoints.repository.ts';
+import { openSigningKey } from './export/sign-new-events.ts';
 import { writeExport } from './export/write-export.ts';
-import { sealPendingEvents } from './sealing/seal-pending.ts';
 import type { SecurityEvents } from './security-events.ts';
+import { latestVerificationResult } from './verification/verification-results.ts';
+import { verificationView } from './verification/verification-state.ts';
+
+const DEFAULT_VERIFY_INTERVAL_MS =
+  Number(VARIABLES.PEYTONIX_AUDIT_VERIFY_SECONDS.defaultValue) * 1000;
 
 export type AuditEventView = AuditRecord & { prevHash: string; hash: string };
 
@@ -26,7 +34,11 @@ export interface AuditTrailReader {
     actor: Actor,
     filters: AuditSearchFilters,
     context?: RequestContext,
-  ): Promise<{ events: AuditEventView[]; nextCursor: string | null }>;
+  ): Promise<{
+    events: AuditEventView[];
+    nextCursor: string | null;
+    actors: Record<string, ActorName>;
+  }>;
   inclusionProof(
     actor: Actor,
     seq: number,
@@ -40,6 +52,8 @@ export interface AuditTrailReader {
     context?: RequestContext,
   ): Promise<ConsistencyProofResult>;
   checkpoints(actor: Actor, context?: RequestContext): Promise<SignedCheckpoint[]>;
+  /** The latest stored result of the full chain verification, and whether it is recent. */
+  verification(actor: Actor, context?: RequestContext): Promise<AuditVerification>;
   exportTrail(
     actor: Actor,
     out: Writable,
@@ -56,10 +70,6 @@ export function toEventView(event: StoredAuditEvent): AuditEventView {
   };
 }
 
-function withContext(context: RequestContext | undefined) {
-  return context === undefined ? {} : { context };
-}
-
 /**
  * Create the audit-trail reader. Administrators and management read the
  * events of the subtrees their grants cover. A grant on the organization
@@ -70,48 +80,13 @@ export function createAuditTrailReader(deps: {
   db: Db;
   securityEvents: SecurityEvents;
   checkpointKey: () => Promise<SigningKey>;
+  /** How often the server verifies the whole chain; PEYTONIX_AUDIT_VERIFY_SECONDS in milliseconds. */
+  auditVerifyIntervalMs?: number;
 }): AuditTrailReader {
   const { db, securityEvents } = deps;
+  const { requireScope } = createAuditAccess(deps);
 
-  const requireScope = async (actor: Actor, needsAll: boolean, context?: RequestContext) => {
-    const scope = await auditReadScope(db, actor);
-    if (scope.kind === 'all' || (scope.kind === 'subtrees' && !needsAll)) {
-      await sealOrFail();
-      return scope;
-    }
-
-    await securityEvents.recordDenial({
-      actor,
-      action: 'authorization.denied',
-      outcome: 'denied',
-      reasonCode: 'ROLE_REQUIRED',
-      ...withContext(context),
-      details: { permission: needsAll ? 'audit_trail.read_all' : 'audit_trail.read' },
-    });
-    throw new AppError('FORBIDDEN', {
-      detail: needsAll
-        ? 'This needs the administrator or management role on the organization root.'
-        : 'Reading the audit trail needs the administrator or management role.',
-    });
-  };
-
-  // A reader sees every event whose change has committed, sealed or not.
-  const sealOrFail = async () => {
-    try {
-      await sealPendingEvents(db);
-    } catch (error) {
-      throw new AppError('AUDIT_TRAIL_UNAVAILABLE', {
-        detail:
-          'Pending audit events could not be sealed into the chain, so the trail cannot be read completely. Check /health/ready.',
-        internal: error,
-      });
-    }
-  };
-
-  const assertEventVisible = async (
-    scope: Exclude<AuditReadScope, { kind: 'none' }>,
-    seq: number,
-  ) => {
+  const assertEventVisible = async (scope: GrantedAuditScope, seq: number) => {
     const { events } = await searchAuditEvents(db, scope, { beforeSeq: seq + 1, limit: 1 });
     // An event outside the reader's scope is reported exactly like a missing one.
     if (events[0]?.record.seq !== seq) {
@@ -144,6 +119,7 @@ export function createAuditTrailReader(deps: {
       return {
         events: events.map(toEventView),
         nextCursor: more && last !== undefined ? encodeCursor(last.record.seq) : null,
+        actors: await readActorNames(db, events),
       };
     },
 
@@ -178,6 +154,16 @@ export function createAuditTrailReader(deps: {
       return stored.map(({ checkpoint, signature }) => ({ checkpoint, signature }));
     },
 
+    async verification(actor, context) {
+      await requireScope(actor, false, context);
+      const latest = await latestVerificationResult(db);
+      return verificationView(
+        latest,
+        new Date(),
+        deps.auditVerifyIntervalMs ?? DEFAULT_VERIFY_INTERVAL_MS,
+      );
+    },
+
     async exportTrail(actor, out, context) {
       await requireScope(actor, true, context);
       await recordRead(actor, 'audit.exported', {}, context);
@@ -185,16 +171,8 @@ export function createAuditTrailReader(deps: {
     },
 
     async publicKeyPem() {
-      try {
-        const key = await deps.checkpointKey();
-        return key.publicKeyPem;
-      } catch (error) {
-        throw new AppError('SERVICE_UNAVAILABLE', {
-          detail:
-            'The checkpoint signing key is not available. Check the key provider configuration and the server log.',
-          internal: error,
-        });
-      }
+      const key = await openSigningKey(deps.checkpointKey);
+      return key.publicKeyPem;
     },
   };
 }

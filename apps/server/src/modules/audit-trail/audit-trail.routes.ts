@@ -2,6 +2,7 @@ import {
   auditEventPageSchema,
   auditPublicKeySchema,
   auditSearchQuerySchema,
+  auditVerificationSchema,
   checkpointListSchema,
   consistencyProofQuerySchema,
   consistencyProofSchema,
@@ -79,6 +80,25 @@ export function registerAuditTrailRoutes(app: FastifyInstance, audit: AuditTrail
     async (request) => {
       const actor = await app.requireActor(request);
       return { checkpoints: await audit.checkpoints(actor, requestContext(request)) };
+    },
+  );
+
+  routes.get(
+    '/api/v1/audit/verification',
+    {
+      onRequest: app.authenticate,
+      config: { permission: 'audit_trail.read' },
+      schema: {
+        tags: ['audit trail'],
+        summary: 'The latest full verification of the chain and every checkpoint',
+        description:
+          'Each server instance verifies the whole chain and every checkpoint every PEYTONIX_AUDIT_VERIFY_SECONDS and stores the result. state is intact only when the latest result found no damage and is younger than staleAfterSeconds; an older result is stale and no result is unverified. Damage names only a sequence number and a kind, never an event, so every audit reader may see it.',
+        response: { 200: auditVerificationSchema },
+      },
+    },
+    async (request) => {
+      const actor = await app.requireActor(request);
+      return audit.verification(actor, requestContext(request));
     },
   );
 

@@ -378,7 +378,7 @@ export const VARIABLES = {
     schema: integerText(1, 604_800),
     defaultValue: '3600',
     description:
-      'How often the server verifies the whole audit chain and every checkpoint, in seconds. Damage fails readiness and stops checkpoint signing.',
+      'How often the server verifies the whole audit chain and every checkpoint, in seconds. Each result is stored for GET /api/v1/audit/verification, which reports it as stale after twice this interval plus five minutes. Damage fails readiness and stops checkpoint signing.',
     fix: 'set PEYTONIX_AUDIT_VERIFY_SECONDS to a whole number of seconds such as 3600',
   },
   PEYTONIX_PUBLIC_URL: {

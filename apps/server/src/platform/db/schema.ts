@@ -127,6 +127,19 @@ export interface AuditCheckpointsTable {
   frontier: Buffer[];
 }
 
+export interface AuditVerificationsTable {
+  id: ColumnType<string, never, never>;
+  recorded_at: ColumnType<Date, never, never>;
+  started_at: Date;
+  duration_ms: number;
+  tree_size: ColumnType<string, string | number, never>;
+  checkpoints: number;
+  outcome: 'intact' | 'damaged' | 'failed';
+  damage_seq: ColumnType<string | null, string | number | null, never>;
+  damage_kind: string | null;
+  instance: string;
+}
+
 export interface PasswordCredentialsTable {
   user_id: string;
   password_hash: string;
@@ -610,6 +623,7 @@ export interface Database {
   audit_events: AuditEventsTable;
   audit_checkpoints: AuditCheckpointsTable;
   audit_pending: AuditPendingTable;
+  audit_verifications: AuditVerificationsTable;
   wrapped_keys: WrappedKeysTable;
   password_credentials: PasswordCredentialsTable;
   totp_credentials: TotpCredentialsTable;

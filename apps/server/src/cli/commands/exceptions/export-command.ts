@@ -7,8 +7,8 @@ import {
   exceptionExportQuerySchema,
   exportFilterOf,
 } from '../../../modules/exceptions/export/export-query.ts';
-import { OutputClosedError } from '../../../modules/exceptions/export/output-flow.ts';
 import { AppError } from '../../../platform/http/app-error.ts';
+import { OutputClosedError } from '../../../platform/streams/output-flow.ts';
 import { type ActingOptions, withActingRuntime } from '../../acting-runtime.ts';
 import { type CliIo, CommandFailure, EXIT, printResult } from '../../cli-io.ts';
 

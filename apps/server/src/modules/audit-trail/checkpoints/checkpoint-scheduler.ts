@@ -4,7 +4,7 @@ import type { Database } from '../../../platform/db/schema.ts';
 import type { SigningKey } from '../../../platform/keys/signing-key.ts';
 import { readEd25519PublicKey } from '../../../platform/keys/signing-key.ts';
 import { startPeriodicTask } from '../../../platform/scheduling/periodic-task.ts';
-import { verifyDatabase } from '../verification/verify-database.ts';
+import { verifyAndRecord } from '../verification/verification-results.ts';
 import { readChainHead } from './checkpoints.repository.ts';
 import {
   AuditChainDamagedError,
@@ -99,11 +99,8 @@ export function startCheckpointScheduler(
   const verifyChain = async () => {
     // Set first, so a verification that throws is not retried every tick.
     verifiedAt = Date.now();
-    const report = await db
-      .transaction()
-      .setIsolationLevel('repeatable read')
-      .setAccessMode('read only')
-      .execute((tx) => verifyDatabase(tx, publicKey));
+    // Each result is stored, so GET /api/v1/audit/verification can report it.
+    const report = await verifyAndRecord(db, publicKey);
     damaged =
       report.damage === null
         ? null

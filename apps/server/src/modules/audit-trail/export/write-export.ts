@@ -1,8 +1,8 @@
-import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../../platform/db/schema.ts';
 import { AppError } from '../../../platform/http/app-error.ts';
+import { writeWithBackpressure } from '../../../platform/streams/output-flow.ts';
 import { readEventRange, type StoredAuditEvent } from '../audit-events.repository.ts';
 import { canonicalEventText } from '../chain/canonical-event.ts';
 import { listCheckpoints } from '../checkpoints/checkpoints.repository.ts';
@@ -21,8 +21,38 @@ function canonicalEvent({ record, detailsText }: StoredAuditEvent): string {
   }
 }
 
-async function write(out: Writable, text: string): Promise<void> {
-  if (!out.write(text)) await once(out, 'drain');
+/**
+ * Write the events with seq up to `upTo`, then the checkpoints of at most
+ * that tree size, as JSON Lines, reading through `tx`. Writing waits while
+ * `out` is full, and fails with OutputClosedError once `out` is closed.
+ */
+export async function writeTrail(
+  tx: Kysely<Database>,
+  out: Writable,
+  upTo: number,
+): Promise<{ events: number; checkpoints: number }> {
+  let after = 0;
+  let written = 0;
+  for (;;) {
+    const batch = await readEventRange(tx, after, upTo, BATCH_SIZE);
+    if (batch.length === 0) break;
+    for (const event of batch) {
+      await writeWithBackpressure(out, eventLine(event.hash, canonicalEvent(event)));
+    }
+    after = batch.at(-1)?.record.seq ?? after;
+    written += batch.length;
+  }
+
+  const checkpoints = (await listCheckpoints(tx)).filter(
+    (signed) => signed.checkpoint.treeSize <= upTo,
+  );
+  for (const signed of checkpoints) {
+    await writeWithBackpressure(
+      out,
+      checkpointLine({ checkpoint: signed.checkpoint, signature: signed.signature }),
+    );
+  }
+  return { events: written, checkpoints: checkpoints.length };
 }
 
 /**
@@ -38,26 +68,5 @@ export async function writeExport(
     .transaction()
     .setIsolationLevel('repeatable read')
     .setAccessMode('read only')
-    .execute(async (tx) => {
-      let after = 0;
-      let written = 0;
-      for (;;) {
-        const batch = await readEventRange(tx, after, Number.MAX_SAFE_INTEGER, BATCH_SIZE);
-        if (batch.length === 0) break;
-        for (const event of batch) {
-          await write(out, eventLine(event.hash, canonicalEvent(event)));
-        }
-        after = batch.at(-1)?.record.seq ?? after;
-        written += batch.length;
-      }
-
-      const checkpoints = await listCheckpoints(tx);
-      for (const signed of checkpoints) {
-        await write(
-          out,
-          checkpointLine({ checkpoint: signed.checkpoint, signature: signed.signature }),
-        );
-      }
-      return { events: written, checkpoints: checkpoints.length };
-    });
+    .execute((tx) => writeTrail(tx, out, Number.MAX_SAFE_INTEGER));
 }

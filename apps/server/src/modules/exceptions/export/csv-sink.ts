@@ -1,7 +1,7 @@
 import type { Writable } from 'node:stream';
+import { endOutput, writeWithBackpressure } from '../../../platform/streams/output-flow.ts';
 import type { ExportSink } from './export-sink.ts';
 import type { Cell } from './export-target.ts';
-import { endOutput, writeWithBackpressure } from './output-flow.ts';
 
 /**
  * Excel reliably reads a CSV file as UTF-8 only when it starts with this

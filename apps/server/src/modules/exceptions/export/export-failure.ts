@@ -2,11 +2,11 @@ import type { Logger } from 'pino';
 import { isDatabaseUnavailableError } from '../../../platform/db/connection-errors.ts';
 import type { Db } from '../../../platform/db/database.ts';
 import { isAppError } from '../../../platform/http/app-error.ts';
+import { OutputClosedError, OutputStalledError } from '../../../platform/streams/output-flow.ts';
 import { withActor } from '../../access/actor-scope.ts';
 import { appendAuditEvent } from '../../audit-trail/audit-trail.service.ts';
 import type { Actor, RequestContext } from '../../identity/actor.ts';
 import { exportAuditEvent } from './export-audit.ts';
-import { OutputClosedError, OutputStalledError } from './output-flow.ts';
 import type { StartedExport } from './started-export.ts';
 
 /**

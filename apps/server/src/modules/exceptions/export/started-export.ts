@@ -1,9 +1,9 @@
 import type { Writable } from 'node:stream';
+import { OutputStalledError, untilFinished } from '../../../platform/streams/output-flow.ts';
+import { watchForStall } from '../../../platform/streams/stall-watchdog.ts';
 import type { ExportFile } from './export-file.ts';
 import { createExportSink, type ExportSink } from './export-sink.ts';
 import type { ExportFormat, ExportTarget } from './export-target.ts';
-import { OutputStalledError, untilFinished } from './output-flow.ts';
-import { watchForStall } from './stall-watchdog.ts';
 
 /** The streams that an export writes its file into and hands it on through. */
 export interface ExportOutput {

@@ -1,8 +1,12 @@
 import type { Writable } from 'node:stream';
 import ExcelJS from 'exceljs';
+import {
+  assertOutputOpen,
+  untilFinished,
+  waitForDrain,
+} from '../../../platform/streams/output-flow.ts';
 import type { ExportSink } from './export-sink.ts';
 import type { Cell } from './export-target.ts';
-import { assertOutputOpen, untilFinished, waitForDrain } from './output-flow.ts';
 
 /** Excel's maximum rows per worksheet, the header row included. */
 export const XLSX_MAX_ROWS = 1_048_576;

@@ -11,5 +11,6 @@ export * from './problem.ts';
 export * from './runs.ts';
 export * from './settings.ts';
 export * from './setup.ts';
+export * from './test-definitions.ts';
 export * from './tests.ts';
 export * from './text.ts';

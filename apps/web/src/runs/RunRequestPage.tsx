@@ -13,24 +13,25 @@ import {
   TextInput,
 } from '@mantine/core';
 import { useForm } from '@mantine/form';
-import { useMutation, useQueries } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useEffect, useRef, useState } from 'react';
 import { useNavigate, useSearchParams } from 'react-router';
-import {
-  type DatasetDetail,
-  datasetKeys,
-  getDataset,
-  useDatasets,
-} from '../datasets/datasets-api.ts';
+import { type DatasetDetail, datasetKeys } from '../datasets/datasets-api.ts';
 import { EntitySelect } from '../entities/EntitySelect.tsx';
 import type { Access } from '../entities/entity-access.ts';
 import { WithAccess } from '../entities/WithAccess.tsx';
 import { ErrorAlert } from '../shared/ErrorAlert.tsx';
 import { Page } from '../shared/Page.tsx';
-import { describeRequestIssues, type RunFormValues, toRunRequest } from './run-request-form.ts';
+import { RunInputsFieldset } from './RunInputsFieldset.tsx';
+import {
+  describeRequestIssues,
+  initialRunInputs,
+  type RunFormValues,
+  runInputErrors,
+  toRunRequest,
+} from './run-request-form.ts';
 import { requestRun, type TestListing, useTests } from './runs-api.ts';
-
-const LATEST = '';
+import { useDeclaredInputs } from './use-declared-inputs.ts';
 
 /** Options of the test select: the entity's own tests, then the library templates not yet used there. */
 function testOptions(listing: TestListing, entityCode: string) {
@@ -60,15 +61,6 @@ function testOptions(listing: TestListing, entityCode: string) {
   ];
 }
 
-/** Columns of the chosen version of a dataset, or of its latest version. */
-function columnsOf(detail: DatasetDetail | undefined, version: string): string[] {
-  const chosen =
-    version === LATEST
-      ? detail?.versions[0]
-      : detail?.versions.find((candidate) => String(candidate.version) === version);
-  return chosen?.columns.map((column) => column.name) ?? [];
-}
-
 function RunRequestForm({ access, listing }: { access: Access; listing: TestListing }) {
   const navigate = useNavigate();
   const [params] = useSearchParams();
@@ -79,15 +71,14 @@ function RunRequestForm({ access, listing }: { access: Access; listing: TestList
     entities.find((entity) => entity.code === params.get('entity'))?.code ??
     entities[0]?.code ??
     '';
-  const datasets = useDatasets();
+  const queryClient = useQueryClient();
   const [issues, setIssues] = useState<string[]>([]);
 
   const form = useForm<RunFormValues>({
     initialValues: {
       entity: initialEntity,
       test: params.get('test') ?? '',
-      inputs: [{ name: '', dataset: params.get('dataset') ?? '', version: LATEST }],
-      fieldMap: [],
+      inputs: [],
       parameters: [],
       preview: false,
     },
@@ -97,30 +88,38 @@ function RunRequestForm({ access, listing }: { access: Access; listing: TestList
     },
   });
   const { values } = form;
+  const declared = useDeclaredInputs(listing, values.entity, values.test, values.preview);
 
-  const details = useQueries({
-    queries: values.inputs.map((input) => ({
-      queryKey: datasetKeys.detail(values.entity, input.dataset),
-      queryFn: ({ signal }: { signal: AbortSignal }) =>
-        getDataset(values.entity, input.dataset, signal),
-      enabled: values.entity !== '' && input.dataset !== '',
-    })),
-  });
+  // Another test, version or entity has other inputs and datasets, so the inputs start again.
+  const declaredKey = declared.status === 'ready' ? declared.key : declared.status;
+  const startedFor = useRef<string | null>(null);
+  useEffect(() => {
+    if (startedFor.current === declaredKey) return;
+    startedFor.current = declaredKey;
+    const inputs =
+      declared.status === 'ready'
+        ? initialRunInputs(declared.inputs, declared.bindings, params.get('dataset') ?? '')
+        : [];
+    form.setFieldValue('inputs', inputs);
+    form.clearErrors();
+  }, [declaredKey, declared, params, form]);
+
   const run = useMutation({
     mutationFn: requestRun,
     onSuccess: ({ runId }) => navigate(`/runs/${runId}`),
   });
 
-  const entityDatasets = (datasets.data ?? []).filter(
-    (dataset) => dataset.entityCode === values.entity,
-  );
-  const inputNames = values.inputs.map((input) => input.name.trim()).filter((name) => name !== '');
-
   const submit = form.onSubmit((formValues) => {
+    if (declared.status !== 'ready') return;
+
+    const inputErrors = runInputErrors(formValues.inputs, declared.inputs, (name) =>
+      queryClient.getQueryData<DatasetDetail>(datasetKeys.detail(formValues.entity, name)),
+    );
+    form.setErrors(inputErrors);
     const request = toRunRequest(formValues);
     const found = describeRequestIssues(request);
     setIssues(found);
-    if (found.length === 0) run.mutate(request);
+    if (found.length === 0 && Object.keys(inputErrors).length === 0) run.mutate(request);
   });
 
   return (
@@ -133,11 +132,8 @@ function RunRequestForm({ access, listing }: { access: Access; listing: TestList
             description="The test runs on this entity's datasets, and its exceptions belong here."
             value={values.entity}
             onChange={(code) => {
-              // Datasets belong to one entity, so bindings chosen for another one no longer apply.
-              form.setValues({
-                entity: code,
-                inputs: values.inputs.map((input) => ({ ...input, dataset: '', version: LATEST })),
-              });
+              // Datasets belong to one entity, and the effect above starts the inputs again.
+              form.setValues({ entity: code, inputs: [] });
             }}
           />
           <NativeSelect
@@ -149,152 +145,7 @@ function RunRequestForm({ access, listing }: { access: Access; listing: TestList
           />
         </Group>
 
-        <Fieldset legend="Inputs">
-          <Stack>
-            <Text size="sm" c="dimmed">
-              Bind each input of the test to a dataset of {values.entity || 'the entity'}. An input
-              the test version already binds may be left out. The test names its inputs, such as{' '}
-              <code>payments</code>, and the server rejects a wrong name with the names it expects.
-            </Text>
-            {datasets.isPending && <Loader size="sm" aria-label="Loading datasets" />}
-            {datasets.isError && (
-              <ErrorAlert error={datasets.error} title="Datasets could not be loaded" />
-            )}
-            {values.inputs.map((input, index) => {
-              const detail = details[index];
-              const versions = detail?.data?.versions ?? [];
-              return (
-                <Group key={`input-${index.toString()}`} align="flex-end" wrap="nowrap">
-                  <TextInput
-                    label="Input name"
-                    placeholder="payments"
-                    {...form.getInputProps(`inputs.${index}.name`)}
-                  />
-                  <NativeSelect
-                    label="Dataset"
-                    data={[
-                      { value: '', label: 'Choose a dataset' },
-                      ...entityDatasets.map((dataset) => ({
-                        value: dataset.name,
-                        label: dataset.name,
-                      })),
-                    ]}
-                    value={input.dataset}
-                    onChange={(event) =>
-                      form.setFieldValue(`inputs.${index}`, {
-                        ...input,
-                        dataset: event.currentTarget.value,
-                        version: LATEST,
-                      })
-                    }
-                  />
-                  <NativeSelect
-                    label="Version"
-                    data={[
-                      {
-                        value: LATEST,
-                        label:
-                          versions[0] === undefined ? 'Latest' : `Latest (${versions[0].version})`,
-                      },
-                      ...versions.map((version) => ({
-                        value: String(version.version),
-                        label: `${version.version}: ${version.sourceFileName}, ${version.rowCount} rows`,
-                      })),
-                    ]}
-                    {...form.getInputProps(`inputs.${index}.version`)}
-                  />
-                  <CloseButton
-                    aria-label={`Remove input ${index + 1}`}
-                    onClick={() => form.removeListItem('inputs', index)}
-                    mb={6}
-                  />
-                </Group>
-              );
-            })}
-            {details.map(
-              (detail, index) =>
-                detail.isError && (
-                  <ErrorAlert
-                    key={`input-error-${index.toString()}`}
-                    error={detail.error}
-                    title={`The dataset of input ${index + 1} could not be loaded`}
-                  />
-                ),
-            )}
-            <Group>
-              <Button
-                variant="default"
-                size="xs"
-                onClick={() =>
-                  form.insertListItem('inputs', { name: '', dataset: '', version: LATEST })
-                }
-              >
-                Add input
-              </Button>
-            </Group>
-          </Stack>
-        </Fieldset>
-
-        <Fieldset legend="Field mapping">
-          <Stack>
-            <Text size="sm" c="dimmed">
-              Each field of an input reads the dataset column of the same name. Map a field here
-              when its column has another name.
-            </Text>
-            {values.fieldMap.map((mapping, index) => {
-              const inputIndex = values.inputs.findIndex(
-                (input) => input.name.trim() === mapping.input,
-              );
-              const binding = values.inputs[inputIndex];
-              const columns = columnsOf(details[inputIndex]?.data, binding?.version ?? LATEST);
-              return (
-                <Group key={`mapping-${index.toString()}`} align="flex-end" wrap="nowrap">
-                  <NativeSelect
-                    label="Input"
-                    data={[
-                      { value: '', label: 'Choose an input' },
-                      ...inputNames.map((name) => ({ value: name, label: name })),
-                    ]}
-                    {...form.getInputProps(`fieldMap.${index}.input`)}
-                  />
-                  <TextInput
-                    label="Field"
-                    placeholder="vendor_id"
-                    {...form.getInputProps(`fieldMap.${index}.field`)}
-                  />
-                  <NativeSelect
-                    label="Column"
-                    data={[
-                      { value: '', label: 'Choose a column' },
-                      ...columns.map((column) => ({ value: column, label: column })),
-                    ]}
-                    {...form.getInputProps(`fieldMap.${index}.column`)}
-                  />
-                  <CloseButton
-                    aria-label={`Remove field mapping ${index + 1}`}
-                    onClick={() => form.removeListItem('fieldMap', index)}
-                    mb={6}
-                  />
-                </Group>
-              );
-            })}
-            <Group>
-              <Button
-                variant="default"
-                size="xs"
-                onClick={() =>
-                  form.insertListItem('fieldMap', {
-                    input: inputNames[0] ?? '',
-                    field: '',
-                    column: '',
-                  })
-                }
-              >
-                Add field mapping
-              </Button>
-            </Group>
-          </Stack>
-        </Fieldset>
+        <RunInputsFieldset form={form} declared={declared} />
 
         <Fieldset legend="Parameters">
           <Stack>

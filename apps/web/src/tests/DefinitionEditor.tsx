@@ -15,6 +15,7 @@ import {
 import { type FormErrors, useForm } from '@mantine/form';
 import { Link, useNavigate } from 'react-router';
 import { ErrorAlert } from '../shared/ErrorAlert.tsx';
+import { BindingsEditor } from './BindingsEditor.tsx';
 import {
   checkDefinition,
   type DefinitionFormValues,
@@ -54,9 +55,18 @@ const FIELD_LABELS: Record<string, string> = {
   sql: 'SQL',
 };
 
-/** Describe a form path such as "inputs.0.fields.1.name" as "input 1, field 2, name". */
+/**
+ * Describe a form path such as "inputs.0.fields.1.name" as "input 1, field
+ * 2, name", and "bindings.payments.fields.amount" as "binding of payments,
+ * field amount".
+ */
 function describePath(path: string): string {
   const parts = path.split('.');
+  if (parts[0] === 'bindings' && parts[1] !== undefined) {
+    const field = parts[2] === 'fields' ? `, field ${parts[3]}` : '';
+    const part = parts[2] === 'dataset' || parts[2] === 'version' ? `, ${parts[2]}` : '';
+    return `binding of ${parts[1]}${field}${part}`;
+  }
   const words: string[] = [];
   for (let index = 0; index < parts.length; index++) {
     const part = parts[index] ?? '';
@@ -241,7 +251,6 @@ function ParametersEditor({ form }: { form: DefinitionForm }) {
 
 function QueryEditor({ form }: { form: DefinitionForm }) {
   const sqlError = form.errors.sql;
-  const bindings = Object.entries(form.values.bindings ?? {});
   return (
     <Stack component="section" aria-labelledby="query-editor-heading" gap="sm">
       <Title order={2} id="query-editor-heading">
@@ -286,18 +295,6 @@ function QueryEditor({ form }: { form: DefinitionForm }) {
         description="Optional. A five-field cron expression in UTC, such as 0 6 * * 1. A schedule needs a dataset for every input and a default for every parameter"
         {...form.getInputProps('schedule')}
       />
-      {bindings.length > 0 && (
-        <Text size="sm" maw={720}>
-          The dataset bindings of the copied version stay as they are:{' '}
-          {bindings.map(([input]) => input).join(', ')}. Change them with{' '}
-          <code>peytonix tests import</code>.
-        </Text>
-      )}
-      {form.errors.bindings !== undefined && (
-        <Text size="xs" c="red.8">
-          Bindings: {form.errors.bindings}
-        </Text>
-      )}
     </Stack>
   );
 }
@@ -381,6 +378,22 @@ export function DefinitionEditor({
         <InputsEditor form={form} />
         <ParametersEditor form={form} />
         <QueryEditor form={form} />
+        <BindingsEditor
+          entityCode={entityCode}
+          inputs={form.values.inputs}
+          bindings={form.values.bindings}
+          scheduled={form.values.schedule.trim() !== ''}
+          errorOf={(path) => form.errors[path]}
+          setBinding={(input, binding) => {
+            // The error of the whole section may name this input, so it waits for the next check.
+            form.clearFieldError('bindings');
+            form.setFieldValue(`bindings.${input}`, binding);
+          }}
+          removeBinding={(input) => {
+            const { [input]: _removed, ...rest } = form.values.bindings;
+            form.setFieldValue('bindings', rest);
+          }}
+        />
         {problems.length > 0 && (
           <Alert color="red" title="The definition has problems to fix before saving">
             <List size="sm">

@@ -1,4 +1,16 @@
-import { Anchor, Button, Code, Group, Loader, SimpleGrid, Stack, Text, Title } from '@mantine/core';
+import {
+  Anchor,
+  Button,
+  Code,
+  Group,
+  List,
+  Loader,
+  SimpleGrid,
+  Stack,
+  Text,
+  Title,
+} from '@mantine/core';
+import type { InputBinding } from '@peytonix/contracts';
 import { Link, useParams, useSearchParams } from 'react-router';
 import type { Access } from '../entities/entity-access.ts';
 import { WithAccess } from '../entities/WithAccess.tsx';
@@ -23,6 +35,23 @@ import {
   useTestVersions,
 } from './tests-api.ts';
 import { VersionHistory, VersionStateBadge } from './VersionHistory.tsx';
+
+/**
+ * Describe a binding as "payments → Payments version 2, vendor_id ←
+ * VendorNum", with the mapped fields in the order the input declares them.
+ */
+function describeBinding(
+  input: string,
+  binding: InputBinding,
+  declaredFields: readonly string[],
+): string {
+  const version = binding.version === undefined ? '(latest)' : `version ${binding.version}`;
+  const mapped = Object.entries(binding.fields ?? {}).sort(
+    ([left], [right]) => declaredFields.indexOf(left) - declaredFields.indexOf(right),
+  );
+  const fields = mapped.map(([field, column]) => `, ${field} ← ${column}`);
+  return `${input} → ${binding.dataset} ${version}${fields.join('')}`;
+}
 
 function Fact({
   label,
@@ -129,14 +158,20 @@ function VersionDefinition({
           </Fact>
         )}
         {bindings.length > 0 && (
-          <Fact label="Dataset bindings">
-            {bindings
-              .map(([input, binding]) =>
-                binding.version === undefined
-                  ? `${input} → ${binding.dataset} (latest)`
-                  : `${input} → ${binding.dataset} version ${binding.version}`,
-              )
-              .join('; ')}
+          <Fact label="Dataset bindings" testId="dataset-bindings">
+            <List size="sm">
+              {bindings.map(([input, binding]) => (
+                <List.Item key={input} data-testid="dataset-binding">
+                  {describeBinding(
+                    input,
+                    binding,
+                    definition?.inputs
+                      .find((candidate) => candidate.name === input)
+                      ?.fields.map((field) => field.name) ?? [],
+                  )}
+                </List.Item>
+              ))}
+            </List>
           </Fact>
         )}
       </Stack>

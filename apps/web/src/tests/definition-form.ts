@@ -1,139 +1,15 @@
-import { datasetNameSchema, testKeySchema } from '@peytonix/contracts';
-import { z } from 'zod';
+import { type InputBindings, testDefinitionFileSchema } from '@peytonix/contracts';
+import type { z } from 'zod';
+import {
+  type BindingValues,
+  bindingOfValues,
+  bindingValuesOf,
+} from '../datasets/dataset-binding.ts';
 import type { ExportedDefinition, TestTemplate } from './tests-api.ts';
 
-// NOTE: This mirrors the server's test definition file schema
-// (apps/server/src/modules/tests/definition-file.ts), which the contracts
-// package does not export. The server also checks the cron expression, that
-// the bindings name declared inputs, and the SQL itself, and its message
-// shows when one of those fails.
+export { FIELD_TYPES, PARAMETER_TYPES, SEVERITIES } from '@peytonix/contracts';
 
-export const FIELD_TYPES = ['text', 'integer', 'decimal', 'date', 'boolean'] as const;
-export const PARAMETER_TYPES = FIELD_TYPES;
-export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
-
-const identifierSchema = z
-  .string()
-  .regex(
-    /^[a-z][a-z0-9_]{0,62}$/,
-    'must be 1 to 63 lowercase letters, digits and underscores, starting with a letter',
-  );
-const requiredText = z.string().trim().min(1, 'must not be empty');
-
-const fieldSchema = z.strictObject({
-  name: identifierSchema,
-  type: z.enum(FIELD_TYPES),
-  description: requiredText,
-  required: z.boolean(),
-});
-
-/** Add an issue at `path.index` for each name that repeats an earlier one. */
-function addDuplicateIssues(
-  names: readonly string[],
-  path: (string | number)[],
-  label: string,
-  context: z.RefinementCtx,
-) {
-  const seen = new Set<string>();
-  names.forEach((name, index) => {
-    if (seen.has(name)) {
-      context.addIssue({
-        code: 'custom',
-        path: [...path, index],
-        message: `duplicate ${label} name "${name}"`,
-      });
-    }
-    seen.add(name);
-  });
-}
-
-const inputSchema = z
-  .strictObject({
-    name: identifierSchema,
-    description: requiredText,
-    fields: z.array(fieldSchema).min(1, 'needs at least one field'),
-  })
-  .superRefine((input, context) => {
-    addDuplicateIssues(
-      input.fields.map((field) => field.name),
-      ['fields'],
-      'field',
-      context,
-    );
-  });
-
-const parameterBase = { name: identifierSchema, description: requiredText };
-
-/** A `$name` parameter. Decimal defaults are strings such as "1.96", so they bind exactly. */
-const parameterSchema = z.discriminatedUnion('type', [
-  z.strictObject({
-    ...parameterBase,
-    type: z.literal('integer'),
-    default: z.number('must be a whole number').int('must be a whole number').nullable(),
-  }),
-  z.strictObject({
-    ...parameterBase,
-    type: z.literal('decimal'),
-    default: z
-      .string()
-      .regex(/^[+-]?\d+(?:\.\d+)?$/, 'must be a decimal such as "1.96"')
-      .nullable(),
-  }),
-  z.strictObject({ ...parameterBase, type: z.literal('text'), default: z.string().nullable() }),
-  z.strictObject({
-    ...parameterBase,
-    type: z.literal('date'),
-    default: z
-      .string()
-      .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a calendar date "YYYY-MM-DD"')
-      .nullable(),
-  }),
-  z.strictObject({
-    ...parameterBase,
-    type: z.literal('boolean'),
-    default: z.boolean('must be true or false').nullable(),
-  }),
-]);
-
-const bindingSchema = z.strictObject({
-  dataset: datasetNameSchema,
-  version: z.number().int().min(1).max(2_147_483_647).optional(),
-  fields: z.record(identifierSchema, z.string().min(1).max(200)).optional(),
-});
-
-/** A test definition in the form POST /api/v1/tests/drafts and `peytonix tests import` read. */
-export const definitionSchema = z
-  .strictObject({
-    key: testKeySchema,
-    name: z.string().trim().min(1, 'must not be empty').max(200),
-    description: z.string().max(20_000),
-    controlReference: z.string().trim().min(1).max(200).optional(),
-    severity: z.enum(SEVERITIES, 'must be low, medium, high or critical'),
-    inputs: z.array(inputSchema).min(1, 'needs at least one input').max(20),
-    parameters: z.array(parameterSchema).max(50),
-    keyColumns: z.array(z.string().min(1).max(200)).min(1, 'needs at least one key column').max(32),
-    sql: z.string().trim().min(1, 'must not be empty').max(100_000),
-    summarySql: z.string().min(1).max(100_000).optional(),
-    bindings: z.record(identifierSchema, bindingSchema).optional(),
-    schedule: z.string().max(100).optional(),
-  })
-  .superRefine((definition, context) => {
-    addDuplicateIssues(
-      definition.inputs.map((input) => input.name),
-      ['inputs'],
-      'input',
-      context,
-    );
-    addDuplicateIssues(
-      definition.parameters.map((parameter) => parameter.name),
-      ['parameters'],
-      'parameter',
-      context,
-    );
-    addDuplicateIssues(definition.keyColumns, ['keyColumns'], 'key column', context);
-  });
-
-export type TestDefinition = z.infer<typeof definitionSchema>;
+export type TestDefinition = z.infer<typeof testDefinitionFileSchema>;
 
 export interface FieldValues {
   name: string;
@@ -171,8 +47,8 @@ export interface DefinitionFormValues {
   summarySql: string;
   /** Five-field cron expression in UTC, or empty for no schedule. */
   schedule: string;
-  /** Dataset bindings of the source version, carried over unchanged. */
-  bindings: Record<string, unknown> | undefined;
+  /** Input name → the dataset that input reads when a run names none. */
+  bindings: Record<string, BindingValues>;
 }
 
 export function emptyField(): FieldValues {
@@ -227,7 +103,7 @@ export function newTestValues(template: TestTemplate | undefined): DefinitionFor
     sql: firstInput === undefined ? '' : `SELECT *\nFROM ${firstInput}`,
     summarySql: '',
     schedule: '',
-    bindings: undefined,
+    bindings: {},
   };
 }
 
@@ -241,7 +117,7 @@ function stringOr(value: unknown, fallback: string): string {
  * schema and the server's drifted apart.
  */
 export function readDefinition(exported: ExportedDefinition): TestDefinition | undefined {
-  const parsed = definitionSchema.safeParse(
+  const parsed = testDefinitionFileSchema.safeParse(
     Object.fromEntries(
       Object.entries(exported).filter(([name]) => name !== 'version' && name !== 'state'),
     ),
@@ -265,7 +141,7 @@ export function valuesOfDefinition(exported: ExportedDefinition): DefinitionForm
     sql: exported.sql,
     summarySql: stringOr(exported.summarySql, ''),
     schedule: stringOr(exported.schedule, ''),
-    bindings: definition?.bindings,
+    bindings: bindingValuesOf(definition?.bindings ?? {}),
   };
 }
 
@@ -280,6 +156,15 @@ function parseDefault(type: string, text: string): unknown {
     return trimmed;
   }
   return type === 'text' ? text : trimmed;
+}
+
+/** Return `{ bindings }` for the bound inputs, or nothing when no input is bound. */
+function bindingsOf(values: Record<string, BindingValues>): { bindings?: InputBindings } {
+  const bound = Object.entries(values).filter(([, binding]) => binding.dataset !== '');
+  if (bound.length === 0) return {};
+  return {
+    bindings: Object.fromEntries(bound.map(([name, binding]) => [name, bindingOfValues(binding)])),
+  };
 }
 
 /** Build the definition that the form describes, before validation. */
@@ -309,18 +194,17 @@ export function toDefinition(values: DefinitionFormValues): Record<string, unkno
       .filter((column) => column !== ''),
     sql: values.sql,
     ...(values.summarySql.trim() === '' ? {} : { summarySql: values.summarySql }),
-    ...(values.bindings === undefined ? {} : { bindings: values.bindings }),
+    ...bindingsOf(values.bindings),
     ...optional('schedule', values.schedule),
   };
 }
 
 /**
  * Return the form field that shows an issue at `path`. Key columns are one
- * text field and bindings have no field, so their issues go to that name.
+ * text field, so their issues go to that name.
  */
 function formPathOf(path: readonly PropertyKey[]): string {
   if (path[0] === 'keyColumns') return 'keyColumns';
-  if (path[0] === 'bindings') return 'bindings';
   return path.map(String).join('.');
 }
 
@@ -336,7 +220,7 @@ export function checkDefinition(
 ):
   | { definition: TestDefinition; issues: [] }
   | { definition: undefined; issues: DefinitionIssue[] } {
-  const parsed = definitionSchema.safeParse(toDefinition(values));
+  const parsed = testDefinitionFileSchema.safeParse(toDefinition(values));
   if (parsed.success) return { definition: parsed.data, issues: [] };
   return {
     definition: undefined,

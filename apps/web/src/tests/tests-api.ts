@@ -70,8 +70,13 @@ export function requestTestActivation(request: TestActivationRequest) {
 }
 
 /** Load the versions of test `key` in `entityCode`, newest first (GET /api/v1/tests/{key}/versions). */
-export function useTestVersions(key: string, entityCode: string) {
+export function useTestVersions(
+  key: string,
+  entityCode: string,
+  options: { enabled?: boolean } = {},
+) {
   return useQuery({
+    enabled: options.enabled ?? true,
     queryKey: testKeys.versions(key, entityCode),
     queryFn: ({ signal }) =>
       apiRequest(

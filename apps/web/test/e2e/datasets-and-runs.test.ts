@@ -166,14 +166,19 @@ describeInBrowser('datasets and runs', () => {
     await page.getByRole('link', { name: 'Run a test on this dataset' }).click();
     await expectHeading(page, 'Run a test');
     await page.getByRole('combobox', { name: 'Test', exact: true }).selectOption(TEST_KEY);
-    await page.getByLabel('Input name').fill('payments');
-    expect(await page.getByRole('combobox', { name: 'Dataset', exact: true }).inputValue()).toBe(
-      'Payments',
-    );
-    await page
+    // The form lists the template's inputs, and the dataset's columns fill in its fields.
+    const paymentsInput = page.getByRole('group', { name: 'Input payments' });
+    await paymentsInput.waitFor();
+    expect(
+      await paymentsInput.getByRole('combobox', { name: 'Dataset', exact: true }).inputValue(),
+    ).toBe('Payments');
+    await paymentsInput
       .getByLabel('Version', { exact: true })
       .locator('option', { hasText: 'Latest (1)' })
       .waitFor({ state: 'attached' });
+    for (const field of ['vendor_id', 'invoice_number', 'amount', 'payment_date']) {
+      await expect.poll(() => paymentsInput.getByLabel(field).inputValue()).toBe(field);
+    }
     await checkScreenAtRest(page, 'run-request');
     await page.getByRole('button', { name: 'Request run' }).click();
 
@@ -271,31 +276,68 @@ describeInBrowser('datasets and runs', () => {
     expect((await server.services.runs.show(seeder, runId)).status).toBe('cancelled');
   });
 
-  it('rejects a request with an unknown input', async () => {
-    await createEngagement(server, 'AP-BAD', 'AP');
+  it('maps a renamed column before a run', async () => {
+    await createEngagement(server, 'AP-MAP', 'AP');
     const bea = await createUserWithRole(server, admin, {
       email: 'bea@example.com',
       displayName: 'Bea Preparer',
       role: 'preparer',
-      entityCode: 'AP-BAD',
+      entityCode: 'AP-MAP',
     });
-    await importPayments(server, seeder, 'AP-BAD', duplicatePaymentsCsv(['V1']));
+    const csv = duplicatePaymentsCsv(['V1', 'V2']).replace(/^vendor_id,/, 'Vendor,');
+    await importPayments(server, seeder, 'AP-MAP', csv, 'Vendor payments');
 
     const page = await openPage(browser, server);
     await signInWithTotp(page, bea);
     await page.goto('/runs/new');
     await expectHeading(page, 'Run a test');
     await page.getByRole('combobox', { name: 'Test', exact: true }).selectOption(TEST_KEY);
-    await page.getByLabel('Input name').fill('ledger');
-    await page.getByRole('combobox', { name: 'Dataset', exact: true }).selectOption('Payments');
-    await page.getByRole('button', { name: 'Request run' }).click();
+    const paymentsInput = page.getByRole('group', { name: 'Input payments' });
+    await paymentsInput
+      .getByRole('combobox', { name: 'Dataset', exact: true })
+      .selectOption('Vendor payments');
+    await expect.poll(() => paymentsInput.getByLabel('amount').inputValue()).toBe('amount');
 
+    // The dataset has no vendor_id column, and the required field shows that error before anything is sent.
+    const vendorField = paymentsInput.getByLabel('vendor_id');
+    expect(await vendorField.inputValue()).toBe('');
+    const missing =
+      'Required field vendor_id has no column: Version 1 of Vendor payments has no column of that name. Choose the column it reads.';
+    await paymentsInput.getByText(missing).waitFor();
+    expect(await vendorField.getAttribute('aria-invalid')).toBe('true');
+    await page.getByRole('button', { name: 'Request run' }).click();
+    await paymentsInput.getByText(missing).waitFor();
+    expect(page.url()).toMatch(/\/runs\/new$/);
+    await checkScreenAtRest(page, 'run-request-mapping');
+
+    // With the column mapped, the server's reason for another problem shows with the request id.
+    await vendorField.selectOption('Vendor');
+    expect(await paymentsInput.getByText(missing).count()).toBe(0);
+    await page.getByRole('button', { name: 'Add parameter' }).click();
+    await page.getByLabel('Parameter', { exact: true }).fill('ghost');
+    await page.getByLabel('Value', { exact: true }).fill('1');
+    await page.getByRole('button', { name: 'Request run' }).click();
     const alert = page.getByRole('alert').filter({ hasText: 'The run was not requested' });
     await alert.waitFor();
-    expect(await alert.textContent()).toContain('has no input "ledger". Its inputs are payments.');
+    expect(await alert.textContent()).toContain('The test has no parameter "ghost".');
     await alert.getByTestId('request-id').waitFor();
     expect(page.url()).toMatch(/\/runs\/new$/);
     await checkScreenAtRest(page, 'run-request-rejected');
+
+    await page.getByRole('button', { name: 'Remove parameter 1' }).click();
+    await page.getByRole('button', { name: 'Request run' }).click();
+    await page.waitForURL(RUN_PATH);
+    const runId = RUN_PATH.exec(page.url())?.[1] ?? '';
+    await expectHeading(page, `${TEST_KEY} run 1`);
+    const run = await server.services.runs.show(await actorOf(server, bea.email), runId);
+    expect(run.inputs[0]?.datasetName).toBe('Vendor payments');
+    expect(run.inputs[0]?.fields).toEqual({
+      vendor_id: 'Vendor',
+      invoice_number: 'invoice_number',
+      amount: 'amount',
+      payment_date: 'payment_date',
+    });
+    expect(await page.getByTestId('run-input').textContent()).toContain('vendor_id ← Vendor');
   });
 
   it('shows runs without run or import buttons to a read-only user', async () => {

@@ -120,8 +120,11 @@ describeInBrowser('main flow', () => {
     expect(await page.getByRole('combobox', { name: 'Test', exact: true }).inputValue()).toBe(
       TEST_KEY,
     );
-    await page.getByLabel('Input name').fill('payments');
-    await page.getByRole('combobox', { name: 'Dataset', exact: true }).selectOption('Payments');
+    const paymentsInput = page.getByRole('group', { name: 'Input payments' });
+    await paymentsInput
+      .getByRole('combobox', { name: 'Dataset', exact: true })
+      .selectOption('Payments');
+    await expect.poll(() => paymentsInput.getByLabel('vendor_id').inputValue()).toBe('vendor_id');
     await checkScreenAtRest(page, 'main-flow-run-request');
     await page.getByRole('button', { name: 'Request run' }).click();
 

@@ -105,6 +105,14 @@ describeInBrowser('tests', () => {
     approver = await actorOf(server, 'val@example.com');
 
     await importPayments(server, seeder, 'AP', duplicatePaymentsCsv(['V1', 'V2', 'V3']));
+    // The vendor column has another name here, so a binding must map it.
+    await importPayments(
+      server,
+      seeder,
+      'AP',
+      duplicatePaymentsCsv(['V4']).replace(/^vendor_id,/, 'Vendor,'),
+      'Vendor payments',
+    );
     const { runId } = await server.services.runs.request(seeder, {
       entityCode: 'AP',
       test: TEST_KEY,
@@ -320,6 +328,46 @@ describeInBrowser('tests', () => {
     await sqlEditor.click();
     await page.keyboard.press('ControlOrMeta+A');
     await page.keyboard.type(newSql);
+
+    // A schedule needs every input bound, and the shared schema reports it next to the bindings.
+    await form.getByLabel('Schedule').fill('0 6 * * 1');
+    await form.getByRole('button', { name: 'Save as new draft' }).click();
+    const bindingsError = form.getByTestId('bindings-error');
+    await bindingsError.waitFor();
+    expect(await bindingsError.textContent()).toBe(
+      'Must bind every input when a schedule is set. Add bindings for payments',
+    );
+
+    // Binding the dataset maps the same-name columns, and a required field without one warns.
+    const binding = form.getByRole('group', { name: 'Binding of input payments' });
+    await binding.getByLabel('Dataset', { exact: true }).selectOption('Vendor payments');
+    await binding
+      .getByLabel('Version', { exact: true })
+      .locator('option', { hasText: 'Latest (1)' })
+      .waitFor({ state: 'attached' });
+    await expect.poll(() => binding.getByLabel('amount').inputValue()).toBe('amount');
+    expect(await binding.getByLabel('vendor_id').inputValue()).toBe('');
+    await binding
+      .getByText(/Warning for vendor_id: Required field vendor_id has no column/)
+      .waitFor();
+    await binding.getByLabel('Version', { exact: true }).selectOption('1');
+    await binding.getByLabel('vendor_id').selectOption('Vendor');
+    expect(await binding.getByText(/^Warning for/).count()).toBe(0);
+
+    // While the schedule is set, the binding cannot be removed.
+    const removeBinding = binding.getByRole('button', { name: 'Remove binding of payments' });
+    expect(await removeBinding.isDisabled()).toBe(true);
+    await binding.getByText('A schedule is set, and scheduled runs read every input').waitFor();
+    await checkScreenAtRest(page, 'test-editor-bindings');
+    await form.getByLabel('Schedule').fill('');
+    await removeBinding.click();
+    expect(await binding.getByLabel('Dataset', { exact: true }).inputValue()).toBe('');
+    expect(await binding.getByLabel('vendor_id').count()).toBe(0);
+
+    await binding.getByLabel('Dataset', { exact: true }).selectOption('Vendor payments');
+    await expect.poll(() => binding.getByLabel('amount').inputValue()).toBe('amount');
+    await binding.getByLabel('Version', { exact: true }).selectOption('1');
+    await binding.getByLabel('vendor_id').selectOption('Vendor');
     await form.getByRole('button', { name: 'Save as new draft' }).click();
 
     // The page of the new draft shows it in the version list and diffs it against the active version.
@@ -333,6 +381,17 @@ describeInBrowser('tests', () => {
     );
     expect(stored.sql).toBe(newSql);
     expect(stored.state).toBe('draft');
+    expect(stored.bindings).toEqual({
+      payments: {
+        dataset: 'Vendor payments',
+        version: 1,
+        fields: { vendor_id: 'Vendor', amount: 'amount' },
+      },
+    });
+    expect(stored.schedule).toBeUndefined();
+    expect(await page.getByTestId('dataset-binding').textContent()).toBe(
+      'payments → Vendor payments version 1, vendor_id ← Vendor, amount ← amount',
+    );
     await page.getByRole('heading', { name: `Version ${draftVersion}` }).waitFor();
     const shownRow = page.getByTestId('version-row').filter({ hasText: `${draftVersion} (shown)` });
     expect(await shownRow.textContent()).toContain('draft');

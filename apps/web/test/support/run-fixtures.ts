@@ -69,8 +69,8 @@ export async function actorOf(server: E2eServer, email: string): Promise<UserAct
 }
 
 /**
- * Import `csv` as a new version of the dataset Payments in `entityCode`
- * through the services, as `peytonix datasets import` does, for tests that
+ * Import `csv` as a new version of the dataset `datasetName` (Payments by
+ * default) in `entityCode` through the services, as `peytonix datasets import` does, for tests that
  * need the data but not the import screen.
  */
 export async function importPayments(
@@ -78,13 +78,14 @@ export async function importPayments(
   actor: UserActor,
   entityCode: string,
   csv: string,
+  datasetName = 'Payments',
 ) {
   const directory = mkdtempSync(path.join(tmpdir(), 'peytonix-e2e-import-'));
   const file = path.join(directory, 'payments.csv');
   writeFileSync(file, csv);
   return await server.services.datasets.importFile(actor, {
     entityCode,
-    datasetName: 'Payments',
+    datasetName,
     filePath: file,
     fileName: 'payments.csv',
   });

@@ -107,6 +107,14 @@ export const exceptionListQuerySchema = z.strictObject({
   after: z.string().max(200).optional(),
 });
 
+/** GET /api/v1/exceptions/assignees: the entity whose exceptions are to be assigned. */
+export const assigneeListQuerySchema = z.strictObject({ entity: entityCodeSchema });
+
+/** The users an exception of the entity can be assigned to, by display name. */
+export const assigneeListSchema = z.object({
+  items: z.array(z.object({ id: z.uuid(), displayName: z.string(), email: z.string() })),
+});
+
 export const exceptionSummarySchema = z.object({
   id: z.uuid(),
   testKey: z.string(),

@@ -514,6 +514,13 @@ const CASES: Record<string, RouteCase> = {
       url: `/api/v1/exceptions/${await seedException(world.owner, world.runs[scope])}`,
     }),
   },
+  'GET /api/v1/exceptions/assignees': {
+    kind: 'target',
+    success: 200,
+    request: async (_world, scope) => ({
+      url: `/api/v1/exceptions/assignees?entity=${ENGAGEMENT[scope]}`,
+    }),
+  },
   'POST /api/v1/exceptions/:id/assign': {
     kind: 'target',
     success: 200,

@@ -1,12 +1,9 @@
 import { Anchor, AppShell, Burger, Button, Group, Text } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
-import { ownAccessSchema } from '@peytonix/contracts';
-import { useQuery } from '@tanstack/react-query';
 import { Link, Outlet } from 'react-router';
-import { apiRequest } from '../api/client.ts';
 import { useSignOut } from '../identity/use-sign-out.ts';
 import { ErrorAlert } from '../shared/ErrorAlert.tsx';
-import { ownAccessKeys } from '../shared/own-access.ts';
+import { useOwnGrants } from '../shared/own-access.ts';
 import { MainNavigation } from './MainNavigation.tsx';
 import { visibleNavigation } from './navigation.ts';
 import classes from './SkipLink.module.css';
@@ -21,10 +18,7 @@ export function AppLayout() {
   const signOut = useSignOut();
   // Areas follow the permissions the user's grants give anywhere; until they
   // load, every area shows. The server still rejects what a user may not do.
-  const grants = useQuery({
-    queryKey: ownAccessKeys.grants,
-    queryFn: ({ signal }) => apiRequest('/api/v1/grants/mine', { schema: ownAccessSchema, signal }),
-  });
+  const grants = useOwnGrants();
   const entries = visibleNavigation(
     grants.data === undefined ? undefined : new Set(grants.data.permissions),
   );

@@ -8,8 +8,8 @@ export function NotFoundPage() {
     <Page title="Page not found">
       <Text>
         No page exists at <code>{pathname}</code>. Check the address, or go to the{' '}
-        <Anchor component={Link} to="/dashboard">
-          dashboard
+        <Anchor component={Link} to="/">
+          start page
         </Anchor>
         .
       </Text>

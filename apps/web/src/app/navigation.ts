@@ -28,3 +28,12 @@ export function visibleNavigation(
   if (permissions === undefined) return NAVIGATION;
   return NAVIGATION.filter((entry) => permissions.has(entry.permission));
 }
+
+/**
+ * Return the path a user lands on after signing in and at `/`: the first
+ * area of the navigation that `permissions` allow, or null when they allow
+ * none.
+ */
+export function landingPath(permissions: ReadonlySet<string>): string | null {
+  return visibleNavigation(permissions)[0]?.path ?? null;
+}

@@ -1,4 +1,4 @@
-import { createBrowserRouter, Navigate, Outlet, type RouteObject } from 'react-router';
+import { createBrowserRouter, Outlet, type RouteObject } from 'react-router';
 import { administrationRoutes } from '../admin/routes.tsx';
 import { auditTrailRoutes } from '../audit/routes.tsx';
 import { changeRequestRoutes } from '../changes/routes.tsx';
@@ -10,6 +10,7 @@ import { identityPublicRoutes, identityShellRoutes } from '../identity/routes.ts
 import { runRoutes } from '../runs/routes.tsx';
 import { testRoutes } from '../tests/routes.tsx';
 import { AppLayout } from './AppLayout.tsx';
+import { LandingRedirect } from './LandingRedirect.tsx';
 import { NotAvailablePage } from './NotAvailablePage.tsx';
 import { NotFoundPage } from './NotFoundPage.tsx';
 import { NAVIGATION } from './navigation.ts';
@@ -50,7 +51,7 @@ const placeholderRoutes: RouteObject[] = NAVIGATION.filter(
 
 /** Routes inside the app shell; each needs a full session. */
 const shellRoutes: RouteObject[] = [
-  { index: true, element: <Navigate to="/dashboard" replace /> },
+  { index: true, element: <LandingRedirect /> },
   ...placeholderRoutes,
   ...identityShellRoutes,
   ...exceptionShellRoutes,

@@ -1,4 +1,6 @@
 import { Alert, Autocomplete, List, Stack, Table, Text, Title } from '@mantine/core';
+import { markHiddenCharacters } from '../shared/invisible-characters.ts';
+import { UntrustedText } from '../shared/UntrustedText.tsx';
 import type { DatasetPreview } from './datasets-api.ts';
 
 /** Types offered for a column; any other DuckDB type name may be typed in. */
@@ -51,10 +53,12 @@ export function PreviewColumns({
             {preview.columns.map((column) => (
               <Table.Tr key={column.name} data-testid="preview-column" data-column={column.name}>
                 <Table.Td>
-                  <code>{column.name}</code>
+                  <code>
+                    <UntrustedText text={column.name} />
+                  </code>
                   {column.sourceName !== column.name && (
                     <Text size="xs" c="dimmed">
-                      In the file: {column.sourceName}
+                      In the file: <UntrustedText text={column.sourceName} />
                     </Text>
                   )}
                 </Table.Td>
@@ -64,7 +68,7 @@ export function PreviewColumns({
                 <Table.Td>{column.nullable ? 'some' : 'none'}</Table.Td>
                 <Table.Td>
                   <Autocomplete
-                    aria-label={`Type of ${column.name}`}
+                    aria-label={`Type of ${markHiddenCharacters(column.name)}`}
                     placeholder="Inferred"
                     data={COLUMN_TYPE_SUGGESTIONS}
                     maxLength={64}
@@ -103,7 +107,7 @@ export function PreviewRows({ preview }: { preview: DatasetPreview }) {
             <Table.Tr>
               {preview.columns.map((column) => (
                 <Table.Th key={column.name}>
-                  {column.name}
+                  <UntrustedText text={column.name} />
                   <Text size="xs" c="dimmed" fw={400}>
                     {column.type}
                   </Text>
@@ -125,7 +129,7 @@ export function PreviewRows({ preview }: { preview: DatasetPreview }) {
                           empty
                         </Text>
                       ) : (
-                        value
+                        <UntrustedText text={value} />
                       )}
                     </Table.Td>
                   );

@@ -1,5 +1,6 @@
 import { Alert, Badge, List, Stack, Table, Text, Title } from '@mantine/core';
 import { formatBytes, formatDateTime } from '../shared/format.ts';
+import { UntrustedText } from '../shared/UntrustedText.tsx';
 import type { DatasetVersion } from './datasets-api.ts';
 import { Fingerprint } from './Fingerprint.tsx';
 
@@ -21,7 +22,7 @@ export function DatasetVersionPanel({ version }: { version: DatasetVersion }) {
           <Table.Tr>
             <Table.Th w={220}>Source file</Table.Th>
             <Table.Td>
-              {version.sourceFileName}{' '}
+              <UntrustedText text={version.sourceFileName} />{' '}
               <Badge variant="outline" color="dark">
                 {version.sourceFormat}
               </Badge>

@@ -2,6 +2,7 @@ import { Button, Group, Modal, Stack, Text } from '@mantine/core';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { ErrorAlert } from '../shared/ErrorAlert.tsx';
+import { markHiddenCharacters } from '../shared/invisible-characters.ts';
 import { EvidenceDateFields, parseEvidenceDate } from './EvidenceDateFields.tsx';
 import {
   type EvidenceDate,
@@ -38,7 +39,7 @@ export function EvidenceDateModal({
     <Modal
       opened
       onClose={onClose}
-      title={`Evidence date of ${version.fileName}, version ${version.version}`}
+      title={`Evidence date of ${markHiddenCharacters(version.fileName)}, version ${version.version}`}
     >
       <form
         onSubmit={(event) => {

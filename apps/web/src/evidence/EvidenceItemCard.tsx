@@ -3,6 +3,9 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { ErrorAlert } from '../shared/ErrorAlert.tsx';
 import { formatBytes, formatDateTime } from '../shared/format.ts';
+import { markHiddenCharacters } from '../shared/invisible-characters.ts';
+import { UntrustedText } from '../shared/UntrustedText.tsx';
+import { useNow } from '../shared/use-now.ts';
 import { EvidenceDateModal } from './EvidenceDateModal.tsx';
 import { EvidenceStateBadge } from './EvidenceStateBadge.tsx';
 import { EvidenceUploadForm } from './EvidenceUploadForm.tsx';
@@ -13,6 +16,7 @@ import {
   evidenceKeys,
   requestEvidenceDownload,
 } from './evidence-api.ts';
+import { describeScanRetry } from './scan-retry.ts';
 import { followDownload } from './storage-transfer.ts';
 
 function formatEvidenceDate(date: EvidenceVersion['evidenceDate']): string {
@@ -20,17 +24,23 @@ function formatEvidenceDate(date: EvidenceVersion['evidenceDate']): string {
   return date.end === null || date.end === date.start ? date.start : `${date.start} to ${date.end}`;
 }
 
+/** Say when a pending scan runs again, updated as time passes so it never names a time in the past. */
+function ScanRetryNote({ version }: { version: EvidenceVersion }) {
+  const now = useNow(15_000);
+
+  return (
+    <Text size="xs" data-testid="scan-retry">
+      No scan verdict yet{version.scanError === null ? '' : `: ${version.scanError}`}.{' '}
+      {describeScanRetry(version.nextScanAt, now)}
+    </Text>
+  );
+}
+
 /** Explain a version's state: when a pending scan runs again, which signature matched, or why the file was rejected. */
 function StateNote({ version }: { version: EvidenceVersion }) {
   switch (version.state) {
     case 'scan_pending':
-      return (
-        <Text size="xs">
-          No scan verdict yet{version.scanError === null ? '' : `: ${version.scanError}`}. It will
-          be scanned again
-          {version.nextScanAt === null ? ' soon' : ` at ${formatDateTime(version.nextScanAt)}`}.
-        </Text>
-      );
+      return <ScanRetryNote version={version} />;
     case 'quarantined':
       return (
         <Text size="xs">
@@ -90,13 +100,13 @@ export function EvidenceItemCard({
       p="sm"
       component="article"
       data-testid="evidence-item"
-      aria-label={item.title}
+      aria-label={markHiddenCharacters(item.title)}
     >
       <Stack gap="xs">
         <Group justify="space-between">
           <div>
             <Title order={3} size="h5">
-              {item.title}
+              <UntrustedText text={item.title} />
             </Title>
             <Text size="xs" c="dimmed">
               Added by {item.createdBy}, {formatDateTime(item.createdAt)}
@@ -131,7 +141,9 @@ export function EvidenceItemCard({
                 >
                   <Table.Td>{version.version}</Table.Td>
                   <Table.Td>
-                    <Text size="sm">{version.fileName}</Text>
+                    <Text size="sm">
+                      <UntrustedText text={version.fileName} />
+                    </Text>
                     <Text size="xs" c="dimmed">
                       {formatBytes(version.size)}, {version.contentType}
                     </Text>
@@ -161,7 +173,7 @@ export function EvidenceItemCard({
                           size="xs"
                           loading={download.isPending && download.variables === version}
                           onClick={() => download.mutate(version)}
-                          aria-label={`Download ${version.fileName}, version ${version.version}`}
+                          aria-label={`Download ${markHiddenCharacters(version.fileName)}, version ${version.version}`}
                         >
                           Download
                         </Button>
@@ -174,7 +186,7 @@ export function EvidenceItemCard({
                             variant="default"
                             loading={check.isPending && check.variables === version}
                             onClick={() => check.mutate(version)}
-                            aria-label={`Check again: ${version.fileName}, version ${version.version}`}
+                            aria-label={`Check again: ${markHiddenCharacters(version.fileName)}, version ${version.version}`}
                           >
                             Check again
                           </Button>
@@ -184,7 +196,7 @@ export function EvidenceItemCard({
                           size="xs"
                           variant="default"
                           onClick={() => setEditing(version)}
-                          aria-label={`Edit date: ${version.fileName}, version ${version.version}`}
+                          aria-label={`Edit date: ${markHiddenCharacters(version.fileName)}, version ${version.version}`}
                         >
                           Edit date
                         </Button>
@@ -207,7 +219,7 @@ export function EvidenceItemCard({
       <Modal
         opened={addingVersion}
         onClose={() => setAddingVersion(false)}
-        title={`New version of ${item.title}`}
+        title={`New version of ${markHiddenCharacters(item.title)}`}
         size="lg"
       >
         <EvidenceUploadForm

@@ -2,7 +2,8 @@ import { Button, FileInput, Group, Paper, Stack, Text, TextInput } from '@mantin
 import { plainText } from '@peytonix/contracts';
 import { useState } from 'react';
 import { ErrorAlert } from '../shared/ErrorAlert.tsx';
-import { formatBytes, formatDateTime } from '../shared/format.ts';
+import { formatBytes } from '../shared/format.ts';
+import { markHiddenCharacters } from '../shared/invisible-characters.ts';
 import { UploadProgress } from '../shared/UploadProgress.tsx';
 import { validateWith } from '../shared/zod-validator.ts';
 import {
@@ -12,18 +13,19 @@ import {
 } from './EvidenceDateFields.tsx';
 import { EvidenceStateBadge } from './EvidenceStateBadge.tsx';
 import type { EvidenceVersion } from './evidence-api.ts';
+import { describeScanRetry } from './scan-retry.ts';
 import { type UploadTarget, useEvidenceUpload } from './use-evidence-upload.ts';
 
 const validateTitle = validateWith(plainText(255));
 
 /** Describe what the confirmation found, in words a user can act on. */
 export function describeOutcome(version: EvidenceVersion): string {
-  const name = `${version.fileName} (version ${version.version})`;
+  const name = `${markHiddenCharacters(version.fileName)} (version ${version.version})`;
   switch (version.state) {
     case 'available':
       return `${name} passed verification and the malware scan, and can be downloaded.`;
     case 'scan_pending':
-      return `${name} is stored but the malware scan gave no verdict${version.scanError === null ? '' : ` (${version.scanError})`}. It will be scanned again${version.nextScanAt === null ? '' : ` at ${formatDateTime(version.nextScanAt)}`}, and cannot be downloaded until then.`;
+      return `${name} is stored but the malware scan gave no verdict${version.scanError === null ? '' : ` (${version.scanError})`}, so it cannot be downloaded until a scan finds it clean. ${describeScanRetry(version.nextScanAt, new Date())}`;
     case 'quarantined':
       return `${name} matched the malware signature ${version.scanSignature ?? 'unknown'} and is quarantined. It is kept for investigation and can never be downloaded.`;
     case 'rejected':

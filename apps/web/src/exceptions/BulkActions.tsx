@@ -1,10 +1,10 @@
-import { Alert, Button, Group, Modal, Paper, Radio, Stack, Text, TextInput } from '@mantine/core';
+import { Alert, Button, Group, Modal, Paper, Radio, Stack, Text } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { z } from 'zod';
 import { ErrorAlert } from '../shared/ErrorAlert.tsx';
 import type { AccessCheck } from '../shared/own-access.ts';
+import { AssigneeSelect } from './AssigneeSelect.tsx';
 import {
   bulkAssign,
   bulkPropose,
@@ -13,8 +13,6 @@ import {
   type ProposalInput,
 } from './exceptions-api.ts';
 import { ProposalForm } from './ProposalForm.tsx';
-
-const emailSchema = z.email();
 
 function sameEmail(a: string | null, b: string): boolean {
   return a !== null && a.toLowerCase() === b.toLowerCase();
@@ -33,6 +31,7 @@ function BulkAssignDialog({
   opened,
   onClose,
   count,
+  entityCodes,
   mayAssignToSelf,
   pending,
   error,
@@ -41,13 +40,15 @@ function BulkAssignDialog({
   opened: boolean;
   onClose: () => void;
   count: number;
+  /** The entities of the selected exceptions, each once. */
+  entityCodes: readonly string[];
   mayAssignToSelf: boolean;
   pending: boolean;
   error: unknown;
   onAssign: (assignee: 'me' | string) => void;
 }) {
   const [target, setTarget] = useState<'me' | 'other'>(mayAssignToSelf ? 'me' : 'other');
-  const [email, setEmail] = useState('');
+  const [email, setEmail] = useState<string | null>(null);
   const [emailError, setEmailError] = useState<string | null>(null);
 
   return (
@@ -56,11 +57,11 @@ function BulkAssignDialog({
         onSubmit={(event) => {
           event.preventDefault();
           if (target === 'me') return onAssign('me');
-          if (!emailSchema.safeParse(email.trim()).success) {
-            setEmailError('Enter the email address of a preparer of these entities');
+          if (email === null) {
+            setEmailError('Choose a preparer of these entities');
             return;
           }
-          onAssign(email.trim());
+          onAssign(email);
         }}
       >
         <Stack gap="sm">
@@ -76,14 +77,12 @@ function BulkAssignDialog({
             </Stack>
           </Radio.Group>
           {target === 'other' && (
-            <TextInput
-              label="Preparer's email"
-              type="email"
-              autoComplete="off"
+            <AssigneeSelect
+              entityCodes={entityCodes}
               value={email}
               error={emailError}
-              onChange={(event) => {
-                setEmail(event.currentTarget.value);
+              onChange={(value) => {
+                setEmail(value);
                 setEmailError(null);
               }}
             />
@@ -211,6 +210,7 @@ export function BulkActions({
           opened
           onClose={assignDialog.close}
           count={count}
+          entityCodes={[...entities].sort()}
           mayAssignToSelf={mayInvestigate}
           pending={assign.isPending}
           error={assign.error}

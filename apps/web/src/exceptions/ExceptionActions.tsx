@@ -1,20 +1,13 @@
-import {
-  Button,
-  Divider,
-  Group,
-  Paper,
-  Stack,
-  Text,
-  Textarea,
-  TextInput,
-  Title,
-} from '@mantine/core';
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { Button, Divider, Group, Paper, Stack, Text, Title } from '@mantine/core';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { z } from 'zod';
 import { isApiError } from '../api/api-error.ts';
+import { evidenceKeys, listEvidence } from '../evidence/evidence-api.ts';
+import { unavailableEvidence } from '../evidence/evidence-readiness.ts';
 import { ErrorAlert } from '../shared/ErrorAlert.tsx';
+import { AssigneeSelect } from './AssigneeSelect.tsx';
 import { type AvailableSteps, hasPrepared } from './available-steps.ts';
+import { DecisionForm, type EvidenceCheck } from './DecisionForm.tsx';
 import {
   assignException,
   type Decision,
@@ -26,8 +19,6 @@ import {
   requestRetest,
 } from './exceptions-api.ts';
 import { ProposalForm } from './ProposalForm.tsx';
-
-const emailSchema = z.email();
 
 type StepRequest =
   | { kind: 'assign'; assignee: string }
@@ -58,68 +49,6 @@ function separationNote(exception: ExceptionDetail, email: string): string | nul
   return null;
 }
 
-/** A comment box and two buttons: approve and return, or accept and decline a risk. */
-function DecisionForm({
-  heading,
-  accept,
-  reject,
-  pending,
-  onDecide,
-}: {
-  heading: string;
-  accept: { decision: Decision; label: string };
-  reject: { decision: Decision; label: string };
-  pending: Decision | undefined;
-  onDecide: (decision: Decision, comment: string) => void;
-}) {
-  const [comment, setComment] = useState('');
-  const [commentError, setCommentError] = useState<string | null>(null);
-
-  return (
-    <Stack gap="sm">
-      <Title order={3} size="h5">
-        {heading}
-      </Title>
-      <Textarea
-        label="Comment"
-        description={`Optional to ${accept.label.toLowerCase()}; required to ${reject.label.toLowerCase()}`}
-        autosize
-        minRows={2}
-        maxLength={4000}
-        value={comment}
-        error={commentError}
-        onChange={(event) => {
-          setComment(event.currentTarget.value);
-          setCommentError(null);
-        }}
-      />
-      <Group>
-        <Button
-          loading={pending === accept.decision}
-          disabled={pending !== undefined}
-          onClick={() => onDecide(accept.decision, comment)}
-        >
-          {accept.label}
-        </Button>
-        <Button
-          variant="default"
-          loading={pending === reject.decision}
-          disabled={pending !== undefined}
-          onClick={() => {
-            if (comment.trim() === '') {
-              setCommentError('Say what the preparer should do next');
-              return;
-            }
-            onDecide(reject.decision, comment);
-          }}
-        >
-          {reject.label}
-        </Button>
-      </Group>
-    </Stack>
-  );
-}
-
 /**
  * Show the workflow steps the user may take on the exception in its state. Each
  * step sends the revision the page shows, so a change by someone else in
@@ -135,9 +64,21 @@ export function ExceptionActions({
   email: string;
 }) {
   const queryClient = useQueryClient();
-  const [assignee, setAssignee] = useState('');
+  const [assignee, setAssignee] = useState<string | null>(null);
   const [assigneeError, setAssigneeError] = useState<string | null>(null);
   const [done, setDone] = useState<string | null>(null);
+  const deciding = steps.review || steps.decideRisk;
+  // The same query as the evidence panel, so both show the same states.
+  const evidence = useQuery({
+    queryKey: evidenceKeys.list('exception', exception.id),
+    queryFn: ({ signal }) => listEvidence('exception', exception.id, signal),
+    enabled: deciding,
+  });
+  let evidenceCheck: EvidenceCheck = { status: 'loading' };
+  if (evidence.isError) evidenceCheck = { status: 'failed', error: evidence.error };
+  else if (evidence.data !== undefined) {
+    evidenceCheck = { status: 'loaded', unavailable: unavailableEvidence(evidence.data.items) };
+  }
 
   const reload = () => queryClient.invalidateQueries({ queryKey: exceptionKeys.all });
 
@@ -163,7 +104,7 @@ export function ExceptionActions({
     onMutate: () => setDone(null),
     onSuccess: async (message) => {
       setDone(message);
-      setAssignee('');
+      setAssignee(null);
       await reload();
     },
   });
@@ -232,31 +173,29 @@ export function ExceptionActions({
             <form
               onSubmit={(event) => {
                 event.preventDefault();
-                const value = assignee.trim();
-                if (!emailSchema.safeParse(value).success) {
-                  setAssigneeError('Enter the email address of a preparer of this entity');
+                if (assignee === null) {
+                  setAssigneeError('Choose a preparer of this entity');
                   return;
                 }
-                mutation.mutate({ kind: 'assign', assignee: value });
+                mutation.mutate({ kind: 'assign', assignee });
               }}
             >
-              <Group align="flex-end" gap="sm">
-                <TextInput
-                  label="Preparer's email"
-                  type="email"
-                  autoComplete="off"
+              <Stack gap="sm">
+                <AssigneeSelect
+                  entityCodes={[exception.entityCode]}
                   value={assignee}
                   error={assigneeError}
-                  onChange={(event) => {
-                    setAssignee(event.currentTarget.value);
+                  onChange={(email) => {
+                    setAssignee(email);
                     setAssigneeError(null);
                   }}
-                  style={{ flexGrow: 1 }}
                 />
-                <Button type="submit" variant="default" disabled={mutation.isPending}>
-                  Assign to preparer
-                </Button>
-              </Group>
+                <Group>
+                  <Button type="submit" variant="default" disabled={mutation.isPending}>
+                    Assign to preparer
+                  </Button>
+                </Group>
+              </Stack>
             </form>
           </Stack>
         )}
@@ -285,6 +224,7 @@ export function ExceptionActions({
               accept={{ decision: 'approve', label: 'Approve' }}
               reject={{ decision: 'return', label: 'Return to preparer' }}
               pending={pendingDecision}
+              evidence={evidenceCheck}
               onDecide={(decision, comment) =>
                 mutation.mutate({ kind: 'decide', decision, comment })
               }
@@ -300,6 +240,7 @@ export function ExceptionActions({
               accept={{ decision: 'accept-risk', label: 'Accept risk' }}
               reject={{ decision: 'decline-risk', label: 'Decline risk' }}
               pending={pendingDecision}
+              evidence={evidenceCheck}
               onDecide={(decision, comment) =>
                 mutation.mutate({ kind: 'decide', decision, comment })
               }

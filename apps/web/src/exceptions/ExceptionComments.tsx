@@ -4,6 +4,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { ErrorAlert } from '../shared/ErrorAlert.tsx';
 import { formatDateTime } from '../shared/format.ts';
+import { UntrustedText } from '../shared/UntrustedText.tsx';
 import { validateWith } from '../shared/zod-validator.ts';
 import { addComment, type ExceptionComment, editComment, exceptionKeys } from './exceptions-api.ts';
 
@@ -129,7 +130,7 @@ function CommentThread({
           />
         ) : (
           <Text size="sm" style={{ whiteSpace: 'pre-wrap', wordBreak: 'break-word' }}>
-            {latest.body}
+            <UntrustedText text={latest.body} multiline />
           </Text>
         )}
         {edit.isError && <ErrorAlert error={edit.error} title="The edit was not saved" />}
@@ -144,7 +145,7 @@ function CommentThread({
                   Version {version.version}, {formatDateTime(version.createdAt)}
                 </Text>
                 <Text size="sm" style={{ whiteSpace: 'pre-wrap', wordBreak: 'break-word' }}>
-                  {version.body}
+                  <UntrustedText text={version.body} multiline />
                 </Text>
               </div>
             ))}

@@ -4,6 +4,7 @@ import { Link, useParams } from 'react-router';
 import { useSignedInAccount } from '../app/signed-in-account.ts';
 import { EvidencePanel } from '../evidence/EvidencePanel.tsx';
 import { ErrorAlert } from '../shared/ErrorAlert.tsx';
+import { markHiddenCharacters } from '../shared/invisible-characters.ts';
 import { useOwnAccess } from '../shared/own-access.ts';
 import { Page } from '../shared/Page.tsx';
 import { availableSteps } from './available-steps.ts';
@@ -48,7 +49,8 @@ export function ExceptionDetailPage() {
   }
 
   const exception = detail.data;
-  const keys = formatKeyValues(exception.keyValues);
+  // The key values come from imported data, so the title shows their hidden characters.
+  const keys = markHiddenCharacters(formatKeyValues(exception.keyValues));
   const steps = access === undefined ? undefined : availableSteps(exception, account.email, access);
 
   return (

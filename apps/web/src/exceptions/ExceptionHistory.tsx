@@ -1,5 +1,6 @@
 import { Badge, Paper, Stack, Table, Text, Title } from '@mantine/core';
 import { formatDateTime } from '../shared/format.ts';
+import { UntrustedText } from '../shared/UntrustedText.tsx';
 import { actionLabel, dispositionLabel, statusLabel } from './exception-labels.ts';
 import type { ExceptionDetail, ExceptionEvent } from './exceptions-api.ts';
 
@@ -15,7 +16,7 @@ function EventDetails({ event }: { event: ExceptionEvent }) {
     <Stack gap={2}>
       {lines.map((line) => (
         <Text key={line} size="sm" style={{ whiteSpace: 'pre-wrap', wordBreak: 'break-word' }}>
-          {line}
+          <UntrustedText text={line} multiline />
         </Text>
       ))}
     </Stack>

@@ -2,6 +2,7 @@ import { Anchor, Code, Paper, SimpleGrid, Stack, Table, Text, Title } from '@man
 import type { ReactNode } from 'react';
 import { Link } from 'react-router';
 import { formatDateTime } from '../shared/format.ts';
+import { UntrustedText } from '../shared/UntrustedText.tsx';
 import { dispositionLabel } from './exception-labels.ts';
 import type { ExceptionDetail } from './exceptions-api.ts';
 
@@ -98,7 +99,11 @@ export function ExceptionOverview({ exception }: { exception: ExceptionDetail })
             Rationale
           </Text>
           <Text size="sm" style={{ whiteSpace: 'pre-wrap' }} data-testid="exception-rationale">
-            {exception.rationale ?? none}
+            {exception.rationale === null ? (
+              none
+            ) : (
+              <UntrustedText text={exception.rationale} multiline />
+            )}
           </Text>
         </Stack>
       </Paper>
@@ -123,7 +128,7 @@ export function ExceptionOverview({ exception }: { exception: ExceptionDetail })
                     <Code>{field}</Code>
                   </Table.Td>
                   <Table.Td style={{ whiteSpace: 'pre-wrap', wordBreak: 'break-word' }}>
-                    {payloadText(value)}
+                    <UntrustedText text={payloadText(value)} multiline />
                   </Table.Td>
                 </Table.Tr>
               ))}

@@ -1,5 +1,7 @@
 import { Anchor, Checkbox, Group, Table, Text } from '@mantine/core';
 import { Link } from 'react-router';
+import { markHiddenCharacters } from '../shared/invisible-characters.ts';
+import { UntrustedText } from '../shared/UntrustedText.tsx';
 import { OverdueBadge, SeverityBadge, StatusBadge } from './ExceptionBadges.tsx';
 import { dispositionLabel, formatKeyValues } from './exception-labels.ts';
 import type { ExceptionSummary } from './exceptions-api.ts';
@@ -67,12 +69,13 @@ export function ExceptionTable({
         <Table.Tbody>
           {items.map((item) => {
             const key = formatKeyValues(item.keyValues);
+            const label = key === '' ? item.id : markHiddenCharacters(key);
             return (
               <Table.Tr key={item.id} data-testid="exception-row" data-exception-id={item.id}>
                 {selectable && (
                   <Table.Td>
                     <Checkbox
-                      aria-label={`Select exception ${key}`}
+                      aria-label={`Select exception ${label}`}
                       checked={selected.has(item.id)}
                       onChange={(event) => toggle(item.id, event.currentTarget.checked)}
                     />
@@ -80,7 +83,7 @@ export function ExceptionTable({
                 )}
                 <Table.Td>
                   <Anchor component={Link} to={`/exceptions/${item.id}`}>
-                    {key === '' ? item.id : key}
+                    {key === '' ? item.id : <UntrustedText text={key} />}
                   </Anchor>
                 </Table.Td>
                 <Table.Td>{item.testKey}</Table.Td>

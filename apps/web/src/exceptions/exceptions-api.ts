@@ -1,4 +1,5 @@
 import {
+  assigneeListSchema,
   bulkResultSchema,
   type DISPOSITION_VALUES,
   type EXCEPTION_STATUS_VALUES,
@@ -22,6 +23,7 @@ export type ExceptionDetail = z.infer<typeof exceptionDetailSchema>;
 export type ExceptionEvent = ExceptionDetail['history'][number];
 export type ExceptionComment = ExceptionDetail['comments'][number];
 export type TestListing = z.infer<typeof testListingSchema>;
+export type Assignee = z.infer<typeof assigneeListSchema>['items'][number];
 
 /** The list filters, as GET /api/v1/exceptions names them. */
 export interface ExceptionFilters {
@@ -43,6 +45,7 @@ export const exceptionKeys = {
   list: (filters: ExceptionFilters, limit: number, after: string | undefined) =>
     ['exceptions', 'list', filters, limit, after ?? null] as const,
   detail: (id: string) => ['exceptions', 'detail', id] as const,
+  assignees: (entityCode: string) => ['exceptions', 'assignees', entityCode] as const,
   tests: ['tests', 'listing'] as const,
 };
 
@@ -92,6 +95,15 @@ export function listExceptions(
 export function getException(id: string, signal?: AbortSignal) {
   return apiRequest(`/api/v1/exceptions/${encodeURIComponent(id)}`, {
     schema: exceptionDetailSchema,
+    ...(signal === undefined ? {} : { signal }),
+  });
+}
+
+/** List the users that exceptions of the entity can be assigned to; needs exceptions.assign there. */
+export function listAssignees(entityCode: string, signal?: AbortSignal) {
+  const query = new URLSearchParams({ entity: entityCode });
+  return apiRequest(`/api/v1/exceptions/assignees?${query.toString()}`, {
+    schema: assigneeListSchema,
     ...(signal === undefined ? {} : { signal }),
   });
 }

@@ -38,7 +38,7 @@ export function MfaEnrolmentPage() {
 
   const finish = async () => {
     await queryClient.invalidateQueries({ queryKey: accountKeys.all });
-    navigate(required ? '/dashboard' : '/account', { replace: true });
+    navigate(required ? '/' : '/account', { replace: true });
   };
   const afterFactor = (codes: string[] | null) =>
     codes === null ? void finish() : setStep({ kind: 'recovery-codes', codes });

@@ -19,10 +19,11 @@ export function readSignInState(location: Location): SignInState {
 
 /**
  * Return the in-app path to open after signing in: `from` when it is a path
- * of this app (one leading slash, so never another origin), else the dashboard.
+ * of this app (one leading slash, so never another origin), else `/`, which
+ * sends the user on to the first area their grants allow.
  */
 export function pathAfterSignIn(from: string | undefined): string {
-  if (from === undefined || !from.startsWith('/') || from.startsWith('//')) return '/dashboard';
-  if (from.startsWith('/sign-in') || from.startsWith('/setup-password')) return '/dashboard';
+  if (from === undefined || !from.startsWith('/') || from.startsWith('//')) return '/';
+  if (from.startsWith('/sign-in') || from.startsWith('/setup-password')) return '/';
   return from;
 }

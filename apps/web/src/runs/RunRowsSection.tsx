@@ -1,6 +1,7 @@
 import { Badge, Loader, Stack, Table, Text, Title } from '@mantine/core';
 import { ErrorAlert } from '../shared/ErrorAlert.tsx';
 import { ListPagination, usePageOf } from '../shared/pagination.tsx';
+import { UntrustedText } from '../shared/UntrustedText.tsx';
 import { type RunRows, useRunRows } from './runs-api.ts';
 
 const PAGE_SIZE = 25;
@@ -38,7 +39,9 @@ function RowsTable({ rows, preview }: { rows: readonly Row[]; preview: boolean }
             <Table.Tr>
               {!preview && <Table.Th>Occurrence</Table.Th>}
               {columns.map((column) => (
-                <Table.Th key={column}>{column}</Table.Th>
+                <Table.Th key={column}>
+                  <UntrustedText text={column} />
+                </Table.Th>
               ))}
             </Table.Tr>
           </Table.Thead>
@@ -56,7 +59,9 @@ function RowsTable({ rows, preview }: { rows: readonly Row[]; preview: boolean }
                 )}
                 {columns.map((column) => (
                   <Table.Td key={column}>
-                    {formatCell(isRecord(row.payload) ? row.payload[column] : undefined)}
+                    <UntrustedText
+                      text={formatCell(isRecord(row.payload) ? row.payload[column] : undefined)}
+                    />
                   </Table.Td>
                 ))}
               </Table.Tr>

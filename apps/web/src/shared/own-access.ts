@@ -68,16 +68,21 @@ function buildAccessCheck(access: OwnAccess, entities: readonly EntityInScope[])
   return { entities, can, subtreeOf };
 }
 
+/** Load the signed-in user's grants and the permissions they give anywhere (GET /api/v1/grants/mine). */
+export function useOwnGrants() {
+  return useQuery({
+    queryKey: ownAccessKeys.grants,
+    queryFn: ({ signal }) => apiRequest('/api/v1/grants/mine', { schema: ownAccessSchema, signal }),
+  });
+}
+
 /**
  * Load the signed-in user's grants (GET /api/v1/grants/mine) and the
  * entities in their scope (GET /api/v1/entities), so a screen offers only
  * the actions the server would allow. The server still checks every request.
  */
 export function useOwnAccess() {
-  const grants = useQuery({
-    queryKey: ownAccessKeys.grants,
-    queryFn: ({ signal }) => apiRequest('/api/v1/grants/mine', { schema: ownAccessSchema, signal }),
-  });
+  const grants = useOwnGrants();
   // Without a grant the user may not list entities (403), and has none in scope anyway.
   const hasGrants = grants.data !== undefined && grants.data.grants.length > 0;
   const entities = useQuery({

@@ -352,6 +352,7 @@ describeInBrowser('datasets and runs', () => {
 
     const page = await openPage(browser, server);
     await signInWithTotp(page, rita);
+    await page.goto('/dashboard');
     await page.getByText(/It needs the reviewer, management or administrator role/).waitFor();
     await checkScreenAtRest(page, 'dashboard-without-permission');
 

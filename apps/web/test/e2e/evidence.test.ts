@@ -215,13 +215,21 @@ describeInBrowser('evidence', () => {
         fileOf('reconciliation.csv', Buffer.from('account,balance\n1000,12.50\n')),
       );
       await form.getByRole('button', { name: 'Upload', exact: true }).click();
-      await page.getByTestId('upload-outcome').getByText('It will be scanned again at').waitFor();
+      await page
+        .getByTestId('upload-outcome')
+        .getByText(
+          /cannot be downloaded until a scan finds it clean\. (Next retry at|Retry due now)/,
+        )
+        .waitFor();
     } finally {
       await clamd.start();
     }
     const row = versionRows(page).first();
     expect(await row.getAttribute('data-state')).toBe('scan_pending');
-    await row.getByText(/It will be scanned again at/).waitFor();
+    // The note names the next retry, or that it is due, and never a time in the past.
+    await row
+      .getByText(/^No scan verdict yet.*\. (Next retry at .+|Retry due now: .+)\.$/)
+      .waitFor();
     expect(await row.getByRole('button', { name: /^Download/ }).count()).toBe(0);
     await row.getByRole('button', { name: 'Check again: reconciliation.csv, version 1' }).waitFor();
     await checkScreen(page, 'evidence-scan-pending');

@@ -83,7 +83,8 @@ describeInBrowser('first password and MFA enrolment', () => {
     expect(await continueButton.isDisabled()).toBe(true);
     await page.getByLabel('I have saved these recovery codes').check();
     await continueButton.click();
-    await expectHeading(page, 'Dashboard');
+    // Without a grant, no area is open, and the start page says so.
+    await expectHeading(page, 'No area open to you yet');
 
     // The enrolled authenticator and a saved recovery code both work for the next sign-in.
     await page.getByRole('button', { name: 'Sign out' }).click();

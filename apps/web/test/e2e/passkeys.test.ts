@@ -65,7 +65,8 @@ describeInBrowser('passkeys', () => {
     expect(await page.getByTestId('recovery-codes').locator('li').count()).toBe(10);
     await page.getByLabel('I have saved these recovery codes').check();
     await page.getByRole('button', { name: 'Continue' }).click();
-    await expectHeading(page, 'Dashboard');
+    // Without a grant, no area is open, and the start page says so.
+    await expectHeading(page, 'No area open to you yet');
 
     await page.getByRole('button', { name: 'Sign out' }).click();
     await expectHeading(page, 'Sign in');
@@ -73,7 +74,7 @@ describeInBrowser('passkeys', () => {
     await page.getByRole('tab', { name: 'Passkey' }).click();
     await checkScreen(page, 'sign-in-passkey');
     await page.getByRole('button', { name: 'Use a passkey' }).click();
-    await expectHeading(page, 'Dashboard');
+    await expectHeading(page, 'No area open to you yet');
 
     await page.getByRole('link', { name: 'Kim Preparer' }).click();
     await expectHeading(page, 'Your account');

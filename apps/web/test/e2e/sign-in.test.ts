@@ -111,7 +111,9 @@ describeInBrowser('sign-in', () => {
     await checkScreen(page, 'sign-in-recovery-code');
     await page.getByRole('button', { name: 'Use recovery code' }).click();
 
-    await expectHeading(page, 'Dashboard');
+    // Without a grant, no area is open, and the start page says so.
+    await expectHeading(page, 'No area open to you yet');
+    await checkScreen(page, 'start-without-area');
     await page.getByRole('link', { name: 'Dee Auditor' }).click();
     await expectHeading(page, 'Your account');
     await page.getByText('Recovery codes left: 9').waitFor();

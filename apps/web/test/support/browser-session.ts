@@ -2,7 +2,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { onTestFinished } from 'vitest';
 import type { E2eServer } from './e2e-server.ts';
 import type { EnrolledUser } from './identity-fixtures.ts';
-import { expectHeading, submitPassword } from './sign-in-page.ts';
+import { expectLandingPage, submitPassword } from './sign-in-page.ts';
 
 /** The session cookies that the server sets for a browser (see token-delivery.ts on the server). */
 export const SESSION_COOKIES = [
@@ -30,18 +30,18 @@ export async function openPage(browser: Browser, server: E2eServer): Promise<Pag
   return await context.newPage();
 }
 
-/** Sign `user` in through the sign-in page with password and TOTP, and wait for the dashboard. */
+/** Sign `user` in through the sign-in page with password and TOTP, and wait for the first page. */
 export async function signInWithTotp(page: Page, user: EnrolledUser): Promise<void> {
   await page.goto('/sign-in');
   await submitPassword(page, user.email);
   await page.getByLabel('6-digit code').fill(await user.authenticator.nextCode());
   await page.getByRole('button', { name: 'Verify' }).click();
-  await expectHeading(page, 'Dashboard');
+  await expectLandingPage(page);
 }
 
 /**
  * Sign `user` in through the sign-in page with password and their next
- * unused recovery code, and wait for the dashboard. Tests use it for a
+ * unused recovery code, and wait for the first page. Tests use it for a
  * second browser of the same user, because TOTP accepts each 30-second
  * step once and a second TOTP sign-in would wait for the next step.
  */
@@ -53,5 +53,5 @@ export async function signInWithRecoveryCode(page: Page, user: EnrolledUser): Pr
   await page.getByRole('tab', { name: 'Recovery code' }).click();
   await page.getByRole('textbox', { name: 'Recovery code' }).fill(code);
   await page.getByRole('button', { name: 'Use recovery code' }).click();
-  await expectHeading(page, 'Dashboard');
+  await expectLandingPage(page);
 }

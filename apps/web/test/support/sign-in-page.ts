@@ -27,3 +27,13 @@ export async function expectHeading(page: Page, title: string) {
   }
   expect(await page.title()).toBe(`${title} · Peytonix`);
 }
+
+/**
+ * Wait until sign-in has led into the app: past the sign-in page to a page
+ * with its level-1 heading. That is the first area the user's grants allow,
+ * or the start page `/` when they allow none.
+ */
+export async function expectLandingPage(page: Page): Promise<void> {
+  await page.waitForURL((url) => !url.pathname.startsWith('/sign-in'));
+  await page.getByRole('heading', { level: 1 }).waitFor();
+}

@@ -1,5 +1,7 @@
 import {
   assignExceptionSchema,
+  assigneeListQuerySchema,
+  assigneeListSchema,
   bulkAssignSchema,
   bulkProposeSchema,
   bulkResultSchema,
@@ -33,7 +35,7 @@ const commentResultSchema = z.object({
   version: z.number().int(),
 });
 
-/** Register the exception workflow routes: list, read, assign, propose, decide, comment and retest. */
+/** Register the exception workflow routes: list, read, list assignees, assign, propose, decide, comment and retest. */
 export function registerExceptionRoutes(app: FastifyInstance, exceptions: ExceptionsService) {
   const routes = app.withTypeProvider<ZodTypeProvider>();
   const tags = ['exceptions'];
@@ -51,6 +53,24 @@ export function registerExceptionRoutes(app: FastifyInstance, exceptions: Except
       },
     },
     async (request) => await exceptions.list(await app.requireActor(request), request.query),
+  );
+
+  routes.get(
+    '/api/v1/exceptions/assignees',
+    {
+      onRequest: app.authenticate,
+      config: { permission: 'exceptions.assign' },
+      schema: {
+        tags,
+        summary: 'Users that exceptions of an entity can be assigned to',
+        description:
+          'Active users holding a role that investigates exceptions on the entity or above it: the users the assign step accepts. Needs exceptions.assign on the entity.',
+        querystring: assigneeListQuerySchema,
+        response: { 200: assigneeListSchema },
+      },
+    },
+    async (request) =>
+      await exceptions.assignees(await app.requireActor(request), request.query.entity),
   );
 
   routes.get(

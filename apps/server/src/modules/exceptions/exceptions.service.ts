@@ -13,6 +13,7 @@ import { findEntityByCode } from '../entities/entities.repository.ts';
 import type { Actor, RequestContext } from '../identity/actor.ts';
 import type { RunsService } from '../runs/runs.service.ts';
 import { findTestByKey } from '../tests/test-definitions.repository.ts';
+import { type Assignee, entityNotFound, listAssignees } from './exception-assignees.ts';
 import type { ExceptionTransitions } from './exception-transitions.ts';
 import {
   type ExceptionListRow,
@@ -67,6 +68,8 @@ export interface ExceptionsService extends ExceptionTransitions {
     query: ExceptionListQuery,
   ): Promise<{ items: ExceptionSummary[]; next: string | null }>;
   show(actor: Actor, id: string): Promise<ExceptionDetail>;
+  /** List the users that exceptions of the entity can be assigned to; needs exceptions.assign there. */
+  assignees(actor: Actor, entityCode: string): Promise<{ items: Assignee[] }>;
   /** Add a comment; with `threadId`, add a new version of that comment, which only its author may do. */
   comment(
     actor: Actor,
@@ -252,10 +255,7 @@ export function createExceptionsService(deps: {
     async list(actor, query) {
       return await withActor(db, actor, async (tx) => {
         const entity = await findEntityByCode(tx, query.entity);
-        const entityMissing = () =>
-          new AppError('RESOURCE_NOT_FOUND', {
-            detail: `No entity ${JSON.stringify(query.entity)} is visible to you. List entities with GET /api/v1/entities.`,
-          });
+        const entityMissing = () => entityNotFound(query.entity);
         if (entity === undefined) throw entityMissing();
         await access.authorize(
           tx,
@@ -327,6 +327,10 @@ export function createExceptionsService(deps: {
         await authorizeException(tx, actor, row, 'exceptions.read');
         return await toDetail(tx, id);
       });
+    },
+
+    async assignees(actor, entityCode) {
+      return await listAssignees(deps, actor, entityCode);
     },
 
     async comment(actor, id, body, options) {

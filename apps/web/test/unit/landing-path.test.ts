@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { landingPath } from '../../src/app/navigation.ts';
+import { pathAfterSignIn } from '../../src/identity/sign-in-notice.ts';
+
+/** The permissions of each role as the server's catalogue gives them, limited to the areas. */
+const PREPARER = ['entities.read', 'datasets.read', 'tests.read', 'runs.read', 'exceptions.read'];
+const REVIEWER = [...PREPARER, 'dashboards.read'];
+
+describe('landingPath', () => {
+  it('opens the dashboard for a user who may read it', () => {
+    expect(landingPath(new Set(REVIEWER))).toBe('/dashboard');
+  });
+
+  it('skips the dashboard for a preparer', () => {
+    expect(landingPath(new Set(PREPARER))).toBe('/entities');
+  });
+
+  it('follows the navigation order', () => {
+    expect(landingPath(new Set(['audit_trail.read', 'exceptions.read']))).toBe('/exceptions');
+  });
+
+  it('returns null without any area', () => {
+    expect(landingPath(new Set())).toBeNull();
+  });
+
+  it('ignores permissions of no area', () => {
+    expect(landingPath(new Set(['evidence.upload']))).toBeNull();
+  });
+});
+
+describe('pathAfterSignIn', () => {
+  it('returns the start page without a previous page', () => {
+    expect(pathAfterSignIn(undefined)).toBe('/');
+  });
+
+  it('returns the previous page of this app', () => {
+    expect(pathAfterSignIn('/exceptions/42')).toBe('/exceptions/42');
+  });
+
+  it.each(['//evil.example.com', 'https://evil.example.com', '/sign-in', '/setup-password'])(
+    'returns the start page instead of %s',
+    (from) => {
+      expect(pathAfterSignIn(from)).toBe('/');
+    },
+  );
+});

@@ -12,7 +12,7 @@ const ACCOUNT_LINK = (
 );
 
 /**
- * Send the user at `/` on to the first area their grants allow, so no one
+ * Send the user at `/` on to the landing area their grants allow, so no one
  * lands on a screen they may not read. A user whose grants allow no area
  * stays here and reads why.
  */

@@ -30,10 +30,19 @@ export function visibleNavigation(
 }
 
 /**
+ * Areas a user lands on after signing in and at `/`, in order of preference:
+ * the dashboard for those who may read it, else the exception queue, where
+ * preparers and read-only users do their work.
+ */
+const PREFERRED_LANDING = ['/dashboard', '/exceptions'];
+
+/**
  * Return the path a user lands on after signing in and at `/`: the first
- * area of the navigation that `permissions` allow, or null when they allow
- * none.
+ * preferred area that `permissions` allow, else the first area of the
+ * navigation they allow, or null when they allow none.
  */
 export function landingPath(permissions: ReadonlySet<string>): string | null {
-  return visibleNavigation(permissions)[0]?.path ?? null;
+  const visible = visibleNavigation(permissions);
+  const preferred = PREFERRED_LANDING.find((path) => visible.some((entry) => entry.path === path));
+  return preferred ?? visible[0]?.path ?? null;
 }

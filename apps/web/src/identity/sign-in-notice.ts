@@ -20,7 +20,7 @@ export function readSignInState(location: Location): SignInState {
 /**
  * Return the in-app path to open after signing in: `from` when it is a path
  * of this app (one leading slash, so never another origin), else `/`, which
- * sends the user on to the first area their grants allow.
+ * sends the user on to the landing area their grants allow.
  */
 export function pathAfterSignIn(from: string | undefined): string {
   if (from === undefined || !from.startsWith('/') || from.startsWith('//')) return '/';

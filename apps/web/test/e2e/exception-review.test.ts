@@ -80,10 +80,10 @@ describeInBrowser('exception review', () => {
     const id = ids[0] ?? '';
     const heading = 'Exception V100 · INV-1 · 100.00';
 
-    // The preparer cannot read the dashboard, so sign-in opens the first area she can.
+    // The preparer cannot read the dashboard, so sign-in opens the exception queue.
     const preparer = await openPage(browser, server);
     await signInWithTotp(preparer, pia);
-    await expectHeading(preparer, 'Entities');
+    await expectHeading(preparer, 'Exceptions');
     expect(await preparer.getByRole('link', { name: 'Dashboard' }).count()).toBe(0);
     await preparer.goto(`/exceptions/${id}`);
     await expectHeading(preparer, heading);
@@ -248,17 +248,17 @@ describeInBrowser('exception review', () => {
     expect(await page.getByRole('option', { name: /sid@example\.com/ }).count()).toBe(0);
   });
 
-  it('opens the first readable area for a read-only user', async () => {
+  it('opens the queue for a read-only user', async () => {
     const rob = await createMember(server, admin, 'Rob', ['read_only']);
     const page = await openPage(browser, server);
     await signInWithTotp(page, rob);
-    await expectHeading(page, 'Entities');
-    expect(new URL(page.url()).pathname).toBe('/entities');
+    await expectHeading(page, 'Exceptions');
+    expect(new URL(page.url()).pathname).toBe('/exceptions');
 
     // The start page sends the user on as well, without showing the dashboard.
     await page.goto('/');
-    await expectHeading(page, 'Entities');
-    expect(new URL(page.url()).pathname).toBe('/entities');
+    await expectHeading(page, 'Exceptions');
+    expect(new URL(page.url()).pathname).toBe('/exceptions');
     await checkScreen(page, 'landing-read-only');
   });
 

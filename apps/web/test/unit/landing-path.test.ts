@@ -11,12 +11,16 @@ describe('landingPath', () => {
     expect(landingPath(new Set(REVIEWER))).toBe('/dashboard');
   });
 
-  it('skips the dashboard for a preparer', () => {
-    expect(landingPath(new Set(PREPARER))).toBe('/entities');
+  it('opens the exception queue for a preparer', () => {
+    expect(landingPath(new Set(PREPARER))).toBe('/exceptions');
   });
 
-  it('follows the navigation order', () => {
-    expect(landingPath(new Set(['audit_trail.read', 'exceptions.read']))).toBe('/exceptions');
+  it('prefers exceptions to earlier areas', () => {
+    expect(landingPath(new Set(['entities.read', 'exceptions.read']))).toBe('/exceptions');
+  });
+
+  it('follows the navigation order otherwise', () => {
+    expect(landingPath(new Set(['audit_trail.read', 'datasets.read']))).toBe('/datasets');
   });
 
   it('returns null without any area', () => {

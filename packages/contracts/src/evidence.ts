@@ -123,6 +123,22 @@ export const evidenceUploadSchema = z.object({
   upload: storageRequestSchema,
 });
 
+/**
+ * The evidence files this deployment accepts: the size limit and each
+ * allowed media type with its allowed extensions. The browser checks a file
+ * against it before reading the file to hash it.
+ */
+export const evidenceFilePolicySchema = z.object({
+  maxBytes: z.number().int().positive(),
+  fileTypes: z.array(
+    z.object({
+      contentType: z.string(),
+      description: z.string(),
+      extensions: z.array(z.string()),
+    }),
+  ),
+});
+
 /** The response to a download or view: a short-lived URL for one version. */
 export const evidenceAccessSchema = z.object({
   evidenceId: z.uuid(),

@@ -756,6 +756,12 @@ const CASES: Record<string, RouteCase> = {
       url: `/api/v1/evidence?subjectType=engagement&subject=${ENGAGEMENT[scope]}`,
     }),
   },
+  'GET /api/v1/evidence/policy': {
+    kind: 'list',
+    success: 200,
+    request: async () => ({ url: '/api/v1/evidence/policy' }),
+    leaksOutside: () => false,
+  },
   'GET /api/v1/evidence/quarantine': {
     kind: 'list',
     success: 200,

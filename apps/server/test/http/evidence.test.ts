@@ -538,6 +538,18 @@ describe.skipIf(!runClamdTests).each<Adapter>(['local', 's3'])(
         expect(declared.body.reason).toBe(reason);
       });
 
+      it('publishes the size limit and file types', async () => {
+        const policy = await call('GET', '/api/v1/evidence/policy', PREPARER);
+
+        expect(policy.status).toBe(200);
+        expect(policy.body.maxBytes).toBe(5 * 1024 * 1024);
+        const fileTypes = policy.body.fileTypes as { contentType: string; extensions: string[] }[];
+        expect(fileTypes).toContainEqual(
+          expect.objectContaining({ contentType: 'application/pdf', extensions: ['pdf'] }),
+        );
+        expect(fileTypes.map((type) => type.contentType)).not.toContain('text/html');
+      });
+
       it('rejects a malformed SHA-256', async () => {
         const engagement = await freshEngagement();
 

@@ -12,7 +12,8 @@ import {
   parseEvidenceDate,
 } from './EvidenceDateFields.tsx';
 import { EvidenceStateBadge } from './EvidenceStateBadge.tsx';
-import type { EvidenceVersion } from './evidence-api.ts';
+import { type EvidenceVersion, useEvidenceFilePolicy } from './evidence-api.ts';
+import { acceptedExtensions, fileProblem } from './evidence-files.ts';
 import { describeScanRetry } from './scan-retry.ts';
 import { type UploadTarget, useEvidenceUpload } from './use-evidence-upload.ts';
 
@@ -64,10 +65,17 @@ export function EvidenceUploadForm({
       ? { ...target, title: trimmedTitle === '' ? undefined : trimmedTitle }
       : target;
   const { upload, stage } = useEvidenceUpload(uploadTarget, listKey);
+  const policy = useEvidenceFilePolicy();
 
   const submit = () => {
+    if (policy.data === undefined) return;
     if (file === null) {
       setFileError('Choose a file to upload');
+      return;
+    }
+    const problem = fileProblem(file, policy.data);
+    if (problem !== null) {
+      setFileError(problem);
       return;
     }
     if (target.kind === 'item' && trimmedTitle !== '') {
@@ -83,7 +91,7 @@ export function EvidenceUploadForm({
       return;
     }
     upload.mutate(
-      { file, evidenceDate: parsed.date },
+      { file, evidenceDate: parsed.date, policy: policy.data },
       {
         onSuccess: (version) => {
           setFile(null);
@@ -105,7 +113,12 @@ export function EvidenceUploadForm({
       <Stack gap="sm">
         <FileInput
           label="File"
-          description="PDF, image, Office document, CSV, text, JSON, XML, e-mail or ZIP"
+          description={
+            policy.data === undefined
+              ? 'PDF, image, Office document, CSV, text, JSON, XML, e-mail or ZIP'
+              : `${policy.data.fileTypes.map((type) => type.description).join(', ')}; up to ${formatBytes(policy.data.maxBytes)}`
+          }
+          {...(policy.data === undefined ? {} : { accept: acceptedExtensions(policy.data) })}
           value={file}
           error={fileError}
           clearable
@@ -113,7 +126,9 @@ export function EvidenceUploadForm({
           disabled={upload.isPending}
           onChange={(value) => {
             setFile(value);
-            setFileError(null);
+            setFileError(
+              value === null || policy.data === undefined ? null : fileProblem(value, policy.data),
+            );
             upload.reset();
           }}
         />
@@ -140,7 +155,11 @@ export function EvidenceUploadForm({
           }}
         />
         <Group>
-          <Button type="submit" loading={upload.isPending}>
+          <Button
+            type="submit"
+            loading={upload.isPending || policy.isPending}
+            disabled={policy.isError}
+          >
             {submitLabel}
           </Button>
           {file !== null && !upload.isPending && (
@@ -149,6 +168,12 @@ export function EvidenceUploadForm({
             </Text>
           )}
         </Group>
+        {policy.isError && (
+          <ErrorAlert
+            error={policy.error}
+            title="The accepted file types could not be loaded, so uploads are off"
+          />
+        )}
         {stage !== null && <UploadProgress stage={stage} />}
         {upload.isError && <ErrorAlert error={upload.error} title="The upload failed" />}
         {upload.isSuccess && (

@@ -2,10 +2,12 @@ import {
   type EVIDENCE_STATES,
   type EVIDENCE_SUBJECT_TYPES,
   evidenceAccessSchema,
+  evidenceFilePolicySchema,
   evidenceListSchema,
   evidenceSchema,
   evidenceUploadSchema,
 } from '@peytonix/contracts';
+import { useQuery } from '@tanstack/react-query';
 import type { z } from 'zod';
 import { apiRequest } from '../api/client.ts';
 
@@ -18,6 +20,7 @@ export type EvidenceVersion = EvidenceItem['versions'][number];
 export type EvidenceUpload = z.infer<typeof evidenceUploadSchema>;
 export type EvidenceAccess = z.infer<typeof evidenceAccessSchema>;
 export type StorageRequest = EvidenceUpload['upload'];
+export type EvidenceFilePolicy = z.infer<typeof evidenceFilePolicySchema>;
 
 /** The period a file proves: one day, or a start and an end, as YYYY-MM-DD. */
 export interface EvidenceDate {
@@ -36,6 +39,7 @@ export interface FileDeclaration {
 
 export const evidenceKeys = {
   all: ['evidence'] as const,
+  policy: ['evidence-policy'] as const,
   list: (subjectType: EvidenceSubjectType, subject: string) =>
     ['evidence', 'list', subjectType, subject] as const,
 };
@@ -116,5 +120,15 @@ export function requestEvidenceDownload(evidenceId: string, version: number) {
     method: 'POST',
     body: { version },
     schema: evidenceAccessSchema,
+  });
+}
+
+/** Load the size limit and the file types that the server accepts as evidence. */
+export function useEvidenceFilePolicy() {
+  return useQuery({
+    queryKey: evidenceKeys.policy,
+    queryFn: ({ signal }) =>
+      apiRequest('/api/v1/evidence/policy', { schema: evidenceFilePolicySchema, signal }),
+    staleTime: Number.POSITIVE_INFINITY,
   });
 }

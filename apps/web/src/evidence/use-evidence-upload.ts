@@ -6,12 +6,13 @@ import {
   declareEvidence,
   declareEvidenceVersion,
   type EvidenceDate,
+  type EvidenceFilePolicy,
   type EvidenceSubjectType,
   type EvidenceVersion,
   evidenceKeys,
   type FileDeclaration,
 } from './evidence-api.ts';
-import { contentTypeOf } from './evidence-files.ts';
+import { contentTypeOf, fileProblem } from './evidence-files.ts';
 import { uploadToStorage } from './storage-transfer.ts';
 
 /** Progress of an upload, for the progress display. */
@@ -29,6 +30,8 @@ export type UploadTarget =
 export interface UploadInput {
   file: File;
   evidenceDate?: EvidenceDate | undefined;
+  /** The server's evidence file policy, checked before the file is read. */
+  policy: EvidenceFilePolicy;
 }
 
 /**
@@ -42,15 +45,18 @@ export function useEvidenceUpload(target: UploadTarget, listKey: readonly unknow
   const [stage, setStage] = useState<UploadStage | null>(null);
 
   const upload = useMutation({
-    mutationFn: async ({ file, evidenceDate }: UploadInput): Promise<EvidenceVersion> => {
+    mutationFn: async ({ file, evidenceDate, policy }: UploadInput): Promise<EvidenceVersion> => {
+      const problem = fileProblem(file, policy);
+      if (problem !== null) throw new Error(problem);
+
       setStage({ step: 'hashing' });
       const declaration: FileDeclaration = {
         fileName: file.name,
         size: file.size,
-        // The whole file is read into memory to hash it. The server accepts evidence files
-        // up to PEYTONIX_EVIDENCE_MAX_BYTES, 100 MiB by default.
+        // The whole file is read into memory to hash it, so fileProblem first rejects
+        // files above the server's limit (PEYTONIX_EVIDENCE_MAX_BYTES, 100 MiB by default).
         sha256: await sha256HexOfBlob(file),
-        contentType: contentTypeOf(file),
+        contentType: contentTypeOf(file, policy),
         evidenceDate,
       };
 

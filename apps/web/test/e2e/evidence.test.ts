@@ -234,4 +234,22 @@ describeInBrowser('evidence', () => {
     await row.getByRole('button', { name: 'Check again: reconciliation.csv, version 1' }).waitFor();
     await checkScreen(page, 'evidence-scan-pending');
   });
+
+  it('rejects a disallowed file before reading it', async () => {
+    const pia = await createMember(server, admin, 'Ike', ['preparer']);
+    const { page } = await openException(pia, 'V400');
+    const declarations: string[] = [];
+    page.on('request', (request) => {
+      if (request.url().endsWith('/api/v1/evidence/uploads')) declarations.push(request.url());
+    });
+
+    const form = await uploadEvidence(page, fileOf('payroll.exe', Buffer.from('MZ')));
+    await form
+      .getByText('A .exe file cannot be evidence here. Upload one of these types: .pdf')
+      .waitFor();
+    await form.getByRole('button', { name: 'Upload', exact: true }).click();
+    await form.getByText('A .exe file cannot be evidence here.', { exact: false }).waitFor();
+    expect(declarations).toEqual([]);
+    expect(await page.getByTestId('upload-outcome').count()).toBe(0);
+  });
 });

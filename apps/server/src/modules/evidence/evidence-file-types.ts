@@ -314,3 +314,19 @@ export function acceptsEmptyFile(definition: EvidenceFileDefinition): boolean {
 export function withArticle(definition: EvidenceFileDefinition): string {
   return `${definition.article} ${definition.description}`;
 }
+
+/** One media type that a policy allows, with the allowed extensions of that type. */
+export interface AllowedFileType {
+  contentType: string;
+  description: string;
+  extensions: string[];
+}
+
+/** List the file types that `policy` allows, each with only its allowed extensions. */
+export function allowedFileTypes(policy: EvidenceContentPolicy): AllowedFileType[] {
+  return definitionsOf(policy.contentTypes).map((definition) => ({
+    contentType: definition.contentType,
+    description: definition.description,
+    extensions: definition.extensions.filter((extension) => policy.extensions.has(extension)),
+  }));
+}

@@ -2,6 +2,7 @@ import {
   declareEvidenceSchema,
   declareEvidenceVersionSchema,
   evidenceAccessSchema,
+  evidenceFilePolicySchema,
   evidenceIdParamsSchema,
   evidenceListQuerySchema,
   evidenceListSchema,
@@ -24,6 +25,20 @@ import type { EvidenceService } from './evidence.service.ts';
 export function registerEvidenceRoutes(app: FastifyInstance, evidence: EvidenceService) {
   const routes = app.withTypeProvider<ZodTypeProvider>();
   const tags = ['evidence'];
+
+  routes.get(
+    '/api/v1/evidence/policy',
+    {
+      onRequest: app.authenticate,
+      config: { permission: 'evidence.upload' },
+      schema: {
+        tags,
+        summary: 'The size limit and the file types accepted as evidence',
+        response: { 200: evidenceFilePolicySchema },
+      },
+    },
+    async () => evidence.filePolicy(),
+  );
 
   routes.post(
     '/api/v1/evidence/uploads',

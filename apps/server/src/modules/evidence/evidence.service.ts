@@ -30,7 +30,11 @@ import {
 } from './evidence.repository.ts';
 import { type CheckOutcome, checkEvidenceObject, type DeclaredObject } from './evidence-check.ts';
 import { checkDeclaration } from './evidence-declaration.ts';
-import type { EvidenceContentPolicy } from './evidence-file-types.ts';
+import {
+  type AllowedFileType,
+  allowedFileTypes,
+  type EvidenceContentPolicy,
+} from './evidence-file-types.ts';
 import { CHECK_LEASE_SECONDS, recordCheck } from './evidence-recording.ts';
 import {
   type EvidenceSubjectRef,
@@ -89,6 +93,8 @@ export interface QuarantinedEvidence {
 }
 
 export interface EvidenceService {
+  /** The size limit and the file types that this deployment accepts as evidence. */
+  filePolicy(): { maxBytes: number; fileTypes: AllowedFileType[] };
   /** Declare an evidence item and its first version, and return where to upload it. */
   declare(
     actor: Actor,
@@ -529,6 +535,10 @@ export function createEvidenceService(deps: EvidenceServiceDeps): EvidenceServic
   };
 
   const service: EvidenceService = {
+    filePolicy() {
+      return { maxBytes: policy.maxBytes, fileTypes: allowedFileTypes(policy) };
+    },
+
     async declare(actor, request, context) {
       const user = requireUser(actor, 'upload evidence');
       return await withActor(db, actor, async (tx) => {

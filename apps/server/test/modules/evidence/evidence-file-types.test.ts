@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  allowedFileTypes,
   EVIDENCE_FILE_TYPES,
   evidenceContentPolicy,
 } from '../../../src/modules/evidence/evidence-file-types.ts';
@@ -162,5 +163,30 @@ describe('evidenceContentPolicy', () => {
         extensions: ['pdf'],
       });
     expect(build).toThrow(/content type image\/png is allowed, but none of its extensions/);
+  });
+});
+
+describe('allowedFileTypes', () => {
+  it('lists every known type by default', () => {
+    const types = allowedFileTypes(policy);
+
+    expect(types.map((type) => type.contentType)).toEqual(
+      EVIDENCE_FILE_TYPES.map((type) => type.contentType),
+    );
+  });
+
+  it('keeps only the allowed extensions', () => {
+    const narrow = evidenceContentPolicy({
+      maxBytes: MIB,
+      contentTypes: ['image/jpeg', 'application/pdf'],
+      extensions: ['jpg', 'pdf'],
+    });
+
+    const types = allowedFileTypes(narrow);
+
+    expect(types).toEqual([
+      { contentType: 'application/pdf', description: 'PDF document', extensions: ['pdf'] },
+      { contentType: 'image/jpeg', description: 'JPEG image', extensions: ['jpg'] },
+    ]);
   });
 });

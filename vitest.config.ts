@@ -12,6 +12,9 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    // expect.poll gives up after 1 s by default. A busy 2-core CI machine can take
+    // longer to finish a preview or a run, so polls wait 15 s, longer than a browser action.
+    expect: { poll: { timeout: 15_000 } },
     reporters: ['default'],
   },
 });

@@ -344,13 +344,14 @@ describe('exceptions export of 200,000 rows', () => {
 
   it('survives the idle-in-transaction timeout', async () => {
     // The pool sets idle_in_transaction_session_timeout to twice the statement
-    // timeout. So PostgreSQL ends a transaction that stays idle for 5 s, long
-    // before the 30 s stall timeout.
+    // timeout. So PostgreSQL ends a transaction that stays idle for 10 s, long
+    // before the 30 s stall timeout. A shorter statement timeout let a batch
+    // query time out first on a loaded machine.
     const lines: Record<string, unknown>[] = [];
     const shortIdle = openDatabase({
       url: database.appUrl,
       poolMax: 2,
-      statementTimeoutMs: 2_500,
+      statementTimeoutMs: 5_000,
       applicationName: IDLE_TEST_APPLICATION,
       logger: captureLogger(lines),
     });

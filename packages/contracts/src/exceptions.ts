@@ -190,6 +190,20 @@ export const exceptionDetailSchema = exceptionSummarySchema.extend({
   retests: z.array(exceptionRetestSchema),
 });
 
+/** The result of one workflow step on an exception, such as assign, propose or approve. */
+export const exceptionStepResultSchema = z.object({
+  id: z.uuid(),
+  status: z.enum(EXCEPTION_STATUS_VALUES),
+  revision: z.number().int(),
+});
+
+/** The comment version that a new comment or an edit created. */
+export const exceptionCommentResultSchema = z.object({
+  id: z.uuid(),
+  threadId: z.uuid(),
+  version: z.number().int(),
+});
+
 export const bulkResultSchema = z.object({
   updated: z.array(z.object({ id: z.uuid(), status: z.enum(EXCEPTION_STATUS_VALUES) })),
 });

@@ -108,6 +108,11 @@ export const sessionSummarySchema = z.object({
   current: z.boolean(),
 });
 
+export const sessionListSchema = z.object({ items: z.array(sessionSummarySchema) });
+
+/** The number of sessions that a revocation ended. */
+export const revokedSessionsSchema = z.object({ revoked: z.number().int() });
+
 export const totpEnrolmentSchema = z.object({
   secret: z.string(),
   otpauthUri: z.string(),
@@ -156,6 +161,8 @@ export const userSummarySchema = z.object({
   lastLoginAt: z.iso.datetime().nullable(),
 });
 
+export const userListSchema = z.object({ items: z.array(userSummarySchema) });
+
 export const createUserInputSchema = z.strictObject({
   email,
   displayName: plainText(200),
@@ -169,4 +176,74 @@ export const createdUserSchema = userSummarySchema.extend({
 /** UUIDs compare as text in code, so upper-case spellings are folded to the stored lower case. */
 export const idParamsSchema = z.strictObject({
   id: z.uuid({ error: 'expected a UUID' }).transform((id) => id.toLowerCase()),
+});
+
+// Passkeys (WebAuthn). The two option schemas describe the
+// PublicKeyCredentialCreationOptionsJSON and PublicKeyCredentialRequestOptionsJSON
+// values that @simplewebauthn/server 14 generates, so the response serializer
+// keeps every member the browser needs. The web app hands a parsed value to
+// startRegistration or startAuthentication of @simplewebauthn/browser 14 as it
+// is. Optional members are exactOptional because both apps compile with
+// exactOptionalPropertyTypes. So a member that is present with the value
+// undefined fails the parse, and the server's response serialization too.
+
+const userVerificationSchema = z.enum(['discouraged', 'preferred', 'required']);
+
+/**
+ * A credential in allowCredentials or excludeCredentials. `type` is always
+ * public-key and `transports` contains WebAuthn transport names, but both
+ * libraries type them as plain strings.
+ */
+const credentialDescriptorSchema = z.object({
+  id: z.string(),
+  type: z.string(),
+  transports: z.array(z.string()).exactOptional(),
+});
+
+/** Options for navigator.credentials.create(), from POST /api/v1/account/passkeys/options. */
+export const passkeyCreationOptionsSchema = z.object({
+  rp: z.object({ name: z.string(), id: z.string().exactOptional() }),
+  user: z.object({ id: z.string(), name: z.string(), displayName: z.string() }),
+  challenge: z.string(),
+  pubKeyCredParams: z.array(z.object({ alg: z.number().int(), type: z.literal('public-key') })),
+  timeout: z.number().int().exactOptional(),
+  excludeCredentials: z.array(credentialDescriptorSchema).exactOptional(),
+  authenticatorSelection: z
+    .object({
+      authenticatorAttachment: z.enum(['platform', 'cross-platform']).exactOptional(),
+      requireResidentKey: z.boolean().exactOptional(),
+      residentKey: z.enum(['discouraged', 'preferred', 'required']).exactOptional(),
+      userVerification: userVerificationSchema.exactOptional(),
+    })
+    .exactOptional(),
+  hints: z.array(z.enum(['hybrid', 'security-key', 'client-device'])).exactOptional(),
+  attestation: z.enum(['none', 'indirect', 'direct', 'enterprise']).exactOptional(),
+  extensions: z.object({ credProps: z.boolean().exactOptional() }).exactOptional(),
+});
+
+/** Options for navigator.credentials.get(), from POST /api/v1/auth/login/passkey/options. */
+export const passkeyRequestOptionsSchema = z.object({
+  challenge: z.string(),
+  timeout: z.number().int().exactOptional(),
+  rpId: z.string().exactOptional(),
+  allowCredentials: z.array(credentialDescriptorSchema).exactOptional(),
+  userVerification: userVerificationSchema.exactOptional(),
+});
+
+export const passkeySchema = z.object({
+  credentialId: z.string(),
+  name: z.string(),
+  deviceType: z.enum(['singleDevice', 'multiDevice']),
+  backedUp: z.boolean(),
+  transports: z.array(z.string()),
+  createdAt: z.iso.datetime(),
+  lastUsedAt: z.iso.datetime().nullable(),
+});
+
+export const passkeyListSchema = z.object({ items: z.array(passkeySchema) });
+
+export const registeredPasskeySchema = z.object({
+  passkey: passkeySchema,
+  /** Ten single-use recovery codes, shown once, when the account had no unused ones. Otherwise null. */
+  recoveryCodes: z.array(z.string()).nullable(),
 });

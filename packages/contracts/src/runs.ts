@@ -46,6 +46,19 @@ export const runInputSchema = z.object({
   fields: z.record(z.string(), z.string().nullable()),
 });
 
+/**
+ * A parameter value that a run bound. The server stores every value as text
+ * except booleans. Numbers are accepted too, because the sandbox's parameter
+ * type allows them.
+ */
+export const boundParameterSchema = z.object({
+  name: z.string(),
+  type: z.enum(['integer', 'decimal', 'text', 'date', 'boolean']),
+  value: z.union([z.string(), z.number(), z.boolean()]),
+});
+
+export const boundParametersSchema = z.array(boundParameterSchema);
+
 export const runDetailSchema = z.object({
   runId: z.uuid(),
   testId: z.uuid(),
@@ -61,7 +74,7 @@ export const runDetailSchema = z.object({
   finishedAt: z.iso.datetime().nullable(),
   sql: z.string(),
   summarySql: z.string().nullable(),
-  parameters: z.unknown(),
+  parameters: boundParametersSchema,
   inputs: z.array(runInputSchema),
   keyColumns: z.array(z.string()),
   duckdbVersion: z.string().nullable(),

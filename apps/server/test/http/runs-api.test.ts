@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { boundParametersSchema } from '@peytonix/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createEntityDirectly,
@@ -76,6 +77,25 @@ describe('runs API', () => {
     expect(shown.statusCode).toBe(200);
     expect(shown.json()).toMatchObject({ status: 'succeeded', exceptionCount: 1, runNumber: 1 });
     expect(rows.json()).toMatchObject({ preview: false, rows: [{ occurrence: 'new' }] });
+  });
+
+  it('shows the parameter values a run bound', async () => {
+    const queued = await call('POST', '/api/v1/runs', ADMIN, {
+      entity: 'AP',
+      test: 'duplicate-payments-likely',
+      inputs: { payments: { dataset: 'Payments' } },
+      parameters: { window_days: '7' },
+    });
+    expect(queued.statusCode, queued.body).toBe(202);
+    const { runId } = queued.json() as { runId: string };
+
+    await testApp.services.runs.execute(runId, adminId);
+    const shown = await call('GET', `/api/v1/runs/${runId}`, ADMIN);
+
+    expect(shown.statusCode, shown.body).toBe(200);
+    expect(boundParametersSchema.parse(shown.json().parameters)).toEqual([
+      { name: 'window_days', type: 'integer', value: '7' },
+    ]);
   });
 
   it('refuses a user without any grant, and hides runs outside the scope', async () => {

@@ -1,4 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import {
+  passkeyCreationOptionsSchema,
+  passkeyListSchema,
+  passkeyRequestOptionsSchema,
+  registeredPasskeySchema,
+} from '@peytonix/contracts';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -546,7 +552,13 @@ describe('passkeys', () => {
         bearer(accessToken),
       );
       expect(options.statusCode).toBe(200);
-      const { challenge } = options.json() as { challenge: string };
+      const { challenge } = passkeyCreationOptionsSchema.parse(options.json());
+      expect(options.json()).toMatchObject({
+        rp: { id: RP_ID },
+        authenticatorSelection: { residentKey: 'preferred', userVerification: 'required' },
+        extensions: { credProps: true },
+        excludeCredentials: [],
+      });
       const registered = await post(
         '/api/v1/account/passkeys',
         {
@@ -561,10 +573,7 @@ describe('passkeys', () => {
       );
 
       expect(registered.statusCode).toBe(201);
-      const body = registered.json() as {
-        passkey: { credentialId: string };
-        recoveryCodes: string[];
-      };
+      const body = registeredPasskeySchema.parse(registered.json());
       expect(body.passkey.credentialId).toBe(authenticator.credentialId);
       expect(body.recoveryCodes).toHaveLength(10);
       const after = await testApp.app.inject({
@@ -579,9 +588,22 @@ describe('passkeys', () => {
         headers: bearer(accessToken),
       });
       expect(list.statusCode).toBe(200);
-      expect(list.json()).toMatchObject({
+      expect(passkeyListSchema.parse(list.json())).toMatchObject({
         items: [{ credentialId: authenticator.credentialId, name: 'Security key' }],
       });
+    });
+
+    it('excludes registered passkeys from new options', async () => {
+      const options = await post(
+        '/api/v1/account/passkeys/options',
+        undefined,
+        bearer(accessToken),
+      );
+
+      expect(options.statusCode).toBe(200);
+      expect(passkeyCreationOptionsSchema.parse(options.json()).excludeCredentials).toEqual([
+        expect.objectContaining({ id: authenticator.credentialId, type: 'public-key' }),
+      ]);
     });
 
     it('signs in with password and passkey', async () => {
@@ -591,7 +613,12 @@ describe('passkeys', () => {
 
       const options = await post('/api/v1/auth/login/passkey/options', { mfaToken });
       expect(options.statusCode).toBe(200);
-      const { challenge } = options.json() as { challenge: string };
+      const { challenge } = passkeyRequestOptionsSchema.parse(options.json());
+      expect(options.json()).toMatchObject({
+        rpId: RP_ID,
+        userVerification: 'required',
+        allowCredentials: [{ id: authenticator.credentialId, type: 'public-key' }],
+      });
       const payload = {
         mfaToken,
         response: assertion(authenticator, challenge),

@@ -1,18 +1,17 @@
 import {
   createdUserSchema,
   type createUserInputSchema,
+  revokedSessionsSchema,
+  userListSchema,
   userSummarySchema,
 } from '@peytonix/contracts';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { apiRequest } from '../api/client.ts';
 
 export type UserSummary = z.infer<typeof userSummarySchema>;
 export type CreatedUser = z.infer<typeof createdUserSchema>;
 export type CreateUserInput = z.input<typeof createUserInputSchema>;
-
-/** GET /api/v1/users declares its list inline, so the contracts package has no schema for it. */
-const userListSchema = z.object({ items: z.array(userSummarySchema) });
 
 export const userKeys = { list: ['users'] as const };
 
@@ -37,8 +36,6 @@ export function useCreateUser() {
 
 /** The user actions of POST /api/v1/users/:id/<action>. */
 export type UserAction = 'suspend' | 'reactivate' | 'deprovision' | 'revoke-sessions';
-
-const revokedSessionsSchema = z.object({ revoked: z.number().int() });
 
 /** Run one user action; resolves with the number of ended sessions for revoke-sessions, else undefined. */
 export function useUserAction() {

@@ -3,13 +3,15 @@ import {
   bulkResultSchema,
   type DISPOSITION_VALUES,
   type EXCEPTION_STATUS_VALUES,
+  exceptionCommentResultSchema,
   exceptionDetailSchema,
   exceptionListSchema,
+  exceptionStepResultSchema,
   retestResultSchema,
   type SEVERITY_VALUES,
   testListingSchema,
 } from '@peytonix/contracts';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { apiRequest, apiResponse } from '../api/client.ts';
 import { saveAttachment, type TransferProgress } from '../shared/save-file.ts';
 
@@ -48,19 +50,6 @@ export const exceptionKeys = {
   assignees: (entityCode: string) => ['exceptions', 'assignees', entityCode] as const,
   tests: ['tests', 'listing'] as const,
 };
-
-/** The `revision` and step result of POST /api/v1/exceptions/{id}/<step>. */
-const stepResultSchema = z.object({
-  id: z.uuid(),
-  status: z.enum(['open', 'in_progress', 'proposed', 'closed']),
-  revision: z.number().int(),
-});
-
-const commentResultSchema = z.object({
-  id: z.uuid(),
-  threadId: z.uuid(),
-  version: z.number().int(),
-});
 
 function listQuery(filters: ExceptionFilters, limit: number, after: string | undefined): string {
   const query = new URLSearchParams({ entity: filters.entity, limit: String(limit) });
@@ -119,7 +108,7 @@ function step(id: string, path: string, body: Record<string, unknown>) {
   return apiRequest(`/api/v1/exceptions/${encodeURIComponent(id)}/${path}`, {
     method: 'POST',
     body,
-    schema: stepResultSchema,
+    schema: exceptionStepResultSchema,
   });
 }
 
@@ -155,7 +144,7 @@ export function addComment(id: string, body: string) {
   return apiRequest(`/api/v1/exceptions/${encodeURIComponent(id)}/comments`, {
     method: 'POST',
     body: { body },
-    schema: commentResultSchema,
+    schema: exceptionCommentResultSchema,
   });
 }
 
@@ -163,7 +152,7 @@ export function addComment(id: string, body: string) {
 export function editComment(id: string, threadId: string, body: string) {
   return apiRequest(
     `/api/v1/exceptions/${encodeURIComponent(id)}/comments/${encodeURIComponent(threadId)}/versions`,
-    { method: 'POST', body: { body }, schema: commentResultSchema },
+    { method: 'POST', body: { body }, schema: exceptionCommentResultSchema },
   );
 }
 

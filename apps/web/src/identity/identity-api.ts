@@ -1,22 +1,22 @@
 import {
   accountSchema,
   loginResultSchema,
+  passkeyCreationOptionsSchema,
+  passkeyListSchema,
+  passkeyRequestOptionsSchema,
   recoveryCodesSchema,
-  sessionSummarySchema,
+  registeredPasskeySchema,
+  revokedSessionsSchema,
+  sessionListSchema,
+  type sessionSummarySchema,
   setupStatusSchema,
   signedInSchema,
   totpEnrolmentSchema,
 } from '@peytonix/contracts';
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/browser';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { apiRequest } from '../api/client.ts';
 import { forgetCsrfToken, rememberCsrfToken } from '../api/csrf.ts';
-import {
-  passkeyCreationOptionsSchema,
-  passkeyListSchema,
-  passkeyRequestOptionsSchema,
-  registeredPasskeySchema,
-} from './passkey-schemas.ts';
 
 // Client functions for the identity routes (docs/security/identity.md).
 // Browsers always ask for cookie delivery, so no token reaches JavaScript
@@ -26,9 +26,6 @@ export type Account = z.infer<typeof accountSchema>;
 export type SessionSummary = z.infer<typeof sessionSummarySchema>;
 export type SignedIn = z.infer<typeof signedInSchema>;
 export type LoginResult = z.infer<typeof loginResultSchema>;
-
-const sessionListSchema = z.object({ items: z.array(sessionSummarySchema) });
-const revokedCountSchema = z.object({ revoked: z.number().int() });
 
 function remember<T extends { status: string; csrfToken?: string | null }>(result: T): T {
   if (result.status === 'signed_in') rememberCsrfToken(result.csrfToken ?? null);
@@ -170,7 +167,7 @@ export function revokeSession(sessionId: string): Promise<undefined> {
 export async function signOutEverywhere(): Promise<number> {
   const result = await apiRequest('/api/v1/account/sessions/revoke-all', {
     method: 'POST',
-    schema: revokedCountSchema,
+    schema: revokedSessionsSchema,
   });
   forgetCsrfToken();
   return result.revoked;

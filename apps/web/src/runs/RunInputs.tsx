@@ -1,24 +1,13 @@
-import { Code, Stack, Table, Text } from '@mantine/core';
+import { Stack, Table, Text } from '@mantine/core';
 import { z } from 'zod';
 import { Fingerprint } from '../datasets/Fingerprint.tsx';
 import type { RunDetail } from './runs-api.ts';
 
-/** Bound parameters as a run stores them. Any other shape is shown as JSON. */
-const boundParametersSchema = z.array(
-  z.object({ name: z.string(), type: z.string(), value: z.unknown() }),
-);
-
 const rowCountsSchema = z.record(z.string(), z.number());
 
-function formatValue(value: unknown): string {
-  return typeof value === 'string' ? value : JSON.stringify(value);
-}
-
 /** The parameter values that the run bound, each with its type. */
-export function RunParameters({ parameters }: { parameters: unknown }) {
-  const parsed = boundParametersSchema.safeParse(parameters);
-  if (!parsed.success) return <Code block>{JSON.stringify(parameters, null, 2)}</Code>;
-  if (parsed.data.length === 0) return <Text size="sm">The test has no parameters.</Text>;
+export function RunParameters({ parameters }: { parameters: RunDetail['parameters'] }) {
+  if (parameters.length === 0) return <Text size="sm">The test has no parameters.</Text>;
   return (
     <Table withTableBorder aria-label="Parameters">
       <Table.Thead>
@@ -29,14 +18,14 @@ export function RunParameters({ parameters }: { parameters: unknown }) {
         </Table.Tr>
       </Table.Thead>
       <Table.Tbody>
-        {parsed.data.map((parameter) => (
+        {parameters.map((parameter) => (
           <Table.Tr key={parameter.name}>
             <Table.Td>
               <code>{parameter.name}</code>
             </Table.Td>
             <Table.Td>{parameter.type}</Table.Td>
             <Table.Td>
-              <code>{formatValue(parameter.value)}</code>
+              <code>{String(parameter.value)}</code>
             </Table.Td>
           </Table.Tr>
         ))}

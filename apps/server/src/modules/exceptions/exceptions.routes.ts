@@ -8,10 +8,12 @@ import {
   commentBodySchema,
   commentThreadParamsSchema,
   decideExceptionSchema,
+  exceptionCommentResultSchema,
   exceptionDetailSchema,
   exceptionIdParamsSchema,
   exceptionListQuerySchema,
   exceptionListSchema,
+  exceptionStepResultSchema,
   proposeDispositionSchema,
   retestRequestSchema,
   retestResultSchema,
@@ -19,21 +21,8 @@ import {
 } from '@peytonix/contracts';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { z } from 'zod';
 import { requestContext } from '../../platform/http/authentication.ts';
 import type { ExceptionsService } from './exceptions.service.ts';
-
-const stepResultSchema = z.object({
-  id: z.uuid(),
-  status: z.enum(['open', 'in_progress', 'proposed', 'closed']),
-  revision: z.number().int(),
-});
-
-const commentResultSchema = z.object({
-  id: z.uuid(),
-  threadId: z.uuid(),
-  version: z.number().int(),
-});
 
 /** Register the exception workflow routes: list, read, list assignees, assign, propose, decide, comment and retest. */
 export function registerExceptionRoutes(app: FastifyInstance, exceptions: ExceptionsService) {
@@ -98,7 +87,7 @@ export function registerExceptionRoutes(app: FastifyInstance, exceptions: Except
         summary: 'Assign or reassign an exception to a preparer; it becomes in_progress',
         params: exceptionIdParamsSchema,
         body: assignExceptionSchema,
-        response: { 200: stepResultSchema },
+        response: { 200: exceptionStepResultSchema },
       },
     },
     async (request) => {
@@ -122,7 +111,7 @@ export function registerExceptionRoutes(app: FastifyInstance, exceptions: Except
         summary: 'Propose a disposition with a rationale; only the assignee may',
         params: exceptionIdParamsSchema,
         body: proposeDispositionSchema,
-        response: { 200: stepResultSchema },
+        response: { 200: exceptionStepResultSchema },
       },
     },
     async (request) => {
@@ -181,7 +170,7 @@ export function registerExceptionRoutes(app: FastifyInstance, exceptions: Except
           summary: decision.summary,
           params: exceptionIdParamsSchema,
           body: decision.body,
-          response: { 200: stepResultSchema },
+          response: { 200: exceptionStepResultSchema },
         },
       },
       async (request) => {
@@ -205,7 +194,7 @@ export function registerExceptionRoutes(app: FastifyInstance, exceptions: Except
         summary: 'Comment on an exception; comments never change',
         params: exceptionIdParamsSchema,
         body: commentBodySchema,
-        response: { 201: commentResultSchema },
+        response: { 201: exceptionCommentResultSchema },
       },
     },
     async (request, reply) => {
@@ -229,7 +218,7 @@ export function registerExceptionRoutes(app: FastifyInstance, exceptions: Except
         summary: 'Edit your comment: add a new version, keeping every earlier one visible',
         params: commentThreadParamsSchema,
         body: commentBodySchema,
-        response: { 201: commentResultSchema },
+        response: { 201: exceptionCommentResultSchema },
       },
     },
     async (request, reply) => {

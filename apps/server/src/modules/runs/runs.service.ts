@@ -1,4 +1,4 @@
-import type { testListingSchema } from '@peytonix/contracts';
+import type { boundParametersSchema, testListingSchema } from '@peytonix/contracts';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
@@ -80,7 +80,7 @@ export interface RunDetail {
   finishedAt: string | null;
   sql: string;
   summarySql: string | null;
-  parameters: unknown;
+  parameters: z.infer<typeof boundParametersSchema>;
   inputs: BoundInput[];
   keyColumns: string[];
   duckdbVersion: string | null;
@@ -649,7 +649,8 @@ export function createRunsService(deps: {
       finishedAt: run.finished_at ? new Date(run.finished_at).toISOString() : null,
       sql: run.sql_executed,
       summarySql: run.summary_sql_executed,
-      parameters: run.parameters,
+      // A run stores the list that resolveParameters built, and a re-performance copies it.
+      parameters: run.parameters as z.infer<typeof boundParametersSchema>,
       inputs: run.inputs as BoundInput[],
       keyColumns: run.key_columns,
       duckdbVersion: run.duckdb_version,

@@ -6,7 +6,8 @@ import {
   createdApiTokenSchema,
   idParamsSchema,
   recoveryCodesSchema,
-  sessionSummarySchema,
+  revokedSessionsSchema,
+  sessionListSchema,
   totpConfirmInputSchema,
   totpEnrolmentSchema,
   totpRemoveInputSchema,
@@ -173,7 +174,7 @@ export function registerAccountRoutes(app: FastifyInstance, auth: AuthServices) 
       schema: {
         tags: ['account'],
         summary: 'Your live sessions',
-        response: { 200: z.object({ items: z.array(sessionSummarySchema) }) },
+        response: { 200: sessionListSchema },
       },
     },
     async (request) => {
@@ -225,7 +226,7 @@ export function registerAccountRoutes(app: FastifyInstance, auth: AuthServices) 
         tags: ['account'],
         summary: 'Sign out everywhere',
         description: 'Revokes every session of the user, this one included.',
-        response: { 200: z.object({ revoked: z.number().int() }) },
+        response: { 200: revokedSessionsSchema },
       },
     },
     async (request) => ({

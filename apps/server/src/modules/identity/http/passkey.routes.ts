@@ -1,4 +1,11 @@
-import { signedInSchema, tokenDeliverySchema } from '@peytonix/contracts';
+import {
+  passkeyCreationOptionsSchema,
+  passkeyListSchema,
+  passkeyRequestOptionsSchema,
+  registeredPasskeySchema,
+  signedInSchema,
+  tokenDeliverySchema,
+} from '@peytonix/contracts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -31,57 +38,11 @@ export interface PasskeyRouteDeps {
 }
 
 // ---------------------------------------------------------------------------
-// Schemas. The options mirror what @simplewebauthn/server 14 generates, so
-// the response serializer keeps every member that the browser needs.
+// Request schemas. The response schemas live in @peytonix/contracts, which
+// the web app parses with too.
 // ---------------------------------------------------------------------------
 
 const mfaToken = z.string().regex(/^[A-Za-z0-9_-]{43}$/, { error: 'expected the token as issued' });
-const userVerificationSchema = z.enum(['discouraged', 'preferred', 'required']);
-
-const credentialDescriptorSchema = z.object({
-  id: z.string(),
-  /** Always public-key, but typed as a string because the library types it so. */
-  type: z.string(),
-  transports: z.array(z.string()).optional(),
-});
-
-const creationOptionsSchema = z.object({
-  rp: z.object({ name: z.string(), id: z.string().optional() }),
-  user: z.object({ id: z.string(), name: z.string(), displayName: z.string() }),
-  challenge: z.string(),
-  pubKeyCredParams: z.array(z.object({ alg: z.number().int(), type: z.literal('public-key') })),
-  timeout: z.number().int().optional(),
-  excludeCredentials: z.array(credentialDescriptorSchema).optional(),
-  authenticatorSelection: z
-    .object({
-      authenticatorAttachment: z.enum(['platform', 'cross-platform']).optional(),
-      requireResidentKey: z.boolean().optional(),
-      residentKey: z.enum(['discouraged', 'preferred', 'required']).optional(),
-      userVerification: userVerificationSchema.optional(),
-    })
-    .optional(),
-  hints: z.array(z.string()).optional(),
-  attestation: z.enum(['none', 'indirect', 'direct', 'enterprise']).optional(),
-  extensions: z.object({ credProps: z.boolean().optional() }).optional(),
-});
-
-const requestOptionsSchema = z.object({
-  challenge: z.string(),
-  timeout: z.number().int().optional(),
-  rpId: z.string().optional(),
-  allowCredentials: z.array(credentialDescriptorSchema).optional(),
-  userVerification: userVerificationSchema.optional(),
-});
-
-const passkeySchema = z.object({
-  credentialId: z.string(),
-  name: z.string(),
-  deviceType: z.enum(['singleDevice', 'multiDevice']),
-  backedUp: z.boolean(),
-  transports: z.array(z.string()),
-  createdAt: z.iso.datetime(),
-  lastUsedAt: z.iso.datetime().nullable(),
-});
 
 const passkeyLoginOptionsInputSchema = z.strictObject({ mfaToken });
 
@@ -94,12 +55,6 @@ const passkeyLoginInputSchema = z.strictObject({
 const passkeyRegistrationInputSchema = z.strictObject({
   response: registrationResponseSchema,
   name: passkeyNameSchema,
-});
-
-const registeredPasskeySchema = z.object({
-  passkey: passkeySchema,
-  /** Ten single-use recovery codes, shown once, when the account had no unused ones. Otherwise null. */
-  recoveryCodes: z.array(z.string()).nullable(),
 });
 
 function toPasskey(passkey: PasskeySummary) {
@@ -170,7 +125,7 @@ export function registerPasskeyRoutes(app: FastifyInstance, deps: PasskeyRouteDe
         description:
           'Returns options for navigator.credentials.get() that allow the passkeys of the user behind mfaToken. A new call replaces the previous challenge.',
         body: passkeyLoginOptionsInputSchema,
-        response: { 200: requestOptionsSchema },
+        response: { 200: passkeyRequestOptionsSchema },
       },
     },
     async (request) => {
@@ -227,7 +182,7 @@ export function registerPasskeyRoutes(app: FastifyInstance, deps: PasskeyRouteDe
         summary: 'Start registering a passkey',
         description:
           'Returns options for navigator.credentials.create(). An enrolment-only session may call it.',
-        response: { 200: creationOptionsSchema },
+        response: { 200: passkeyCreationOptionsSchema },
       },
     },
     async (request) => {
@@ -316,7 +271,7 @@ export function registerPasskeyRoutes(app: FastifyInstance, deps: PasskeyRouteDe
       schema: {
         tags: ['account'],
         summary: 'Your passkeys',
-        response: { 200: z.object({ items: z.array(passkeySchema) }) },
+        response: { 200: passkeyListSchema },
       },
     },
     async (request) => {

@@ -2,11 +2,12 @@ import {
   createdUserSchema,
   createUserInputSchema,
   idParamsSchema,
+  revokedSessionsSchema,
+  userListSchema,
   userSummarySchema,
 } from '@peytonix/contracts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { z } from 'zod';
 import { AppError } from '../../../platform/http/app-error.ts';
 import { requestContext } from '../../../platform/http/authentication.ts';
 import type { UserActor } from '../actor.ts';
@@ -44,7 +45,7 @@ export function registerUserRoutes(app: FastifyInstance, auth: AuthServices) {
       schema: {
         tags: ['users'],
         summary: 'List users',
-        response: { 200: z.object({ items: z.array(userSummarySchema) }) },
+        response: { 200: userListSchema },
       },
     },
     async (request) => ({ items: (await auth.users.list(await userActor(request))).map(toUser) }),
@@ -114,7 +115,7 @@ export function registerUserRoutes(app: FastifyInstance, auth: AuthServices) {
         tags: ['users'],
         summary: 'Revoke every session of a user',
         params: idParamsSchema,
-        response: { 200: z.object({ revoked: z.number().int() }) },
+        response: { 200: revokedSessionsSchema },
       },
     },
     async (request) => ({

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { justificationSchema } from './change-requests.ts';
-import { hasControlCharacter } from './text.ts';
+import { rejectForbiddenCharacters } from './text.ts';
 
 export const ENTITY_TYPES = ['organization', 'business_unit', 'subsidiary', 'engagement'] as const;
 
@@ -17,7 +17,7 @@ export const entityNameSchema = z
   .trim()
   .min(1, { error: 'expected a name' })
   .max(200, { error: 'expected at most 200 characters' })
-  .refine((value) => !hasControlCharacter(value), { error: 'expected no control characters' });
+  .superRefine(rejectForbiddenCharacters(false));
 
 /** Input for a new entity below an existing one; the root comes from `admin create`. */
 export const createEntityInputSchema = z.strictObject({

@@ -1,14 +1,10 @@
 import { z } from 'zod';
 import { entityCodeSchema } from './entities.ts';
-import { hasControlCharacter, plainText } from './text.ts';
+import { plainText, rejectForbiddenCharacters } from './text.ts';
 
 /** Text without control characters; PostgreSQL cannot store NUL at all. */
 const cleanText = (min: number, max: number) =>
-  z
-    .string()
-    .min(min)
-    .max(max)
-    .refine((value) => !hasControlCharacter(value), { error: 'expected no control characters' });
+  z.string().min(min).max(max).superRefine(rejectForbiddenCharacters(false));
 
 const name = z
   .string()

@@ -14,33 +14,82 @@ import { z } from 'zod';
 const INVISIBLE_FORMATTING =
   /[\u0080-\u009F\u061C\u200B\u200E\u200F\u2028\u2029\u202A-\u202E\u2060\u2066-\u2069\uFEFF]|\u{E0000}|[\u{E0001}-\u{E007F}]/u;
 
-/**
- * True when the text contains a C0 control character, DEL, an invisible
- * formatting character, or a lone surrogate, which UTF-8 cannot encode.
- * PostgreSQL text cannot even hold NUL.
- */
-export function hasControlCharacter(value: string): boolean {
-  for (let index = 0; index < value.length; index += 1) {
-    const code = value.charCodeAt(index);
-    if (code < 0x20 || code === 0x7f) return true;
-  }
-  return INVISIBLE_FORMATTING.test(value) || !value.isWellFormed();
+/** A character that names, justifications and other stored text must not contain. */
+export interface ForbiddenCharacter {
+  /** The code point, such as 0x200b. A lone surrogate is reported as itself. */
+  codePoint: number;
+  /** 1-based position in the text, counted in characters (code points). */
+  position: number;
+  kind: 'control' | 'invisible formatting' | 'lone surrogate';
 }
 
 /**
- * Like hasControlCharacter, but allows tab and line breaks, for free text.
- * A carriage return counts as a line break only before a line feed: alone,
- * it returns a terminal's cursor to the start of the line, so the text
- * after it can overwrite what a reviewer reads.
+ * Find the first C0 control character, DEL, invisible formatting character
+ * or lone surrogate (which UTF-8 cannot encode) in `value`. With
+ * `allowLineBreaks`, tab and line breaks are allowed, and a carriage
+ * return counts as a line break only before a line feed: alone, it returns
+ * a terminal's cursor to the start of the line, so the text after it can
+ * overwrite what a reviewer reads. PostgreSQL text cannot even hold NUL.
  */
-export function hasControlCharacterExceptLineBreaks(value: string): boolean {
+export function findForbiddenCharacter(
+  value: string,
+  allowLineBreaks = false,
+): ForbiddenCharacter | null {
+  let position = 0;
   for (let index = 0; index < value.length; index += 1) {
-    const code = value.charCodeAt(index);
+    position += 1;
+    const codePoint = value.codePointAt(index) ?? 0;
+    if (codePoint > 0xffff) index += 1;
+
     const lineBreakOrTab =
-      code === 0x09 || code === 0x0a || (code === 0x0d && value.charCodeAt(index + 1) === 0x0a);
-    if ((code < 0x20 && !lineBreakOrTab) || code === 0x7f) return true;
+      codePoint === 0x09 ||
+      codePoint === 0x0a ||
+      (codePoint === 0x0d && value.charCodeAt(index + 1) === 0x0a);
+    const c0OrDelete = codePoint < 0x20 || codePoint === 0x7f;
+    if (
+      (c0OrDelete && !(allowLineBreaks && lineBreakOrTab)) ||
+      (codePoint >= 0x80 && codePoint <= 0x9f)
+    ) {
+      return { codePoint, position, kind: 'control' };
+    }
+    if (codePoint >= 0xd800 && codePoint <= 0xdfff) {
+      return { codePoint, position, kind: 'lone surrogate' };
+    }
+    if (INVISIBLE_FORMATTING.test(String.fromCodePoint(codePoint))) {
+      return { codePoint, position, kind: 'invisible formatting' };
+    }
   }
-  return INVISIBLE_FORMATTING.test(value) || !value.isWellFormed();
+  return null;
+}
+
+/** True when the text contains a character that findForbiddenCharacter reports. */
+export function hasControlCharacter(value: string): boolean {
+  return findForbiddenCharacter(value) !== null;
+}
+
+/** Like hasControlCharacter, but allows tab and line breaks, for free text. */
+export function hasControlCharacterExceptLineBreaks(value: string): boolean {
+  return findForbiddenCharacter(value, true) !== null;
+}
+
+/** Describe a forbidden character and how to remove it, for a validation message. */
+export function describeForbiddenCharacter(found: ForbiddenCharacter): string {
+  const code = `U+${found.codePoint.toString(16).toUpperCase().padStart(4, '0')}`;
+  const hint =
+    found.kind === 'invisible formatting'
+      ? '; text pasted from a word processor or a web page often carries such characters'
+      : '';
+  const article = found.kind === 'invisible formatting' ? 'an' : 'a';
+  return `contains ${code} (${article} ${found.kind} character) at character ${found.position}. Remove it${hint}`;
+}
+
+/** A zod refinement that reports the first character findForbiddenCharacter finds. */
+export function rejectForbiddenCharacters(allowLineBreaks: boolean) {
+  return (value: string, context: z.RefinementCtx) => {
+    const found = findForbiddenCharacter(value, allowLineBreaks);
+    if (found === null) return;
+    context.addIssue({ code: 'custom', message: describeForbiddenCharacter(found) });
+  };
 }
 
 /** A trimmed, bounded name or label without control characters. */
@@ -50,7 +99,7 @@ export const plainText = (max: number) =>
     .trim()
     .min(1, { error: 'expected at least one character' })
     .max(max, { error: `expected at most ${max} characters` })
-    .refine((value) => !hasControlCharacter(value), { error: 'expected no control characters' });
+    .superRefine(rejectForbiddenCharacters(false));
 
 /** Free text of several lines, such as a justification or a rationale, trimmed and bounded. */
 export const multilineText = (max: number) =>
@@ -59,6 +108,4 @@ export const multilineText = (max: number) =>
     .trim()
     .min(1, { error: 'expected at least one character' })
     .max(max, { error: `expected at most ${max} characters` })
-    .refine((value) => !hasControlCharacterExceptLineBreaks(value), {
-      error: 'expected no control characters other than line breaks and tabs',
-    });
+    .superRefine(rejectForbiddenCharacters(true));

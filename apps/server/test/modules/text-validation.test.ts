@@ -42,4 +42,20 @@ describe('text validation', () => {
     expect(justificationSchema.safeParse('First line.\r\nSecond line.').success).toBe(true);
     expect(name.safeParse('First line.\nSecond line.').success).toBe(false);
   });
+
+  it('names the character and its position', () => {
+    const messages = (value: string) =>
+      justificationSchema.safeParse(value).error?.issues.map((issue) => issue.message);
+
+    expect(messages('Paid 👩‍💼 in​full')).toEqual([
+      'contains U+200B (an invisible formatting character) at character 12. Remove it; text pasted from a word processor or a web page often carries such characters',
+    ]);
+    expect(messages('tab	here, bell')).toEqual([
+      'contains U+0007 (a control character) at character 15. Remove it',
+    ]);
+    expect(messages('nextline')?.[0]).toMatch(/^contains U\+0085 \(a control character\)/);
+    expect(messages('ALPHA \ud800')?.[0]).toMatch(
+      /^contains U\+D800 \(a lone surrogate character\)/,
+    );
+  });
 });

@@ -52,11 +52,30 @@ export const changeRequestSchema = changeRequestSummarySchema.extend({
   approvedDiffSha256: z.string().nullable(),
 });
 
-export const changeRequestListSchema = z.object({ items: z.array(changeRequestSummarySchema) });
+/** The display name and email of a user named by requests on a page, by user id. */
+export const changeRequestPeopleSchema = z.record(
+  z.string(),
+  z.object({ displayName: z.string(), email: z.string() }),
+);
+
+export const changeRequestListSchema = z.object({
+  items: z.array(changeRequestSummarySchema),
+  /** Pass as `cursor` for the next page; null on the last page. */
+  nextCursor: z.string().nullable(),
+  /** The requesters and deciders of the listed requests. */
+  people: changeRequestPeopleSchema,
+});
+
+/** One request, with the names of its requester and decider. */
+export const changeRequestDetailSchema = changeRequestSchema.extend({
+  people: changeRequestPeopleSchema,
+});
 
 export const changeRequestListQuerySchema = z.strictObject({
   status: changeRequestStatusSchema.optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
+  /** The nextCursor of the previous page, unchanged. */
+  cursor: z.string().min(1).max(200).optional(),
 });
 
 export const approveChangeRequestInputSchema = z.strictObject({

@@ -26,9 +26,9 @@ export interface ForbiddenCharacter {
 /**
  * Find the first C0 control character, DEL, invisible formatting character
  * or lone surrogate (which UTF-8 cannot encode) in `value`. With
- * `allowLineBreaks`, tab and line breaks are allowed, and a carriage
- * return counts as a line break only before a line feed: alone, it returns
- * a terminal's cursor to the start of the line, so the text after it can
+ * `allowLineBreaks`, tab and line breaks are allowed. A carriage return
+ * counts as a line break only before a line feed. Alone, it returns a
+ * terminal's cursor to the start of the line, so the text after it can
  * overwrite what a reviewer reads. PostgreSQL text cannot even hold NUL.
  */
 export function findForbiddenCharacter(

@@ -369,4 +369,47 @@ describe('change requests API', () => {
     expect(items.length).toBeGreaterThan(0);
     expect(items.every((item) => item.status === 'rejected')).toBe(true);
   });
+
+  it('list pages with a cursor', async () => {
+    const all = await call('GET', '/api/v1/change-requests', 'mia');
+    const everything = (all.json() as { items: { id: string }[] }).items.map((item) => item.id);
+    expect(everything.length).toBeGreaterThan(2);
+
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const query: string = cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`;
+      const response = await call('GET', `/api/v1/change-requests?limit=2${query}`, 'mia');
+      expect(response.statusCode, response.body).toBe(200);
+      const page = response.json() as { items: { id: string }[]; nextCursor: string | null };
+      expect(page.items.length).toBeLessThanOrEqual(2);
+      seen.push(...page.items.map((item) => item.id));
+      cursor = page.nextCursor;
+    } while (cursor !== null);
+
+    expect(seen).toEqual(everything);
+  });
+
+  it('list rejects a forged cursor', async () => {
+    const forged = Buffer.from(JSON.stringify(['yesterday', 'x'])).toString('base64url');
+
+    const response = await call('GET', `/api/v1/change-requests?cursor=${forged}`, 'mia');
+
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({ code: 'VALIDATION_FAILED' });
+  });
+
+  it('names requesters and deciders', async () => {
+    const request = await requestTtl(72);
+    await reject(request, 'bob');
+
+    const detail = await call('GET', `/api/v1/change-requests/${request.id}`, 'mia');
+    const list = await call('GET', '/api/v1/change-requests?status=rejected', 'mia');
+
+    const people = (detail.json() as { people: Record<string, { email: string }> }).people;
+    expect(Object.keys(people).sort()).toEqual([org.userIds.ada, org.userIds.bob].sort());
+    expect(people[org.userIds.ada]?.email).toBe(USERS.ada);
+    const listed = (list.json() as { people: Record<string, { email: string }> }).people;
+    expect(listed[org.userIds.bob]?.email).toBe(USERS.bob);
+  });
 });

@@ -28,7 +28,7 @@ import {
 } from './change-requests-api.ts';
 import { DecisionForm } from './DecisionForm.tsx';
 import { StateDiff } from './StateDiff.tsx';
-import { useUserNames } from './user-names.ts';
+import { type PeopleById, useUserNames } from './user-names.ts';
 
 function Detail({ label, children }: { label: string; children: React.ReactNode }) {
   return (
@@ -63,9 +63,17 @@ function NoDecisionReason({ own, mayDecide }: { own: boolean; mayDecide: boolean
   return null;
 }
 
-function RequestView({ request, access }: { request: ChangeRequest; access: Access }) {
+function RequestView({
+  request,
+  people,
+  access,
+}: {
+  request: ChangeRequest;
+  people: PeopleById;
+  access: Access;
+}) {
   const account = useSignedInAccount();
-  const nameOf = useUserNames(access, account.userId);
+  const nameOf = useUserNames(access, account.userId, people);
   const computed = useQuery({
     queryKey: ['change-requests', 'computed-hash', request.id, request.diffSha256],
     queryFn: () => computeDiffSha256(request),
@@ -199,7 +207,9 @@ export function ChangeRequestPage() {
       )}
       {request.isSuccess && (
         <WithAccess>
-          {(access) => <RequestView request={request.data} access={access} />}
+          {(access) => (
+            <RequestView request={request.data} people={request.data.people} access={access} />
+          )}
         </WithAccess>
       )}
     </Page>

@@ -1,6 +1,7 @@
 import {
   Anchor,
   Badge,
+  Button,
   Group,
   Loader,
   NativeSelect,
@@ -29,7 +30,7 @@ import {
   STATUS_COLORS,
   useChangeRequests,
 } from './change-requests-api.ts';
-import { useUserNames } from './user-names.ts';
+import { type PeopleById, useUserNames } from './user-names.ts';
 
 const PAGE_SIZE = 20;
 
@@ -110,7 +111,6 @@ function RequestTable({
 
 function ChangeRequestList({ access }: { access: Access }) {
   const account = useSignedInAccount();
-  const nameOf = useUserNames(access, account.userId);
   const [params, setParams] = useSearchParams();
   const mayDecide = access.entitiesWith('change_requests.decide').length > 0;
 
@@ -142,9 +142,16 @@ function ChangeRequestList({ access }: { access: Access }) {
   };
 
   const requests = useChangeRequests(status);
+  const pages = requests.data?.pages;
+  const loaded = useMemo(() => (pages ?? []).flatMap((page) => page.items), [pages]);
+  const people = useMemo(
+    () => Object.assign({}, ...(pages ?? []).map((page) => page.people)) as PeopleById,
+    [pages],
+  );
+  const nameOf = useUserNames(access, account.userId, people);
   const filtered = useMemo(
     () =>
-      (requests.data ?? []).filter((request) => {
+      loaded.filter((request) => {
         const own = request.requestedBy === account.userId;
         if (scope === 'mine' && !own) return false;
         if (
@@ -161,7 +168,7 @@ function ChangeRequestList({ access }: { access: Access }) {
           (field) => field.toLowerCase().includes(deferredText),
         );
       }),
-    [requests.data, scope, kind, deferredText, access, account.userId],
+    [loaded, scope, kind, deferredText, access, account.userId],
   );
 
   return (
@@ -210,12 +217,6 @@ function ChangeRequestList({ access }: { access: Access }) {
       )}
       {requests.isSuccess && (
         <>
-          {requests.data.length === MAX_LISTED_REQUESTS && (
-            <Text size="sm" c="dimmed">
-              Only the newest {MAX_LISTED_REQUESTS} requests with this status are listed. Narrow the
-              status to see older ones.
-            </Text>
-          )}
           {filtered.length === 0 ? (
             <Text>
               {scope === 'decide'
@@ -224,6 +225,22 @@ function ChangeRequestList({ access }: { access: Access }) {
             </Text>
           ) : (
             <RequestTable requests={filtered} nameOf={nameOf} access={access} />
+          )}
+          {requests.hasNextPage && (
+            <Group>
+              <Text size="sm" c="dimmed">
+                The newest {loaded.length} requests with this status are loaded, and the filters
+                apply to them.
+              </Text>
+              <Button
+                variant="default"
+                size="xs"
+                loading={requests.isFetchingNextPage}
+                onClick={() => void requests.fetchNextPage()}
+              >
+                Load {MAX_LISTED_REQUESTS} older requests
+              </Button>
+            </Group>
           )}
         </>
       )}

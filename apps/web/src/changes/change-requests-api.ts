@@ -2,10 +2,11 @@ import {
   type ChangeRequest,
   type ChangeRequestStatus,
   type ChangeRequestSummary,
+  changeRequestDetailSchema,
   changeRequestListSchema,
   changeRequestSchema,
 } from '@peytonix/contracts';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { apiRequest } from '../api/client.ts';
 import { canonicalJson, sha256HexOfText } from '../shared/canonical-json.ts';
 
@@ -21,19 +22,24 @@ export const changeRequestKeys = {
   detail: (id: string) => ['change-requests', 'detail', id] as const,
 };
 
-/** Requests in the user's scope and their own, newest first, at most MAX_LISTED_REQUESTS. */
+/**
+ * Requests in the user's scope and their own, newest first, in pages of
+ * MAX_LISTED_REQUESTS; fetchNextPage loads the next older page.
+ */
 export function useChangeRequests(status: ChangeRequestStatus | undefined) {
-  return useQuery({
+  return useInfiniteQuery({
     queryKey: changeRequestKeys.list(status),
-    queryFn: async ({ signal }) => {
+    initialPageParam: undefined as string | undefined,
+    queryFn: async ({ signal, pageParam }) => {
       const query = new URLSearchParams({ limit: String(MAX_LISTED_REQUESTS) });
       if (status !== undefined) query.set('status', status);
-      const list = await apiRequest(`/api/v1/change-requests?${query}`, {
+      if (pageParam !== undefined) query.set('cursor', pageParam);
+      return await apiRequest(`/api/v1/change-requests?${query}`, {
         schema: changeRequestListSchema,
         signal,
       });
-      return list.items;
     },
+    getNextPageParam: (page) => page.nextCursor ?? undefined,
   });
 }
 
@@ -42,7 +48,7 @@ export function useChangeRequest(id: string) {
     queryKey: changeRequestKeys.detail(id),
     queryFn: ({ signal }) =>
       apiRequest(`/api/v1/change-requests/${encodeURIComponent(id)}`, {
-        schema: changeRequestSchema,
+        schema: changeRequestDetailSchema,
         signal,
       }),
   });

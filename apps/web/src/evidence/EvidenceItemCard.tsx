@@ -191,7 +191,7 @@ export function EvidenceItemCard({
                             Check again
                           </Button>
                         )}
-                      {mayUpload && (
+                      {mayUpload && version.state !== 'rejected' && (
                         <Button
                           size="xs"
                           variant="default"

@@ -19,6 +19,10 @@ import { type UploadTarget, useEvidenceUpload } from './use-evidence-upload.ts';
 
 const validateTitle = validateWith(plainText(255));
 
+function withoutFinalPeriod(sentence: string): string {
+  return sentence.endsWith('.') ? sentence.slice(0, -1) : sentence;
+}
+
 /** Describe what the confirmation found, in words a user can act on. */
 export function describeOutcome(version: EvidenceVersion): string {
   const name = `${markHiddenCharacters(version.fileName)} (version ${version.version})`;
@@ -30,7 +34,7 @@ export function describeOutcome(version: EvidenceVersion): string {
     case 'quarantined':
       return `${name} matched the malware signature ${version.scanSignature ?? 'unknown'} and is quarantined. It is kept for investigation and can never be downloaded.`;
     case 'rejected':
-      return `${name} was rejected: ${version.rejectionReason ?? 'its bytes differ from the declaration'}. Upload the file again.`;
+      return `${name} was rejected: ${withoutFinalPeriod(version.rejectionReason ?? 'its bytes differ from the declaration')}. Upload the file again.`;
     case 'pending_upload':
       return `${name} has not arrived in storage yet. Upload it again.`;
   }

@@ -1,10 +1,8 @@
 import type { Db } from '../../platform/db/database.ts';
+import { readUserNames, type UserName } from '../identity/users/user-names.ts';
 import type { StoredAuditEvent } from './audit-events.repository.ts';
 
-export interface ActorName {
-  displayName: string;
-  email: string;
-}
+export type { UserName as ActorName } from '../identity/users/user-names.ts';
 
 /**
  * Read the display name and email of every user that the events name as
@@ -15,20 +13,11 @@ export interface ActorName {
 export async function readActorNames(
   db: Db,
   events: readonly StoredAuditEvent[],
-): Promise<Record<string, ActorName>> {
+): Promise<Record<string, UserName>> {
   const ids = new Set<string>();
   for (const { record } of events) {
     if (record.actorId !== null) ids.add(record.actorId);
     if (record.onBehalfOf !== null) ids.add(record.onBehalfOf);
   }
-  if (ids.size === 0) return {};
-
-  const rows = await db
-    .selectFrom('users')
-    .select(['id', 'display_name', 'email'])
-    .where('id', 'in', [...ids])
-    .execute();
-  return Object.fromEntries(
-    rows.map((row) => [row.id, { displayName: row.display_name, email: row.email }]),
-  );
+  return await readUserNames(db, ids);
 }

@@ -1,5 +1,6 @@
 import { type Selectable, sql } from 'kysely';
 import type { Tx } from '../../platform/db/database.ts';
+import { cursorTimeSql, type KeysetPosition } from '../../platform/db/keyset-cursor.ts';
 import type { ChangeRequestStatus, ChangeRequestsTable } from '../../platform/db/schema.ts';
 
 export type ChangeRequestRow = Selectable<ChangeRequestsTable> & {
@@ -114,15 +115,21 @@ export async function listChangeRequests(
     requesterId: string | null;
     entityIds: readonly string[];
     status?: ChangeRequestStatus | undefined;
+    /** Only requests after this position in the newest-first order. */
+    after?: KeysetPosition | undefined;
     limit: number;
   },
-): Promise<ChangeRequestRow[]> {
+): Promise<(ChangeRequestRow & { cursor_at: string })[]> {
   const { requesterId, entityIds } = filter;
   if (requesterId === null && entityIds.length === 0) return [];
 
   let query = tx
     .selectFrom('change_requests')
-    .select([...COLUMNS, pastExpiry.as('past_expiry')])
+    .select([
+      ...COLUMNS,
+      pastExpiry.as('past_expiry'),
+      sql<string>`${sql.raw(cursorTimeSql('change_requests.requested_at'))}`.as('cursor_at'),
+    ])
     .where((eb) => {
       const visible = [];
       if (requesterId !== null) visible.push(eb('change_requests.requested_by', '=', requesterId));
@@ -130,9 +137,15 @@ export async function listChangeRequests(
       return eb.or(visible);
     });
   if (filter.status !== undefined) query = query.where(effectiveStatus, '=', filter.status);
+  if (filter.after !== undefined) {
+    const { at, id } = filter.after;
+    query = query.where(
+      sql<boolean>`(change_requests.requested_at, change_requests.id) < (${at}::timestamptz, ${id}::uuid)`,
+    );
+  }
   return await query
     .orderBy('change_requests.requested_at', 'desc')
-    .orderBy('change_requests.id')
+    .orderBy('change_requests.id', 'desc')
     .limit(filter.limit)
     .execute();
 }

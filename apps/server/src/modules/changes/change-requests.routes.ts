@@ -1,5 +1,6 @@
 import {
   approveChangeRequestInputSchema,
+  changeRequestDetailSchema,
   changeRequestListQuerySchema,
   changeRequestListSchema,
   changeRequestSchema,
@@ -30,9 +31,10 @@ export function registerChangeRequestRoutes(
         response: { 200: changeRequestListSchema },
       },
     },
-    async (request) => ({
-      items: await changeRequests.list(await app.requireActor(request), request.query),
-    }),
+    async (request) => {
+      const page = await changeRequests.list(await app.requireActor(request), request.query);
+      return { ...page, people: await changeRequests.peopleOf(page.items) };
+    },
   );
 
   routes.get(
@@ -44,11 +46,13 @@ export function registerChangeRequestRoutes(
         tags: ['change requests'],
         summary: 'One change request with its before and after states and diff hash',
         params: idParamsSchema,
-        response: { 200: changeRequestSchema },
+        response: { 200: changeRequestDetailSchema },
       },
     },
-    async (request) =>
-      await changeRequests.show(await app.requireActor(request), request.params.id),
+    async (request) => {
+      const shown = await changeRequests.show(await app.requireActor(request), request.params.id);
+      return { ...shown, people: await changeRequests.peopleOf([shown]) };
+    },
   );
 
   routes.post(

@@ -5,6 +5,7 @@ import {
   justificationSchema,
 } from '@peytonix/contracts';
 import type { Db, Tx } from '../../platform/db/database.ts';
+import { decodeCursor, encodeCursor } from '../../platform/db/keyset-cursor.ts';
 import { AppError } from '../../platform/http/app-error.ts';
 import type { AccessControl } from '../access/access-control.ts';
 import { scopeUserId, withActor } from '../access/actor-scope.ts';
@@ -12,6 +13,7 @@ import type { SeparationOfDuties } from '../access/separation-of-duties.ts';
 import { appendAuditEvent } from '../audit-trail/audit-trail.service.ts';
 import type { SecurityEvents } from '../audit-trail/security-events.ts';
 import type { Actor, RequestContext } from '../identity/actor.ts';
+import { readUserNames, type UserName } from '../identity/users/user-names.ts';
 import type { SettingsReader } from '../settings/settings-reader.ts';
 import { type ChangeDecisions, createChangeDecisions } from './change-decisions.ts';
 import type { RegisteredChangeKind } from './change-kind.ts';
@@ -40,8 +42,16 @@ export interface ChangeRequestsService extends ChangeDecisions {
    * with requested_by_type 'ai'.
    */
   create(actor: Actor, request: NewChangeRequest, context?: RequestContext): Promise<ChangeRequest>;
-  list(actor: Actor, query: ChangeRequestListQuery): Promise<ChangeRequestSummary[]>;
+  /** One page of the requests in the actor's scope and their own, newest first. */
+  list(actor: Actor, query: ChangeRequestListQuery): Promise<ChangeRequestPage>;
   show(actor: Actor, id: string): Promise<ChangeRequest>;
+  /** The names of the requesters and deciders of requests the caller has already read. */
+  peopleOf(requests: readonly ChangeRequestSummary[]): Promise<Record<string, UserName>>;
+}
+
+export interface ChangeRequestPage {
+  items: ChangeRequestSummary[];
+  nextCursor: string | null;
 }
 
 function isOnePendingViolation(error: unknown): boolean {
@@ -202,10 +212,29 @@ export function createChangeRequestsService(deps: {
           requesterId: scopeUserId(actor),
           entityIds: await access.entitiesWith(tx, actor, 'change_requests.read'),
           status: query.status,
-          limit: query.limit,
+          after: query.cursor === undefined ? undefined : decodeCursor(query.cursor),
+          limit: query.limit + 1,
         });
-        return rows.map(toSummary);
+
+        const page = rows.slice(0, query.limit);
+        const last = page.at(-1);
+        return {
+          items: page.map(toSummary),
+          nextCursor:
+            rows.length > query.limit && last !== undefined
+              ? encodeCursor({ at: last.cursor_at, id: last.id })
+              : null,
+        };
       });
+    },
+
+    async peopleOf(requests) {
+      const ids = requests.flatMap((request) =>
+        request.decidedBy === null
+          ? [request.requestedBy]
+          : [request.requestedBy, request.decidedBy],
+      );
+      return await readUserNames(db, ids);
     },
 
     async show(actor, id) {

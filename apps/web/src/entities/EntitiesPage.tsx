@@ -1,4 +1,5 @@
 import {
+  Anchor,
   Badge,
   Box,
   Button,
@@ -11,6 +12,7 @@ import {
 } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { useDeferredValue, useMemo, useState } from 'react';
+import { Link } from 'react-router';
 import { formatDateTime } from '../shared/format.ts';
 import { Page } from '../shared/Page.tsx';
 import { ListPagination, usePageOf } from '../shared/pagination.tsx';
@@ -51,7 +53,9 @@ function EntityRow({ row, access }: { row: EntityTreeRow; access: Access }) {
         </Box>
       </Table.Td>
       <Table.Td>
-        <code>{entity.code}</code>
+        <Anchor component={Link} to={`/entities/${encodeURIComponent(entity.code)}`}>
+          <code>{entity.code}</code>
+        </Anchor>
       </Table.Td>
       <Table.Td>{ENTITY_TYPE_LABELS[entity.type]}</Table.Td>
       <Table.Td>{parent === undefined ? '—' : parent.code}</Table.Td>

@@ -1,4 +1,8 @@
 import type { RouteObject } from 'react-router';
 import { EntitiesPage } from './EntitiesPage.tsx';
+import { EntityPage } from './EntityPage.tsx';
 
-export const entityRoutes: RouteObject[] = [{ path: '/entities', element: <EntitiesPage /> }];
+export const entityRoutes: RouteObject[] = [
+  { path: '/entities', element: <EntitiesPage /> },
+  { path: '/entities/:code', element: <EntityPage /> },
+];

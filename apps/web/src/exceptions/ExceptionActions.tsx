@@ -5,6 +5,7 @@ import { isApiError } from '../api/api-error.ts';
 import { evidenceKeys, listEvidence } from '../evidence/evidence-api.ts';
 import { unavailableEvidence } from '../evidence/evidence-readiness.ts';
 import { ErrorAlert } from '../shared/ErrorAlert.tsx';
+import { SignedOffNotice } from '../sign-offs/SignedOffNotice.tsx';
 import { AssigneeSelect } from './AssigneeSelect.tsx';
 import { type AvailableSteps, hasPrepared } from './available-steps.ts';
 import { DecisionForm, type EvidenceCheck } from './DecisionForm.tsx';
@@ -115,7 +116,11 @@ export function ExceptionActions({
       : undefined;
   const anyStep = steps.assign || steps.propose || steps.review || steps.decideRisk || steps.retest;
   const note = separationNote(exception, email);
-  const conflict = isApiError(mutation.error) && mutation.error.status === 409;
+  // A reload cannot lift a sign-off, so SIGNED_OFF gets its own notice instead.
+  const conflict =
+    isApiError(mutation.error) &&
+    mutation.error.status === 409 &&
+    mutation.error.code !== 'SIGNED_OFF';
 
   return (
     <Paper withBorder p="md" component="section" aria-labelledby="exception-actions-heading">
@@ -131,6 +136,7 @@ export function ExceptionActions({
         {mutation.isError && (
           <Stack gap="xs">
             <ErrorAlert error={mutation.error} title="The step failed" />
+            <SignedOffNotice error={mutation.error} />
             {conflict && (
               <Group>
                 <Button

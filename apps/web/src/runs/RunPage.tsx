@@ -7,6 +7,7 @@ import { WithAccess } from '../entities/WithAccess.tsx';
 import { ErrorAlert } from '../shared/ErrorAlert.tsx';
 import { formatDateTime } from '../shared/format.ts';
 import { Page } from '../shared/Page.tsx';
+import { SignOffPanel } from '../sign-offs/SignOffPanel.tsx';
 import { ReperformComparison } from './ReperformComparison.tsx';
 import { RunInputs, RunParameters } from './RunInputs.tsx';
 import { RunRowsSection } from './RunRowsSection.tsx';
@@ -112,10 +113,22 @@ function ReperformSection({ run }: { run: RunDetail }) {
 function RunDetails({ run, access }: { run: RunDetail; access: Access }) {
   const entity = access.entityByCode(run.entityCode);
   const canExecute = entity !== undefined && access.can('runs.execute', entity.id);
+  const may = (permission: string) => entity !== undefined && access.can(permission, entity.id);
+  // The server signs off only a succeeded run that is not a preview or a re-performance.
+  const signable = run.status === 'succeeded' && !run.preview;
   return (
     <Stack gap="xl">
       <RunStatusPanel run={run} canExecute={canExecute} />
       <RunFacts run={run} />
+      {signable && (
+        <SignOffPanel
+          target={{ targetType: 'run', target: run.runId }}
+          permissions={{
+            investigate: may('exceptions.investigate'),
+            review: may('exceptions.review'),
+          }}
+        />
+      )}
       {run.reperformsRunId !== null && (
         <Section id="comparison-heading" title="Comparison with the original run">
           <ReperformComparison run={run} originalId={run.reperformsRunId} />

@@ -170,6 +170,8 @@ export const exceptionRetestSchema = z.object({
   result: z.enum(['present', 'absent', 'pending']),
 });
 
+export const SIGN_OFF_TARGET_TYPES = ['run', 'engagement'] as const;
+
 export const exceptionDetailSchema = exceptionSummarySchema.extend({
   testId: z.uuid(),
   payload: z.record(z.string(), z.unknown()),
@@ -185,6 +187,17 @@ export const exceptionDetailSchema = exceptionSummarySchema.extend({
   closedRunId: z.uuid().nullable(),
   closedReason: z.string().nullable(),
   reopenedRunId: z.uuid().nullable(),
+  /**
+   * A sign-off that makes the exception read-only: one on a run that
+   * flagged it or on an engagement above it. Null when none covers it.
+   */
+  signedOff: z
+    .object({
+      signOffId: z.uuid(),
+      targetType: z.enum(SIGN_OFF_TARGET_TYPES),
+      targetId: z.uuid(),
+    })
+    .nullable(),
   history: z.array(exceptionEventSchema),
   comments: z.array(exceptionCommentSchema),
   retests: z.array(exceptionRetestSchema),
@@ -209,8 +222,6 @@ export const bulkResultSchema = z.object({
 });
 
 export const retestResultSchema = z.object({ runId: z.uuid(), exceptionIds: z.array(z.uuid()) });
-
-export const SIGN_OFF_TARGET_TYPES = ['run', 'engagement'] as const;
 
 export const signOffRequestSchema = z.strictObject({
   targetType: z.enum(SIGN_OFF_TARGET_TYPES),

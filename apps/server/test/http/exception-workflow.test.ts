@@ -720,6 +720,7 @@ describe('exception workflow', () => {
       const [first = '', second = ''] = ids;
       await proposed(first, 'false_positive');
       await step(first, 'approve', REVIEWER);
+      expect((await show(second)).signedOff).toBeNull();
 
       const early = await signOff('reviewer', runId, REVIEWER);
       const prepared = await signOff('preparer', runId, PREPARER);
@@ -742,6 +743,11 @@ describe('exception workflow', () => {
       expect(blocked.status).toBe(409);
       expect(blocked.body.code).toBe('SIGNED_OFF');
       expect(comment.status).toBe(201);
+      const { signedOff } = (await show(second)) as {
+        signedOff: { signOffId: string; targetType: string; targetId: string };
+      };
+      expect(signedOff).toMatchObject({ targetType: 'run', targetId: runId });
+      expect([prepared.body.id, ownReview.body.id]).toContain(signedOff.signOffId);
       const signed = await listing(runId);
       expect(signed.signOffs.map((item) => [item.level, item.state])).toEqual([
         ['reviewer', 'current'],

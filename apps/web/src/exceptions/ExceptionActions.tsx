@@ -5,7 +5,7 @@ import { isApiError } from '../api/api-error.ts';
 import { evidenceKeys, listEvidence } from '../evidence/evidence-api.ts';
 import { unavailableEvidence } from '../evidence/evidence-readiness.ts';
 import { ErrorAlert } from '../shared/ErrorAlert.tsx';
-import { SignedOffNotice } from '../sign-offs/SignedOffNotice.tsx';
+import { SignedOffErrorNotice, SignedOffNotice } from '../sign-offs/SignedOffNotice.tsx';
 import { AssigneeSelect } from './AssigneeSelect.tsx';
 import { type AvailableSteps, hasPrepared } from './available-steps.ts';
 import { DecisionForm, type EvidenceCheck } from './DecisionForm.tsx';
@@ -136,7 +136,7 @@ export function ExceptionActions({
         {mutation.isError && (
           <Stack gap="xs">
             <ErrorAlert error={mutation.error} title="The step failed" />
-            <SignedOffNotice error={mutation.error} />
+            <SignedOffErrorNotice error={mutation.error} />
             {conflict && (
               <Group>
                 <Button
@@ -152,6 +152,12 @@ export function ExceptionActions({
               </Group>
             )}
           </Stack>
+        )}
+        {exception.signedOff !== null && !mutation.isError && (
+          <SignedOffNotice
+            targetType={exception.signedOff.targetType}
+            targetId={exception.signedOff.targetId}
+          />
         )}
         {!anyStep && (
           <Text size="sm">

@@ -59,25 +59,32 @@ export function availableSteps(
   const prepared = hasPrepared(exception, email);
   const proposer = sameEmail(exception.proposedBy, email);
   const waitsForManagement = awaitsRiskAcceptance(exception);
+  // A sign-off makes every workflow step a 409 SIGNED_OFF; retests and comments stay open.
+  const changeable = exception.signedOff === null;
 
   return {
-    assign: may('exceptions.assign') && (status === 'open' || status === 'in_progress'),
+    assign:
+      changeable && may('exceptions.assign') && (status === 'open' || status === 'in_progress'),
     assignToSelf:
+      changeable &&
       may('exceptions.assign') &&
       may('exceptions.investigate') &&
       (status === 'open' || status === 'in_progress') &&
       !sameEmail(exception.assignee, email),
     propose:
+      changeable &&
       may('exceptions.investigate') &&
       status === 'in_progress' &&
       sameEmail(exception.assignee, email),
     review:
+      changeable &&
       may('exceptions.review') &&
       status === 'proposed' &&
       !waitsForManagement &&
       !proposer &&
       !prepared,
     decideRisk:
+      changeable &&
       may('risk.accept') &&
       waitsForManagement &&
       !proposer &&

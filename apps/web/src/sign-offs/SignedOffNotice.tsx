@@ -24,21 +24,17 @@ function useSignedItemLink(
 }
 
 /**
- * Explain a 409 SIGNED_OFF from a workflow step: the exception is part of a
- * signed-off run or engagement, and only a reviewer's withdrawal makes it
- * changeable again. Renders nothing for any other error.
- *
- * NOTE: GET /api/v1/exceptions/{id} does not say whether a sign-off covers
- * the exception, so the detail page still offers its steps and explains
- * the read-only state only after one fails with this 409.
+ * Explain that a sign-off on a run or an engagement covers the exception,
+ * so only a reviewer's withdrawal makes it changeable again.
  */
-export function SignedOffNotice({ error }: { error: unknown }) {
-  const signed = isApiError(error) && error.code === 'SIGNED_OFF';
-  const link = useSignedItemLink(
-    signed ? error.extensions.targetType : undefined,
-    signed ? error.extensions.targetId : undefined,
-  );
-  if (!signed) return null;
+export function SignedOffNotice({
+  targetType,
+  targetId,
+}: {
+  targetType: unknown;
+  targetId: unknown;
+}) {
+  const link = useSignedItemLink(targetType, targetId);
 
   return (
     <Alert color="blue" title="Signed off: read-only" data-testid="signed-off-notice">
@@ -52,8 +48,22 @@ export function SignedOffNotice({ error }: { error: unknown }) {
             {link.label}
           </Anchor>
         )}
-        . Comments stay open.
+        . Comments and retests stay open.
       </Text>
     </Alert>
+  );
+}
+
+/**
+ * Explain a 409 SIGNED_OFF from a workflow step, which happens when a
+ * sign-off arrived after the page loaded. Renders nothing for any other error.
+ */
+export function SignedOffErrorNotice({ error }: { error: unknown }) {
+  if (!isApiError(error) || error.code !== 'SIGNED_OFF') return null;
+  return (
+    <SignedOffNotice
+      targetType={error.extensions.targetType}
+      targetId={error.extensions.targetId}
+    />
   );
 }

@@ -99,18 +99,24 @@ describeInBrowser('sign-offs', () => {
     ).toBe(1);
     await checkScreen(reviewer, 'sign-offs-run-reviewed');
 
-    // Every exception the run flagged is now read-only.
+    // Every exception the run flagged is now read-only, and the page offers no step.
     await preparer.goto(`/exceptions/${ids[0] ?? ''}`);
     await expectHeading(preparer, 'Exception V100 · INV-1 · 100.00');
-    await preparer.getByRole('button', { name: 'Assign to me' }).click();
-    const failure = preparer.locator('[data-error-code="SIGNED_OFF"]');
-    await failure.waitFor();
-    expect(await failure.getByTestId('request-id').textContent()).not.toBe('');
     const notice = preparer.getByTestId('signed-off-notice');
     await notice.getByRole('link', { name: 'the run' }).waitFor();
-    expect(await preparer.getByRole('button', { name: 'Reload the exception' }).count()).toBe(0);
+    expect(await preparer.getByRole('button', { name: 'Assign to me' }).count()).toBe(0);
     expect(await preparer.getByTestId('exception-status').first().textContent()).toBe('Open');
     await checkScreen(preparer, 'sign-offs-exception-read-only');
+
+    // The API rejects the step all the same.
+    const assigned = await requestFromPage(
+      preparer,
+      'POST',
+      `/api/v1/exceptions/${ids[0] ?? ''}/assign`,
+      { assignee: pia.email },
+    );
+    expect(assigned.status).toBe(409);
+    expect(assigned.body?.code).toBe('SIGNED_OFF');
 
     // A withdrawal needs a reason.
     await reviewerPanel.getByRole('button', { name: 'Withdraw sign-offs' }).click();

@@ -25,6 +25,7 @@ import {
   lockExceptions,
   userEmails,
 } from './exceptions.repository.ts';
+import { findCoveringSignOff } from './sign-offs/sign-offs.service.ts';
 
 export interface ExceptionListQuery {
   entity: string;
@@ -171,6 +172,7 @@ async function toDetail(tx: Tx, id: string) {
     closedRunId: row.closed_run_id,
     closedReason: row.closed_reason,
     reopenedRunId: row.reopened_run_id,
+    signedOff: await findCoveringSignOff(tx, row),
     history: (await exceptionHistory(tx, id)).map((event) => ({
       action: event.action,
       fromStatus: event.from_status,

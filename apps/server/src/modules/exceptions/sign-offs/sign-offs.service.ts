@@ -373,30 +373,49 @@ export function createSignOffsService(deps: {
   };
 }
 
+/** A sign-off that covers an exception, so the exception is read-only. */
+export interface CoveringSignOff {
+  signOffId: string;
+  targetType: 'run' | 'engagement';
+  targetId: string;
+}
+
 /**
- * Reject a change to an exception that a sign-off covers: one on any run
- * that flagged it, or on an engagement above its entity, unless
- * withdrawn. A later run of the test does not lift an earlier run's
- * sign-off; only a withdrawal does. Comments and retests are not changes
- * to the signed content.
+ * Find a sign-off that covers an exception: one on any run that flagged
+ * it, or on an engagement above its entity, unless withdrawn. A later run
+ * of the test does not lift an earlier run's sign-off; only a withdrawal
+ * does.
  */
-export async function assertNotSignedOff(
+export async function findCoveringSignOff(
   tx: Tx,
   exception: { id: string; entity_id: string },
-): Promise<void> {
-  const { rows } = await sql<{ sign_off_id: string; target_type: string; target_id: string }>`
+): Promise<CoveringSignOff | null> {
+  const { rows } = await sql<{
+    sign_off_id: string;
+    target_type: 'run' | 'engagement';
+    target_id: string;
+  }>`
     SELECT sign_off_id, target_type, target_id
       FROM peytonix_sign_offs_covering(
         ${exception.entity_id},
         ARRAY(SELECT run_id FROM run_exceptions WHERE exception_id = ${exception.id}))`.execute(tx);
   const first = rows[0];
-  if (first === undefined) return;
+  if (first === undefined) return null;
+  return { signOffId: first.sign_off_id, targetType: first.target_type, targetId: first.target_id };
+}
+
+/**
+ * Reject a change to an exception that a sign-off covers. Comments and
+ * retests are not changes to the signed content, so they skip this check.
+ */
+export async function assertNotSignedOff(
+  tx: Tx,
+  exception: { id: string; entity_id: string },
+): Promise<void> {
+  const covering = await findCoveringSignOff(tx, exception);
+  if (covering === null) return;
   throw new AppError('SIGNED_OFF', {
-    detail: `Exception ${exception.id} is part of a signed-off ${first.target_type} (${first.target_id}), so it is read-only. A reviewer must withdraw that sign-off (POST /api/v1/sign-offs/${first.sign_off_id}/withdraw) before it can change.`,
-    extensions: {
-      signOffId: first.sign_off_id,
-      targetType: first.target_type,
-      targetId: first.target_id,
-    },
+    detail: `Exception ${exception.id} is part of a signed-off ${covering.targetType} (${covering.targetId}), so it is read-only. A reviewer must withdraw that sign-off (POST /api/v1/sign-offs/${covering.signOffId}/withdraw) before it can change.`,
+    extensions: { ...covering },
   });
 }

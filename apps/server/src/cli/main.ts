@@ -14,6 +14,7 @@ import { SealedSecretError } from '../platform/keys/sealed-secret.ts';
 import { type CliIo, CommandFailure, EXIT } from './cli-io.ts';
 import { asOption, dataDirOption, jsonOption } from './cli-options.ts';
 import { runAdminCreate } from './commands/admin-create.ts';
+import { runAdminGrant } from './commands/admin-grant.ts';
 import { registerAuditCommands } from './commands/audit/register.ts';
 import {
   runDatasetsImport,
@@ -100,6 +101,21 @@ function buildProgram(io: CliIo, result: { code: number }): Command {
     .addOption(jsonOption())
     .action(async (options) => {
       result.code = await runAdminCreate(io, options);
+    });
+  admin
+    .command('grant')
+    .description(
+      'grant a role at once when no one but you could approve a request for it, as in a new organization',
+    )
+    .requiredOption('--email <email>', 'email address of the user who receives the role')
+    .requiredOption('--role <role>', 'role to grant, such as reviewer or administrator')
+    .requiredOption('--entity <code>', 'code of the entity the role applies to, and below it')
+    .requiredOption('--justification <text>', 'why the grant is needed; the audit trail keeps it')
+    .addOption(asOption())
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .action(async (options) => {
+      result.code = await runAdminGrant(io, options);
     });
 
   const sessions = program.command('sessions').description('sign-in sessions and their keys');

@@ -17,6 +17,7 @@ import type { Access } from '../entities/entity-access.ts';
 import { WithAccess } from '../entities/WithAccess.tsx';
 import { ErrorAlert } from '../shared/ErrorAlert.tsx';
 import { formatDateTime } from '../shared/format.ts';
+import { useOwnGrants } from '../shared/own-access.ts';
 import { Page } from '../shared/Page.tsx';
 import {
   type ChangeRequest,
@@ -27,6 +28,7 @@ import {
   useDecideChangeRequest,
 } from './change-requests-api.ts';
 import { DecisionForm } from './DecisionForm.tsx';
+import { grantDecisionBlock } from './grant-approval.ts';
 import { StateDiff } from './StateDiff.tsx';
 import { type PeopleById, useUserNames } from './user-names.ts';
 
@@ -83,6 +85,12 @@ function RequestView({
   const own = request.requestedBy === account.userId;
   const mayDecide = access.can('change_requests.decide', request.entityId);
   const entity = access.entityById(request.entityId);
+  const ownGrants = useOwnGrants();
+  // Until the grants load, the server's own check is the only one.
+  const decisionBlock =
+    ownGrants.data === undefined
+      ? null
+      : grantDecisionBlock(request, account.userId, ownGrants.data.grants, access);
 
   return (
     <Stack>
@@ -170,6 +178,7 @@ function RequestView({
           <DecisionForm
             request={request}
             computedDiffSha256={computed.data}
+            decisionBlockedReason={decisionBlock}
             onDecide={(decision) => decide.mutate(decision)}
             pendingVerdict={decide.isPending ? decide.variables.verdict : undefined}
           />

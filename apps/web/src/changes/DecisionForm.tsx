@@ -17,10 +17,13 @@ const validateNote = validateWith(rejectChangeRequestInputSchema.shape.note);
 export function DecisionForm({
   request,
   computedDiffSha256,
+  decisionBlockedReason,
   onDecide,
   pendingVerdict,
 }: {
   request: ChangeRequest;
+  /** The reason the server would refuse this user's decision, or null when it allows one. */
+  decisionBlockedReason: string | null;
   onDecide: (decision: Decision) => void;
   /** The verdict being sent, or undefined when no decision is in flight. */
   pendingVerdict: Decision['verdict'] | undefined;
@@ -60,6 +63,11 @@ export function DecisionForm({
           </Text>
         </Alert>
       )}
+      {decisionBlockedReason !== null && (
+        <Alert color="blue" title="You cannot decide this request">
+          <Text size="sm">{decisionBlockedReason}</Text>
+        </Alert>
+      )}
       <Textarea
         label="Note"
         description="Required to reject; optional when you approve. At most 2,000 characters."
@@ -72,7 +80,7 @@ export function DecisionForm({
         <Button
           onClick={() => submit('approve')}
           loading={pendingVerdict === 'approve'}
-          disabled={!hashMatches || pendingVerdict !== undefined}
+          disabled={!hashMatches || decisionBlockedReason !== null || pendingVerdict !== undefined}
         >
           Approve and apply
         </Button>
@@ -81,7 +89,7 @@ export function DecisionForm({
           variant="outline"
           onClick={() => submit('reject')}
           loading={pendingVerdict === 'reject'}
-          disabled={pendingVerdict !== undefined}
+          disabled={decisionBlockedReason !== null || pendingVerdict !== undefined}
         >
           Reject
         </Button>

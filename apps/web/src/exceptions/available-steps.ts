@@ -59,7 +59,7 @@ export function availableSteps(
   const prepared = hasPrepared(exception, email);
   const proposer = sameEmail(exception.proposedBy, email);
   const waitsForManagement = awaitsRiskAcceptance(exception);
-  // A sign-off makes every workflow step a 409 SIGNED_OFF; retests and comments stay open.
+  // A sign-off makes every workflow step a 409 SIGNED_OFF, but retests and comments stay open.
   const changeable = exception.signedOff === null;
 
   return {

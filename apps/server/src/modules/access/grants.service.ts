@@ -17,6 +17,12 @@ import type { AccessControl } from './access-control.ts';
 import { withActor } from './actor-scope.ts';
 import { type GrantRow, listVisibleGrants } from './grants.repository.ts';
 import { isRole, PERMISSION_NAMES, type Role, roleHolds } from './permissions.ts';
+import type { SeparationOfDuties } from './separation-of-duties.ts';
+import {
+  grantAsSoleApprover,
+  type SoleApproverGrant,
+  type SoleApproverGrantInput,
+} from './sole-approver-grant.ts';
 
 export interface GrantsService {
   /** Grants on entities where the actor holds grants.read, optionally for one user or below one entity. */
@@ -29,6 +35,15 @@ export interface GrantsService {
     input: GrantRequestInput,
     context?: RequestContext,
   ): Promise<ChangeRequest>;
+  /**
+   * Grant a role at once, only when no one but the actor could approve a
+   * request for it, such as in an organization with one administrator.
+   */
+  grantAsSoleApprover(
+    actor: Actor,
+    input: SoleApproverGrantInput,
+    context?: RequestContext,
+  ): Promise<SoleApproverGrant>;
   /** Request that a grant be revoked; another person approves it. */
   requestRevocation(
     actor: Actor,
@@ -54,11 +69,16 @@ function toGrant(row: GrantRow): Grant {
 export function createGrantsService(deps: {
   db: Db;
   access: AccessControl;
+  separationOfDuties: SeparationOfDuties;
   changeRequests: ChangeRequestsService;
 }): GrantsService {
   const { db, access, changeRequests } = deps;
 
   return {
+    async grantAsSoleApprover(actor, input, context) {
+      return await grantAsSoleApprover(deps, actor, input, context);
+    },
+
     async list(actor, query) {
       return await withActor(db, actor, async (tx) => {
         const readable = new Set(await access.entitiesWith(tx, actor, 'grants.read'));

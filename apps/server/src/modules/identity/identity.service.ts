@@ -55,7 +55,7 @@ export function createIdentityService(deps: { db: Db; now?: () => Date }): Ident
         if (await activeAdministratorExists(tx)) {
           throw new AppError('CONFLICT', {
             detail:
-              'An active administrator already exists. Ask them to grant the role; admin create only makes the first one.',
+              'An active administrator already exists, and admin create only makes the first one. Ask an administrator to create the user and grant the role (peytonix admin grant while they are the only one who could approve it).',
           });
         }
         if (await findUserByEmail(tx, email)) {

@@ -1,0 +1,124 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Actor } from '../../src/modules/identity/actor.ts';
+import { isAppError } from '../../src/platform/http/app-error.ts';
+import { grantRoleDirectly } from '../support/entity-fixtures.ts';
+import { auditEvents } from '../support/governance-fixtures.ts';
+import { startTestApp, type TestApp } from '../support/test-app.ts';
+import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
+
+const JUSTIFICATION = 'The organization has one administrator so far.';
+
+describe('grantAsSoleApprover', () => {
+  let database: TestDatabase;
+  let testApp: TestApp;
+  let owner: pg.Client;
+  let ada: Actor;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    testApp = await startTestApp(database);
+    await testApp.services.identity.createFirstAdministrator({
+      email: 'ada@example.com',
+      displayName: 'Ada',
+      organizationName: 'Organization',
+      organizationCode: 'ORG',
+    });
+    owner = new pg.Client({ connectionString: database.ownerUrl });
+    await owner.connect();
+    for (const name of ['bob', 'cy', 'dee', 'eve', 'sam']) {
+      await owner.query('INSERT INTO users (email, display_name) VALUES ($1, $2)', [
+        `${name}@example.com`,
+        name,
+      ]);
+    }
+    await owner.query(`UPDATE users SET status = 'suspended' WHERE email = 'sam@example.com'`);
+    ada = await testApp.services.identity.resolveCliActor('ada@example.com');
+  });
+
+  afterAll(async () => {
+    await owner?.end();
+    await testApp?.close();
+    await database?.drop();
+  });
+
+  const grant = (actor: Actor, email: string, role: 'reviewer' | 'preparer' | 'administrator') =>
+    testApp.services.grants.grantAsSoleApprover(actor, {
+      email,
+      role,
+      entityCode: 'ORG',
+      justification: JUSTIFICATION,
+    });
+
+  /** Run `work` and return the AppError code it raised. */
+  const codeOf = async (work: Promise<unknown>): Promise<string> => {
+    try {
+      await work;
+    } catch (error) {
+      if (isAppError(error)) return error.code;
+      throw error;
+    }
+    return 'none';
+  };
+
+  it('grants at once when no one else could approve', async () => {
+    const granted = await grant(ada, 'bob@example.com', 'reviewer');
+
+    expect(granted).toMatchObject({ role: 'reviewer', entityCode: 'ORG' });
+    const events = await auditEvents(testApp, owner, 'access.grant_created');
+    expect(events.at(-1)?.details).toMatchObject({
+      role: 'reviewer',
+      soleApprover: true,
+      justification: JUSTIFICATION,
+    });
+  });
+
+  it('grants a role the deciders lack', async () => {
+    // Bob reviews, but he holds neither preparer nor administrator, so he cannot approve it.
+    const granted = await grant(ada, 'cy@example.com', 'preparer');
+
+    expect(granted.role).toBe('preparer');
+  });
+
+  it('needs a change request once someone could approve', async () => {
+    // Bob holds reviewer and may decide change requests, so he can approve this one.
+    expect(await codeOf(grant(ada, 'dee@example.com', 'reviewer'))).toBe('CONFLICT');
+  });
+
+  it('needs a request with two administrators', async () => {
+    await grantRoleDirectly(testApp.ownerUrl, {
+      email: 'eve@example.com',
+      role: 'administrator',
+      entityCode: 'ORG',
+    });
+    const eve = await testApp.services.identity.resolveCliActor('eve@example.com');
+
+    // With two administrators, each can approve the other's requests.
+    expect(await codeOf(grant(eve, 'cy@example.com', 'administrator'))).toBe('CONFLICT');
+  });
+
+  it('rejects own grants', async () => {
+    expect(await codeOf(grant(ada, 'ada@example.com', 'reviewer'))).toBe('SOD_OWN_GRANTS');
+  });
+
+  it('rejects a user without grants.request', async () => {
+    const bob = await testApp.services.identity.resolveCliActor('bob@example.com');
+
+    expect(await codeOf(grant(bob, 'dee@example.com', 'preparer'))).toBe('FORBIDDEN');
+  });
+
+  it('rejects a suspended user', async () => {
+    expect(await codeOf(grant(ada, 'sam@example.com', 'preparer'))).toBe('RESOURCE_NOT_FOUND');
+  });
+
+  it('rejects an unknown entity', async () => {
+    const unknown = testApp.services.grants.grantAsSoleApprover(ada, {
+      email: 'dee@example.com',
+      role: 'preparer',
+      entityCode: 'NOPE',
+      justification: JUSTIFICATION,
+    });
+
+    expect(await codeOf(unknown)).toBe('RESOURCE_NOT_FOUND');
+  });
+});

@@ -50,7 +50,7 @@ function reportLines(report: DemoSeedReport): string[] {
       ]),
     ),
     '',
-    `Users, each granted their role on ${report.entities[1]?.code ?? 'the demo business unit'}`,
+    `Users, each granted their role on ${report.entities[1]?.code ?? 'the demo business unit'}, except the administrator, who administers ${report.entities[0]?.code ?? 'the organization root'}`,
     ...table(
       report.users.map((user) => [
         user.email,
@@ -98,7 +98,7 @@ function reportLines(report: DemoSeedReport): string[] {
     '',
     `Sign in at ${report.signInUrl} as one of the demo users.`,
     report.mfaRequired
-      ? 'PEYTONIX_MFA_REQUIRED is on, so each demo user must enrol a second factor (an authenticator app or a passkey) at first sign-in.'
+      ? 'PEYTONIX_MFA_REQUIRED is on, so a demo user without a second factor enrols one (an authenticator app or a passkey) at the next sign-in. The enrolment page shows the authenticator key as text too, for any TOTP tool.'
       : 'PEYTONIX_MFA_REQUIRED is off, so the password alone signs a demo user in.',
   );
   if (!report.changed) {

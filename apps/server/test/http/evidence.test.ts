@@ -583,6 +583,36 @@ describe.skipIf(!runClamdTests).each<Adapter>(['local', 's3'])(
         expect(sha256Of(fetched.body)).toBe(sha256Of(first));
       });
 
+      it('adds no evidence to a signed-off engagement', async () => {
+        const engagement = await freshEngagement();
+        const first = await declare(engagement, pdfBytes('before the sign-off'));
+        expect(first.status, JSON.stringify(first.body)).toBe(201);
+
+        const signed = await call('POST', '/api/v1/sign-offs/preparer', PREPARER, {
+          targetType: 'engagement',
+          target: engagement,
+        });
+        expect(signed.status, JSON.stringify(signed.body)).toBe(201);
+        const later = pdfBytes('after the sign-off');
+        const item = await declare(engagement, later);
+        const version = await call(
+          'POST',
+          `/api/v1/evidence/${first.body.evidenceId}/versions`,
+          PREPARER,
+          {
+            fileName: 'bank-reconciliation-v2.pdf',
+            size: later.length,
+            sha256: sha256Of(later),
+            contentType: 'application/pdf',
+          },
+        );
+
+        expect(item.status).toBe(409);
+        expect(item.body.code).toBe('SIGNED_OFF');
+        expect(version.status).toBe(409);
+        expect(version.body.signOffId).toBe(signed.body.id);
+      });
+
       it('changes the evidence date but never the upload time', async () => {
         const { evidenceId, confirmed } = await uploadedEvidence(pdfBytes('dated'));
         const uploadedAt = versionOf(confirmed.body)?.uploadedAt;

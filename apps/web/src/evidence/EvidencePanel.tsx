@@ -24,11 +24,14 @@ export function EvidencePanel({
   subjectId,
   entityCode,
   access,
+  signedOff = false,
 }: {
   subjectType: EvidenceSubjectType;
   subjectId: string;
   entityCode: string;
   access: AccessCheck | undefined;
+  /** True when a sign-off covers the subject, so the server accepts no new evidence. */
+  signedOff?: boolean;
 }) {
   const listKey = evidenceKeys.list(subjectType, subjectId);
   const [uploadOpen, upload] = useDisclosure(false);
@@ -42,7 +45,7 @@ export function EvidencePanel({
         ? SCAN_PENDING_REFRESH_MS
         : false,
   });
-  const mayUpload = access?.can('evidence.upload', entityCode) === true;
+  const mayUpload = !signedOff && access?.can('evidence.upload', entityCode) === true;
   const mayDownload = access?.can('evidence.read', entityCode) === true;
 
   return (

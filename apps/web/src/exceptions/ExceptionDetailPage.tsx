@@ -83,6 +83,7 @@ export function ExceptionDetailPage() {
         subjectId={exception.id}
         entityCode={exception.entityCode}
         access={access}
+        signedOff={exception.signedOff !== null}
       />
       <ExceptionComments
         exceptionId={exception.id}

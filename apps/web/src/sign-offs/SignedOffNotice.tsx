@@ -48,7 +48,7 @@ export function SignedOffNotice({
             {link.label}
           </Anchor>
         )}
-        . Comments and retests stay open.
+        . Comments and retests stay open; new evidence waits for the withdrawal.
       </Text>
     </Alert>
   );

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Tx } from '../../platform/db/database.ts';
 import type { EvidenceSubjectType } from '../../platform/db/schema.ts';
 import { AppError } from '../../platform/http/app-error.ts';
@@ -77,4 +78,36 @@ export async function findEvidenceSubject(
       return row === undefined ? null : { type: 'test', id: row.id, entityId: row.entity_id };
     }
   }
+}
+
+/**
+ * Reject new evidence, or a new version, for a subject that a sign-off
+ * covers: an exception of a signed run or below a signed engagement, a
+ * signed run, or a signed engagement. Evidence is part of the signed
+ * workpapers, so a reviewer withdraws the sign-off first. Tests have no
+ * sign-offs.
+ */
+export async function assertSubjectNotSignedOff(tx: Tx, subject: EvidenceSubject): Promise<void> {
+  if (subject.type === 'test') return;
+
+  const runIds =
+    subject.type === 'exception'
+      ? sql`ARRAY(SELECT run_id FROM run_exceptions WHERE exception_id = ${subject.id})`
+      : subject.type === 'run'
+        ? sql`ARRAY[${subject.id}::uuid]`
+        : sql`ARRAY[]::uuid[]`;
+  const { rows } = await sql<{ sign_off_id: string; target_type: string; target_id: string }>`
+    SELECT sign_off_id, target_type, target_id
+      FROM peytonix_sign_offs_covering(${subject.entityId}, ${runIds})`.execute(tx);
+  const covering = rows[0];
+  if (covering === undefined) return;
+
+  throw new AppError('SIGNED_OFF', {
+    detail: `The ${subject.type} ${subject.id} is part of a signed-off ${covering.target_type} (${covering.target_id}), so no evidence can be added to it. A reviewer must withdraw that sign-off (POST /api/v1/sign-offs/${covering.sign_off_id}/withdraw) first.`,
+    extensions: {
+      signOffId: covering.sign_off_id,
+      targetType: covering.target_type,
+      targetId: covering.target_id,
+    },
+  });
 }

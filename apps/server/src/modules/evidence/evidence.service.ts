@@ -37,6 +37,7 @@ import {
 } from './evidence-file-types.ts';
 import { CHECK_LEASE_SECONDS, recordCheck } from './evidence-recording.ts';
 import {
+  assertSubjectNotSignedOff,
   type EvidenceSubjectRef,
   findEvidenceSubject,
   subjectNotFound,
@@ -551,6 +552,7 @@ export function createEvidenceService(deps: EvidenceServiceDeps): EvidenceServic
           { type: subject.type, id: subject.id, entityId: subject.entityId },
           { context, notFound: () => subjectNotFound(request) },
         );
+        await assertSubjectNotSignedOff(tx, subject);
         const file = allowedDeclaration(request);
 
         const item = await tx
@@ -579,6 +581,11 @@ export function createEvidenceService(deps: EvidenceServiceDeps): EvidenceServic
       const user = requireUser(actor, 'upload evidence');
       return await withActor(db, actor, async (tx) => {
         const item = await loadItem(tx, actor, evidenceId, 'evidence.upload', context);
+        await assertSubjectNotSignedOff(tx, {
+          type: item.subjectType,
+          id: item.subjectId,
+          entityId: item.entityId,
+        });
         const allowed = allowedDeclaration(file);
         await lockEvidence(tx, item.id);
         const version = await nextVersionNumber(tx, item.id);

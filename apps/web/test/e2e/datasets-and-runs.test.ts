@@ -23,16 +23,6 @@ import { expectHeading } from '../support/sign-in-page.ts';
 
 const RUN_PATH = /\/runs\/([0-9a-f-]{36})$/;
 
-/**
- * Move the mouse off the page, then run checkScreen. A click leaves the
- * pointer on the link it clicked, and axe-core would measure that link's
- * hover colors instead of the screen at rest.
- */
-async function checkScreenAtRest(page: Page, name: string) {
-  await page.mouse.move(0, 0);
-  await checkScreen(page, name);
-}
-
 /** Wait until the run page shows `status` in its status badge. */
 async function expectRunStatus(page: Page, status: string) {
   await page.getByTestId('run-status').filter({ hasText: status }).waitFor();
@@ -86,7 +76,7 @@ describeInBrowser('datasets and runs', () => {
       mimeType: 'text/csv',
       buffer: Buffer.from(csv),
     });
-    await checkScreenAtRest(page, 'dataset-import');
+    await checkScreen(page, 'dataset-import');
 
     // Hold the PUT to storage, so the page shows the upload's progress before the check runs.
     let releaseUpload: () => void = () => {};
@@ -118,7 +108,7 @@ describeInBrowser('datasets and runs', () => {
     expect(await preview.getByTestId('preview-row').first().textContent()).toBe(
       'V1INV-1100.002024-01-01',
     );
-    await checkScreenAtRest(page, 'dataset-import-preview');
+    await checkScreen(page, 'dataset-import-preview');
 
     // Read the header as data: every column then contains text, and the header is the first row.
     await page.getByLabel('Header', { exact: true }).selectOption('no');
@@ -153,13 +143,13 @@ describeInBrowser('datasets and runs', () => {
       'amountDECIMAL(18,2)noneamount',
       'payment_dateDATEnonepayment_date',
     ]);
-    await checkScreenAtRest(page, 'dataset');
+    await checkScreen(page, 'dataset');
 
     await page.goto('/datasets');
     await expectHeading(page, 'Datasets');
     await page.getByRole('link', { name: 'Payments' }).waitFor();
     expect(await page.getByTestId('dataset-row').count()).toBe(1);
-    await checkScreenAtRest(page, 'datasets');
+    await checkScreen(page, 'datasets');
 
     await page.getByRole('link', { name: 'Payments' }).click();
     await expectHeading(page, 'Payments');
@@ -179,7 +169,7 @@ describeInBrowser('datasets and runs', () => {
     for (const field of ['vendor_id', 'invoice_number', 'amount', 'payment_date']) {
       await expect.poll(() => paymentsInput.getByLabel(field).inputValue()).toBe(field);
     }
-    await checkScreenAtRest(page, 'run-request');
+    await checkScreen(page, 'run-request');
     await page.getByRole('button', { name: 'Request run' }).click();
 
     await page.waitForURL(RUN_PATH);
@@ -203,7 +193,7 @@ describeInBrowser('datasets and runs', () => {
     await expect.poll(() => page.getByTestId('run-row').count()).toBe(3);
     expect(await page.getByRole('button', { name: 'Cancel run' }).count()).toBe(0);
     await page.getByRole('button', { name: 'Re-perform this run' }).waitFor();
-    await checkScreenAtRest(page, 'run');
+    await checkScreen(page, 'run');
 
     // The history lists the run under Succeeded and not under Failed.
     await page.getByRole('link', { name: 'All runs' }).click();
@@ -221,7 +211,7 @@ describeInBrowser('datasets and runs', () => {
     await historyRow.waitFor();
     expect(await page.getByTestId('history-row').count()).toBe(1);
     expect(await historyRow.getByTestId('history-status').textContent()).toBe('Succeeded');
-    await checkScreenAtRest(page, 'run-history');
+    await checkScreen(page, 'run-history');
 
     await historyRow.getByRole('link', { name: `${TEST_KEY} run 1` }).click();
     await expectHeading(page, `${TEST_KEY} run 1`);
@@ -238,7 +228,7 @@ describeInBrowser('datasets and runs', () => {
     expect(await page.getByTestId('original-result-hash').textContent()).toBe(run.resultHash);
     expect(await page.getByTestId('reperformed-result-hash').textContent()).toBe(run.resultHash);
     await page.getByRole('heading', { name: 'Result rows' }).waitFor();
-    await checkScreenAtRest(page, 'run-reperformance');
+    await checkScreen(page, 'run-reperformance');
   });
 
   it('cancels a queued run', async () => {
@@ -268,7 +258,7 @@ describeInBrowser('datasets and runs', () => {
     await page.getByRole('button', { name: 'Cancel run' }).click();
     const dialog = page.getByRole('dialog', { name: 'Cancel this run?' });
     await dialog.waitFor();
-    await checkScreenAtRest(page, 'run-cancel');
+    await checkScreen(page, 'run-cancel');
     await dialog.getByRole('button', { name: 'Cancel run' }).click();
 
     await expectRunStatus(page, 'Cancelled');
@@ -308,7 +298,7 @@ describeInBrowser('datasets and runs', () => {
     await page.getByRole('button', { name: 'Request run' }).click();
     await paymentsInput.getByText(missing).waitFor();
     expect(page.url()).toMatch(/\/runs\/new$/);
-    await checkScreenAtRest(page, 'run-request-mapping');
+    await checkScreen(page, 'run-request-mapping');
 
     // With the column mapped, the server's reason for another problem shows with the request id.
     await vendorField.selectOption('Vendor');
@@ -322,7 +312,7 @@ describeInBrowser('datasets and runs', () => {
     expect(await alert.textContent()).toContain('The test has no parameter "ghost".');
     await alert.getByTestId('request-id').waitFor();
     expect(page.url()).toMatch(/\/runs\/new$/);
-    await checkScreenAtRest(page, 'run-request-rejected');
+    await checkScreen(page, 'run-request-rejected');
 
     await page.getByRole('button', { name: 'Remove parameter 1' }).click();
     await page.getByRole('button', { name: 'Request run' }).click();
@@ -354,7 +344,7 @@ describeInBrowser('datasets and runs', () => {
     await signInWithTotp(page, rita);
     await page.goto('/dashboard');
     await page.getByText(/It needs the reviewer, management or administrator role/).waitFor();
-    await checkScreenAtRest(page, 'dashboard-without-permission');
+    await checkScreen(page, 'dashboard-without-permission');
 
     await page.getByRole('link', { name: 'Runs', exact: true }).click();
     await expectHeading(page, 'Runs');
@@ -364,7 +354,7 @@ describeInBrowser('datasets and runs', () => {
     // The history shows only runs in the user's scope.
     expect(await page.getByTestId('history-row').count()).toBe(1);
     expect(await page.getByRole('link', { name: 'Run a test', exact: true }).count()).toBe(0);
-    await checkScreenAtRest(page, 'runs');
+    await checkScreen(page, 'runs');
 
     await page.getByLabel('Run id').fill(runId);
     await page.getByRole('button', { name: 'Open run' }).click();

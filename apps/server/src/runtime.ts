@@ -115,6 +115,7 @@ export async function openRuntime(
       storage: memoizeKey(() => openObjectStorage(config, dataKeys)),
       workRoot,
       runs: config.runs,
+      datasetImports: config.datasetImports,
       auditVerifyIntervalMs: config.audit.verifyIntervalMs,
       scanner: requireLimitReporting(createClamdScanner(config.scanner), {
         onSilent: () =>

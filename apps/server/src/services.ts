@@ -80,7 +80,12 @@ import {
   type TestDefinitionsService,
 } from './modules/tests/test-definitions.service.ts';
 import { createTestScheduler, type TestScheduler } from './modules/tests/test-scheduler.ts';
-import type { EvidenceConfig, IdentityConfig, RunsConfig } from './platform/config/config.ts';
+import type {
+  DatasetImportsConfig,
+  EvidenceConfig,
+  IdentityConfig,
+  RunsConfig,
+} from './platform/config/config.ts';
 import { ConfigError } from './platform/config/config-error.ts';
 import { VARIABLES } from './platform/config/variables.ts';
 import type { Db } from './platform/db/database.ts';
@@ -142,6 +147,8 @@ export interface ServiceDeps {
   workRoot: string;
   /** Run time limits and the preview cap; the configuration's defaults when absent. */
   runs?: RunsConfig;
+  /** Limits of dataset imports and previews; the configuration's defaults when absent. */
+  datasetImports?: DatasetImportsConfig;
   /** Send a queued run to the job queue; absent where nothing dispatches, as in some tests. */
   dispatchRun?: (runId: string, requestedBy: string) => Promise<void>;
   /** How often the server verifies the whole audit chain, in milliseconds; the default when absent. */

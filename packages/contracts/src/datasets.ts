@@ -51,6 +51,11 @@ export const datasetDetailSchema = datasetSummarySchema.extend({
 
 export const datasetListSchema = z.object({ items: z.array(datasetSummarySchema) });
 
+export const datasetListQuerySchema = z.strictObject({
+  /** Datasets of this entity and every entity below it. */
+  entity: entityCodeSchema.optional(),
+});
+
 /**
  * A dataset name: plain text without "@", which the CLI reads as the start
  * of a version number (`--input payments=Payments@3`).
@@ -97,7 +102,11 @@ export const declareDatasetUploadSchema = z.strictObject({
   datasetName: plainText(200),
   fileName: plainText(255),
   /** Exact size in bytes. */
-  size: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+  size: z
+    .number()
+    .int()
+    .min(1, { error: 'the file is empty (0 bytes); choose a file with a header row and data' })
+    .max(Number.MAX_SAFE_INTEGER),
   /** SHA-256 of the file as 64 hexadecimal digits. */
   sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, { error: 'expected 64 hexadecimal digits' }),
 });

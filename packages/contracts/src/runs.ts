@@ -118,6 +118,11 @@ const testParameterSchema = z.object({
   default: z.union([z.string(), z.number(), z.boolean()]).nullable(),
 });
 
+export const testListQuerySchema = z.strictObject({
+  /** Tests of this entity and every entity below it; the library templates are always listed. */
+  entity: entityCodeSchema.optional(),
+});
+
 export const testListingSchema = z.object({
   tests: z.array(
     z.object({

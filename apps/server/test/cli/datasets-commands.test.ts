@@ -185,6 +185,22 @@ describe('peytonix datasets', () => {
     ).not.toContain('Bad');
   });
 
+  it('rejects more columns than PEYTONIX_DATASET_MAX_COLUMNS', async () => {
+    const file = writeCsv('wide.csv', 'a,b,c\n1,2,3\n');
+
+    const result = await run(
+      ['datasets', 'import', file, '--entity', 'AP', '--name', 'Wide', '--json'],
+      { PEYTONIX_DATASET_MAX_COLUMNS: '2' },
+    );
+
+    expect(result.code).toBe(1);
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      ok: false,
+      error: { code: 'IMPORT_REJECTED', reason: 'TOO_MANY_COLUMNS', fileName: 'wide.csv' },
+    });
+    expect(result.stderr).toContain('wide.csv has 3 columns, more than the 2 an import takes.');
+  });
+
   it('rejects dataset names with "@" or control characters', async () => {
     const file = writeCsv('named.csv', 'vendor,amount\nV1,1.00\n');
 

@@ -153,6 +153,16 @@ describe('dataset uploads', () => {
     expect(imported.some((event) => event.details.datasetName === 'Payments audited')).toBe(true);
   });
 
+  it('rejects an empty file with a clear message', async () => {
+    const response = await declare(Buffer.alloc(0), { fileName: 'empty.csv' });
+
+    expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect(response.body.detail).toContain(
+      'the file is empty (0 bytes); choose a file with a header row and data',
+    );
+  });
+
   it('reports a preview before the upload', async () => {
     const declared = await declare(PAYMENTS, { datasetName: 'Payments early' });
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  addUsersWithGrants,
   createEntityDirectly,
   grantRoleDirectly,
   seedBusinessUnit,
@@ -12,6 +13,7 @@ import { createTestDatabase, type TestDatabase } from '../support/test-database.
 
 const ADMIN = 'ada@example.com';
 const OUTSIDER = 'otto@example.com';
+const AP_READER = 'rita@example.com';
 
 describe('datasets API', () => {
   let database: TestDatabase;
@@ -39,6 +41,18 @@ describe('datasets API', () => {
       filePath: file,
       fileName: 'vendors.csv',
     });
+    await createEntityDirectly(testApp.ownerUrl, {
+      code: 'AR',
+      parentCode: 'ORG',
+      type: 'business_unit',
+    });
+    await services.datasets.importFile(admin, {
+      entityCode: 'AR',
+      datasetName: 'Customers',
+      filePath: file,
+      fileName: 'customers.csv',
+    });
+    await addUsersWithGrants(testApp, [[AP_READER, 'read_only', 'AP']]);
   });
 
   afterAll(async () => {
@@ -54,8 +68,43 @@ describe('datasets API', () => {
 
     expect(response.statusCode).toBe(200);
     expect(response.json()).toMatchObject({
-      items: [{ entityCode: 'AP', name: 'Vendors', latestVersion: 1 }],
+      items: [
+        { entityCode: 'AP', name: 'Vendors', latestVersion: 1 },
+        { entityCode: 'AR', name: 'Customers', latestVersion: 1 },
+      ],
     });
+  });
+
+  it('filters the list by entity subtree', async () => {
+    const names = async (query: string) => {
+      const response = await get(`/api/v1/datasets?${query}`, ADMIN);
+      expect(response.statusCode, query).toBe(200);
+      return (response.json() as { items: { name: string }[] }).items.map((item) => item.name);
+    };
+
+    expect(await names('entity=AP')).toEqual(['Vendors']);
+    expect(await names('entity=ar')).toEqual(['Customers']);
+    expect(await names('entity=ORG')).toEqual(['Vendors', 'Customers']);
+  });
+
+  it('reports an entity outside the scope as not found', async () => {
+    const outside = await get('/api/v1/datasets?entity=AR', AP_READER);
+    const missing = await get('/api/v1/datasets?entity=NOPE', ADMIN);
+
+    expect(outside.statusCode).toBe(404);
+    expect(outside.json()).toMatchObject({
+      code: 'RESOURCE_NOT_FOUND',
+      detail: 'No entity "AR" is visible to you. List entities with GET /api/v1/entities.',
+    });
+    expect(missing.statusCode).toBe(404);
+  });
+
+  it('rejects an unknown query parameter', async () => {
+    const response = await get('/api/v1/datasets?bogus=1', ADMIN);
+
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect(JSON.stringify(response.json())).toContain('bogus');
   });
 
   it('shows versions with column types', async () => {

@@ -282,6 +282,34 @@ describe('runs API', () => {
     );
   });
 
+  it('filters the tests by entity subtree', async () => {
+    await createEntityDirectly(testApp.ownerUrl, {
+      code: 'NO-TESTS',
+      parentCode: 'ORG',
+      type: 'business_unit',
+    });
+    type Listing = { tests: { key: string; entityCode: string }[]; templates: unknown[] };
+    const all = (await call('GET', '/api/v1/tests', ADMIN)).json() as Listing;
+
+    const ap = await call('GET', '/api/v1/tests?entity=AP', ADMIN);
+    const empty = await call('GET', '/api/v1/tests?entity=NO-TESTS', ADMIN);
+    const missing = await call('GET', '/api/v1/tests?entity=NOPE', ADMIN);
+    const unknown = await call('GET', '/api/v1/tests?bogus=1', ADMIN);
+
+    expect(ap.statusCode).toBe(200);
+    expect((ap.json() as Listing).tests).toEqual(
+      all.tests.filter((test) => test.entityCode === 'AP'),
+    );
+    expect((ap.json() as Listing).tests.length).toBeGreaterThan(0);
+    expect(empty.statusCode).toBe(200);
+    expect((empty.json() as Listing).tests).toEqual([]);
+    expect((empty.json() as Listing).templates).toEqual(all.templates);
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json()).toMatchObject({ code: 'RESOURCE_NOT_FOUND' });
+    expect(unknown.statusCode).toBe(400);
+    expect(JSON.stringify(unknown.json())).toContain('bogus');
+  });
+
   it('lists the inputs and parameters a test needs', async () => {
     const listing = (await call('GET', '/api/v1/tests', ADMIN)).json() as {
       tests: { key: string; inputs: { name: string; fields: { name: string }[] }[] | null }[];

@@ -259,6 +259,38 @@ describe('importDatasetInChild on hostile files', () => {
     expect(await readdir(workDir)).toEqual([]);
   });
 
+  it('names a preview over its time limit', async () => {
+    const fifo = { fileName: 'stalled.csv', filePath: path.join(root, 'stalled-preview.csv') };
+    createFifo(fifo.filePath);
+
+    const error = await captureImportError(
+      importDatasetInChild(request(fifo, { previewRows: 20, timeoutMs: 1_000 })),
+    );
+
+    expect(error.code).toBe('RESOURCE_LIMIT');
+    expect(error.message).toBe(
+      'stalled.csv: the preview timed out after 1 second and was stopped. Import the file with "peytonix datasets import", which has a longer time limit, or split it into smaller files.',
+    );
+  });
+
+  it('kills the child when the signal aborts', async () => {
+    const fifo = { fileName: 'stalled.csv', filePath: path.join(root, 'stalled-abort.csv') };
+    createFifo(fifo.filePath);
+    const controller = new AbortController();
+    const reason = new Error('the client left');
+
+    const imported = importDatasetInChild(request(fifo, { signal: controller.signal })).catch(
+      (error: unknown) => error,
+    );
+    await waitFor(() => childProcesses(process.pid, CHILD_SCRIPT).length === 1);
+    const [pid] = childProcesses(process.pid, CHILD_SCRIPT);
+    controller.abort(reason);
+
+    expect(await imported).toBe(reason);
+    expect(hasExited(pid as number)).toBe(true);
+    expect(await readdir(workDir)).toEqual([]);
+  });
+
   it('reports a crashed child as RESOURCE_LIMIT', async () => {
     const lines: Record<string, unknown>[] = [];
     const logger = captureLogger(lines);

@@ -449,6 +449,77 @@ describe('malformed input', () => {
     expect(error.message).toContain('not closed');
   });
 
+  it('names a quote inside an unquoted field', async () => {
+    const error = await importFailure(
+      'links.csv',
+      'id,link,formula\n1,=HYPERLINK("http://x","click"),=1+1\n',
+    );
+
+    expect(error.code).toBe('MALFORMED_ROW');
+    expect(error.line).toBe(2);
+    expect(error.message).toContain(
+      'links.csv, line 2: field 2, =HYPERLINK("http://x", contains the quote character " but does not start with it',
+    );
+    expect(error.message).toContain('Enclose the whole field in " and double each " inside it');
+    expect(error.message).not.toContain('not closed');
+    expect(error.message).not.toContain('skipRows');
+  });
+
+  it('imports the same field once it is quoted', async () => {
+    const result = await importFile(
+      'links.csv',
+      'id,link,formula\n1,"=HYPERLINK(""http://x"",""click"")",=1+1\n',
+    );
+
+    expect(await parquetRows(result.parquetPath)).toEqual([
+      { id: '1', link: '=HYPERLINK("http://x","click")', formula: '=1+1' },
+    ]);
+  });
+
+  it('rejects more columns than the default limit', async () => {
+    const names = Array.from({ length: 1025 }, (_, index) => `c${index}`);
+    const error = await importFailure(
+      'wide.csv',
+      `${names.join(',')}\n${names.map(() => '1').join(',')}\n`,
+    );
+
+    expect(error.code).toBe('TOO_MANY_COLUMNS');
+    expect(error.message).toBe(
+      'wide.csv has 1025 columns, more than the 1024 an import takes. Remove the columns the tests do not need, or split the file into files with fewer columns.',
+    );
+  });
+
+  it('rejects more columns than maxColumns in JSON Lines', async () => {
+    const sourcePath = await source('wide.jsonl', '{"a":1,"b":2,"c":3}\n');
+
+    const error = await importDataset({
+      sourcePath,
+      fileName: 'wide.jsonl',
+      workDir,
+      maxColumns: 2,
+      limits: { memoryMb: 256, threads: 2 },
+    }).catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(ImportError);
+    expect((error as ImportError).code).toBe('TOO_MANY_COLUMNS');
+    expect((error as ImportError).message).toContain('wide.jsonl has 3 columns, more than the 2');
+  });
+
+  it('types every column of a wide file', async () => {
+    // Past 64 columns the import reopens DuckDB without common-subexpression elimination.
+    const names = Array.from({ length: 100 }, (_, index) => `c${index}`);
+    const values = names.map((_, index) => (index % 2 === 0 ? `${index}.50` : `text${index}`));
+
+    const result = await importFile('wide.csv', `${names.join(',')}\n${values.join(',')}\n`);
+
+    expect(result.columns).toHaveLength(100);
+    expect(result.columns[0]).toMatchObject({ name: 'c0', type: 'DECIMAL(18,2)' });
+    expect(result.columns[99]).toMatchObject({ name: 'c99', type: 'VARCHAR' });
+    const [row] = await parquetRows(result.parquetPath);
+    expect(row?.c98).toBe('98.50');
+    expect(row?.c99).toBe('text99');
+  });
+
   it('rejects an empty file', async () => {
     const error = await importFailure('empty.csv', '');
 

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_DATASET_IMPORTS_CONFIG } from '../../src/modules/datasets/datasets.service.ts';
 import { ConfigError } from '../../src/platform/config/config-error.ts';
 import { renderConfigurationDoc } from '../../src/platform/config/configuration-doc.ts';
 import { loadConfig } from '../../src/platform/config/load-config.ts';
@@ -27,6 +28,10 @@ const INVALID_VALUES: Record<string, string> = {
   PEYTONIX_RUN_TIMEOUT_SECONDS: '1501',
   PEYTONIX_PREVIEW_TIMEOUT_SECONDS: '0',
   PEYTONIX_MAX_ACTIVE_PREVIEWS_PER_USER: 'none',
+  PEYTONIX_DATASET_MAX_COLUMNS: '16385',
+  PEYTONIX_DATASET_IMPORT_TIMEOUT_SECONDS: '9',
+  PEYTONIX_DATASET_PREVIEW_TIMEOUT_SECONDS: 'two minutes',
+  PEYTONIX_DATASET_MAX_CONCURRENT_IMPORTS: '0',
   PEYTONIX_RUN_MEMORY_MB: '128',
   PEYTONIX_S3_BUCKET: 'Not_A_Bucket',
   PEYTONIX_S3_KMS_KEY_ID: 'my key',
@@ -214,6 +219,30 @@ describe('configuration', () => {
     expect(error.problems.map((problem) => problem.variable)).toEqual([
       'PEYTONIX_SESSION_IDLE_MINUTES',
     ]);
+  });
+
+  it('reads the dataset import limits', () => {
+    const defaults = loadConfig({}).datasetImports;
+    const configured = loadConfig({
+      PEYTONIX_DATASET_MAX_COLUMNS: '2000',
+      PEYTONIX_DATASET_IMPORT_TIMEOUT_SECONDS: '600',
+      PEYTONIX_DATASET_PREVIEW_TIMEOUT_SECONDS: '30',
+      PEYTONIX_DATASET_MAX_CONCURRENT_IMPORTS: '4',
+    }).datasetImports;
+
+    expect(defaults).toEqual(DEFAULT_DATASET_IMPORTS_CONFIG);
+    expect(defaults).toEqual({
+      maxColumns: 1024,
+      importTimeoutMs: 1_800_000,
+      previewTimeoutMs: 120_000,
+      maxConcurrent: 2,
+    });
+    expect(configured).toEqual({
+      maxColumns: 2000,
+      importTimeoutMs: 600_000,
+      previewTimeoutMs: 30_000,
+      maxConcurrent: 4,
+    });
   });
 
   it('reads the run limits in milliseconds', () => {

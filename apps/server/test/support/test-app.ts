@@ -108,6 +108,7 @@ export async function startTestApp(
     storage: memoizeKey(() => openObjectStorage(config, dataKeys)),
     workRoot: path.join(config.dataDir, 'work'),
     runs: { ...config.runs, ...options.runs },
+    datasetImports: config.datasetImports,
     scanner: requireLimitReporting(createClamdScanner(config.scanner)),
     evidence: config.evidence,
     ...(options.throttlePolicy ? { throttlePolicy: options.throttlePolicy } : {}),

@@ -15,6 +15,13 @@ const validateName = validateWith(datasetNameSchema);
 /** File name extensions of the formats the import reads. */
 const ACCEPTED_FILES = '.csv,.tsv,.txt,.tab,.parquet,.jsonl,.ndjson,.json,.xlsx';
 
+/** Describe what is wrong with the chosen file before the upload, or return null when nothing is. */
+function fileProblem(file: File | null): string | null {
+  if (file === null) return 'Choose a file to import';
+  if (file.size === 0) return 'The file is empty. Choose a file with a header row and data.';
+  return null;
+}
+
 /**
  * The first step of an import: choose the entity, the dataset (an existing
  * one gets a new version, a new name creates it) and the file, then upload
@@ -51,8 +58,9 @@ export function DatasetUploadStep({
     const trimmed = name.trim();
     const nameProblem = validateName(trimmed);
     setNameError(nameProblem);
-    setFileError(file === null ? 'Choose a file to import' : null);
-    if (nameProblem !== null || file === null) return;
+    const problem = fileProblem(file);
+    setFileError(problem);
+    if (nameProblem !== null || problem !== null || file === null) return;
     upload.mutate({ entityCode, datasetName: trimmed, file }, { onSuccess: onUploaded });
   };
 
@@ -105,7 +113,7 @@ export function DatasetUploadStep({
           disabled={upload.isPending}
           onChange={(value) => {
             setFile(value);
-            setFileError(null);
+            setFileError(value === null ? null : fileProblem(value));
             upload.reset();
           }}
         />

@@ -231,6 +231,38 @@ describeInBrowser('datasets and runs', () => {
     await checkScreen(page, 'run-reperformance');
   });
 
+  it('rejects an empty file before the upload', async () => {
+    const eve = await createUserWithRole(server, admin, {
+      email: 'eve@example.com',
+      displayName: 'Eve Preparer',
+      role: 'preparer',
+      entityCode: 'AP',
+    });
+    const page = await openPage(browser, server);
+    const declarations: string[] = [];
+    page.on('request', (request) => {
+      if (request.url().endsWith('/api/v1/datasets/uploads')) declarations.push(request.url());
+    });
+    await signInWithTotp(page, eve);
+    await page.goto('/datasets/import');
+    await expectHeading(page, 'Import a dataset file');
+    const uploadForm = page.getByRole('form', { name: 'Upload a file' });
+    await uploadForm.getByLabel(/^Dataset/).fill('Empty');
+
+    await uploadForm.locator('input[type="file"]').setInputFiles({
+      name: 'empty.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.alloc(0),
+    });
+    await uploadForm.getByRole('button', { name: 'Upload and preview' }).click();
+
+    await uploadForm
+      .getByText('The file is empty. Choose a file with a header row and data.')
+      .waitFor();
+    expect(declarations).toEqual([]);
+    await page.close();
+  });
+
   it('cancels a queued run', async () => {
     await createEngagement(server, 'AP-CANCEL', 'AP');
     const carl = await createUserWithRole(server, admin, {

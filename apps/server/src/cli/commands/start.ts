@@ -29,6 +29,7 @@ import type { PeriodicTask } from '../../platform/scheduling/periodic-task.ts';
 import { openRuntime, type Runtime, startJobQueue } from '../../runtime.ts';
 import { prepareCommand } from '../cli-context.ts';
 import type { CliIo } from '../cli-io.ts';
+import { installShutdownSignals } from '../shutdown-signals.ts';
 
 export const WEB_ROOT = fileURLToPath(new URL('../../../../web/dist/', import.meta.url));
 
@@ -36,44 +37,6 @@ interface StartOptions {
   port?: string;
   host?: string;
   dataDir?: string;
-}
-
-/**
- * Stop in dependency order: stop taking requests and let in-flight ones
- * finish, stop the workers, close the pool, then stop the embedded
- * database. A watchdog exits with 1 if that takes longer than allowed.
- */
-function installShutdown(
-  config: Config,
-  logger: Logger,
-  close: () => Promise<void>,
-  done: (code: number) => void,
-) {
-  let stopping = false;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-
-    const watchdog = setTimeout(() => {
-      logger.error({ timeoutMs: config.http.shutdownTimeoutMs }, 'shutdown timed out');
-      done(1);
-    }, config.http.shutdownTimeoutMs + 5_000);
-    watchdog.unref();
-
-    close().then(
-      () => {
-        logger.info('stopped');
-        done(0);
-      },
-      (error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        done(1);
-      },
-    );
-  };
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
 }
 
 export async function runStart(io: CliIo, options: StartOptions): Promise<number> {
@@ -146,10 +109,12 @@ export async function runStart(io: CliIo, options: StartOptions): Promise<number
     const startedSealer = sealer;
     const startedHousekeeping = housekeeping;
     return await new Promise<number>((resolve) => {
-      installShutdown(
-        config,
+      // Stop in dependency order: stop taking requests and let in-flight ones
+      // finish, stop the workers, close the pool, then stop the embedded database.
+      installShutdownSignals({
         logger,
-        async () => {
+        graceMs: config.http.shutdownTimeoutMs,
+        close: async () => {
           await app.close();
           await startedJobs.stop(config.http.shutdownTimeoutMs);
           await startedCheckpoints.stop();
@@ -157,8 +122,9 @@ export async function runStart(io: CliIo, options: StartOptions): Promise<number
           await startedHousekeeping.stop();
           await runtime.close();
         },
-        resolve,
-      );
+        done: resolve,
+        forceExit: (code) => process.exit(code),
+      });
     });
   } catch (error) {
     await jobs?.stop(0);

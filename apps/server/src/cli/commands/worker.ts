@@ -5,6 +5,7 @@ import { removeLeftoverRunDirectories } from '../../modules/runs/run-work-direct
 import { openRuntime, startJobQueue } from '../../runtime.ts';
 import { prepareCommand } from '../cli-context.ts';
 import type { CliIo } from '../cli-io.ts';
+import { installShutdownSignals } from '../shutdown-signals.ts';
 
 /** Run workers without the HTTP server, for scaling job processing out. */
 export async function runWorker(io: CliIo, options: { dataDir?: string }): Promise<number> {
@@ -25,21 +26,17 @@ export async function runWorker(io: CliIo, options: { dataDir?: string }): Promi
   logger.info({ queues: JOB_QUEUES.length, database: runtime.target.source }, 'worker running');
 
   return await new Promise<number>((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      logger.info({ signal }, 'worker shutting down');
-      jobs
-        .stop(config.http.shutdownTimeoutMs)
-        .then(() => sealer.stop())
-        .then(() => runtime.close())
-        .then(
-          () => resolve(0),
-          (error: unknown) => {
-            logger.error({ err: error }, 'worker shutdown failed');
-            resolve(1);
-          },
-        );
-    };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
+    installShutdownSignals({
+      logger,
+      label: 'worker',
+      graceMs: config.http.shutdownTimeoutMs,
+      close: async () => {
+        await jobs.stop(config.http.shutdownTimeoutMs);
+        await sealer.stop();
+        await runtime.close();
+      },
+      done: resolve,
+      forceExit: (code) => process.exit(code),
+    });
   });
 }

@@ -8,6 +8,7 @@ import {
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { AppError } from '../../platform/http/app-error.ts';
 import { requestContext } from '../../platform/http/authentication.ts';
 import type { DatasetUploadRead, DatasetUploadsService } from './dataset-uploads.ts';
 import type { ParseOptions } from './import/import-dataset.ts';
@@ -73,12 +74,35 @@ export function registerDatasetUploadRoutes(app: FastifyInstance, uploads: Datas
         response: { 200: datasetPreviewSchema },
       },
     },
-    async (request) =>
-      await uploads.preview(
-        await app.requireActor(request),
-        request.params.id,
-        toUploadRead(request.body),
-      ),
+    async (request, reply) => {
+      const actor = await app.requireActor(request);
+
+      // A client that closes the connection before the response stops the preview's process.
+      const disconnected = new AbortController();
+      const onClose = () => {
+        if (reply.raw.writableEnded) return;
+        request.log.info(
+          { uploadId: request.params.id },
+          'client closed the connection; stopping the dataset preview',
+        );
+        disconnected.abort(
+          new AppError('CLIENT_CLOSED_REQUEST', {
+            detail: 'The client closed the connection before the preview finished.',
+          }),
+        );
+      };
+      reply.raw.once('close', onClose);
+      try {
+        return await uploads.preview(
+          actor,
+          request.params.id,
+          toUploadRead(request.body),
+          disconnected.signal,
+        );
+      } finally {
+        reply.raw.off('close', onClose);
+      }
+    },
   );
 
   routes.post(

@@ -15,6 +15,7 @@ import { appendAuditEvent } from '../audit-trail/audit-trail.service.ts';
 import type { Actor, RequestContext } from '../identity/actor.ts';
 import type { DatasetPreview, DatasetsService, DatasetVersionSummary } from './datasets.service.ts';
 import type { ParseOptions } from './import/import-dataset.ts';
+import type { ImportSlot } from './import-slots.ts';
 import { createImportWorkDirectory } from './import-work-directories.ts';
 
 /** Largest dataset file a browser may upload: 5 GiB, the most one S3 PUT takes. */
@@ -49,11 +50,15 @@ export interface DatasetUploadsService {
     uploadId: string;
     upload: { method: 'PUT'; url: string; headers: Record<string, string>; expiresAt: string };
   }>;
-  /** Parse the uploaded file with `read` and return its first rows and inferred columns. */
+  /**
+   * Parse the uploaded file with `read` and return its first rows and inferred
+   * columns. Aborting `signal` (the client went away) stops the parse.
+   */
   preview(
     actor: Actor,
     uploadId: string,
     read: DatasetUploadRead,
+    signal?: AbortSignal,
   ): Promise<DatasetPreview & { uploadId: string }>;
   /** Import the uploaded file as the dataset's next version, then delete the staged object. */
   import(
@@ -178,6 +183,16 @@ export function createDatasetUploadsService(deps: {
     return file;
   };
 
+  /** Create a private work directory, releasing `slot` when that fails. */
+  const createWorkDirectoryOrRelease = async (slot: ImportSlot): Promise<string> => {
+    try {
+      return await createImportWorkDirectory(deps.workRoot);
+    } catch (error) {
+      slot.release();
+      throw error;
+    }
+  };
+
   const assertNotImported = (upload: UploadRow) => {
     if (upload.importedVersionId !== null) {
       throw new AppError('CONFLICT', {
@@ -276,12 +291,15 @@ export function createDatasetUploadsService(deps: {
       });
     },
 
-    async preview(actor, uploadId, read) {
+    async preview(actor, uploadId, read, signal) {
       const upload = await loadUpload(actor, uploadId);
       assertNotImported(upload);
-      const directory = await createImportWorkDirectory(deps.workRoot);
+      // Reserved before the copy from storage, so a full server copies nothing.
+      const slot = deps.datasets.reserveImportSlot('preview');
+      const directory = await createWorkDirectoryOrRelease(slot);
       try {
         const filePath = await fetchStaged(upload, directory);
+        signal?.throwIfAborted();
         const preview = await deps.datasets.previewFile(
           actor,
           {
@@ -292,9 +310,11 @@ export function createDatasetUploadsService(deps: {
             ...(read.options ? { options: read.options } : {}),
           },
           PREVIEW_ROWS,
+          { slot, ...(signal === undefined ? {} : { signal }) },
         );
         return { uploadId: upload.id, ...preview };
       } finally {
+        slot.release();
         await rm(directory, { recursive: true, force: true });
       }
     },
@@ -302,7 +322,8 @@ export function createDatasetUploadsService(deps: {
     async import(actor, uploadId, read, context) {
       const upload = await loadUpload(actor, uploadId, context);
       assertNotImported(upload);
-      const directory = await createImportWorkDirectory(deps.workRoot);
+      const slot = deps.datasets.reserveImportSlot('import');
+      const directory = await createWorkDirectoryOrRelease(slot);
       let version: DatasetVersionSummary;
       try {
         const filePath = await fetchStaged(upload, directory);
@@ -318,8 +339,10 @@ export function createDatasetUploadsService(deps: {
             ...(read.options ? { options: read.options } : {}),
           },
           context,
+          { slot },
         );
       } finally {
+        slot.release();
         await rm(directory, { recursive: true, force: true });
       }
 

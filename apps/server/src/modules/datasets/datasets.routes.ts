@@ -1,5 +1,6 @@
 import {
   datasetDetailSchema,
+  datasetListQuerySchema,
   datasetListSchema,
   datasetShowQuerySchema,
 } from '@peytonix/contracts';
@@ -18,11 +19,16 @@ export function registerDatasetRoutes(app: FastifyInstance, datasets: DatasetsSe
       config: { permission: 'datasets.read' },
       schema: {
         tags: ['datasets'],
-        summary: 'Datasets in your scope',
+        summary: 'Datasets in your scope, or in one entity and the entities below it',
+        querystring: datasetListQuerySchema,
         response: { 200: datasetListSchema },
       },
     },
-    async (request) => ({ items: await datasets.listInScope(await app.requireActor(request)) }),
+    async (request) => ({
+      items: await datasets.listInScope(await app.requireActor(request), {
+        entityCode: request.query.entity,
+      }),
+    }),
   );
 
   routes.get(

@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { datasetNameSchema } from '@peytonix/contracts';
 import type { Logger } from 'pino';
+import type { DatasetImportsConfig } from '../../platform/config/config.ts';
 import type { Db, Tx } from '../../platform/db/database.ts';
 import type { DatasetColumn, DatasetFormat } from '../../platform/db/schema.ts';
 import { AppError } from '../../platform/http/app-error.ts';
@@ -13,6 +14,7 @@ import type { Permission } from '../access/permissions.ts';
 import { appendAuditEvent } from '../audit-trail/audit-trail.service.ts';
 import type { SecurityEvents } from '../audit-trail/security-events.ts';
 import { loadAuthorizedEntity } from '../entities/entities.service.ts';
+import { entitiesInSubtreeWith } from '../entities/entity-subtree-filter.ts';
 import type { Actor, RequestContext } from '../identity/actor.ts';
 import {
   type DatasetVersionRow,
@@ -23,9 +25,28 @@ import {
   listDatasetVersions,
   nextVersionNumber,
 } from './datasets.repository.ts';
-import { ImportError, type ImportResult, type ParseOptions } from './import/import-dataset.ts';
-import { type ImportProcessLimits, importDatasetInChild } from './import/import-process.ts';
+import {
+  DEFAULT_MAX_COLUMNS,
+  ImportError,
+  type ImportResult,
+  type ParseOptions,
+} from './import/import-dataset.ts';
+import {
+  DEFAULT_IMPORT_TIMEOUT_MS,
+  DEFAULT_PREVIEW_TIMEOUT_MS,
+  type ImportProcessLimits,
+  importDatasetInChild,
+} from './import/import-process.ts';
+import { createImportSlots, type ImportSlot } from './import-slots.ts';
 import { createImportWorkDirectory } from './import-work-directories.ts';
+
+/** The defaults of the PEYTONIX_DATASET_* variables. */
+export const DEFAULT_DATASET_IMPORTS_CONFIG: DatasetImportsConfig = {
+  maxColumns: DEFAULT_MAX_COLUMNS,
+  importTimeoutMs: DEFAULT_IMPORT_TIMEOUT_MS,
+  previewTimeoutMs: DEFAULT_PREVIEW_TIMEOUT_MS,
+  maxConcurrent: 2,
+};
 
 export interface DatasetImportInput {
   entityCode: string;
@@ -79,11 +100,26 @@ export interface DatasetSummary {
   createdAt: string;
 }
 
+/** Options of one import or preview. */
+export interface ImportRunOptions {
+  /** A slot that the caller reserved and releases. Without one, the call reserves its own. */
+  slot?: ImportSlot;
+  /** Aborting it kills the import process, and the call throws the signal's reason. */
+  signal?: AbortSignal;
+}
+
 export interface DatasetsService {
+  /**
+   * Reserve one of the import and preview slots of this process, or throw
+   * RATE_LIMITED. For callers with work to do before the import, such as
+   * copying an upload from storage.
+   */
+  reserveImportSlot(work: 'import' | 'preview'): ImportSlot;
   importFile(
     actor: Actor,
     input: DatasetImportInput,
     context?: RequestContext,
+    options?: ImportRunOptions,
   ): Promise<DatasetVersionSummary>;
   /**
    * Parse a file as an import would, without storing anything, and return
@@ -93,8 +129,16 @@ export interface DatasetsService {
     actor: Actor,
     input: Omit<DatasetImportInput, 'datasetName' | 'description'>,
     rows: number,
+    options?: ImportRunOptions,
   ): Promise<DatasetPreview>;
-  listInScope(actor: Actor): Promise<DatasetSummary[]>;
+  /**
+   * Datasets the actor may read, or only those of `entityCode` and the
+   * entities below it. An entity outside the actor's scope is RESOURCE_NOT_FOUND.
+   */
+  listInScope(
+    actor: Actor,
+    filter?: { entityCode?: string | undefined },
+  ): Promise<DatasetSummary[]>;
   /** A dataset named `name` in entity `entityCode`, with all its versions, newest first. */
   show(
     actor: Actor,
@@ -158,8 +202,27 @@ export function createDatasetsService(deps: {
   workRoot: string;
   /** Limits of the child process that runs each import, instead of the defaults. */
   importLimits?: Partial<ImportProcessLimits>;
+  /** Column, time and concurrency limits; the configuration's defaults when absent. */
+  datasetImports?: DatasetImportsConfig;
 }): DatasetsService {
   const { db, access } = deps;
+  const limits = deps.datasetImports ?? DEFAULT_DATASET_IMPORTS_CONFIG;
+  const slots = createImportSlots(limits.maxConcurrent);
+
+  /** Run `work` in the caller's slot, or in one reserved for it. */
+  const inSlot = async <T>(
+    kind: 'import' | 'preview',
+    options: ImportRunOptions | undefined,
+    work: () => Promise<T>,
+  ): Promise<T> => {
+    if (options?.slot !== undefined) return await work();
+    const slot = slots.reserve(kind);
+    try {
+      return await work();
+    } finally {
+      slot.release();
+    }
+  };
 
   /** Load the entity and authorize the actor on it; out of scope reads as missing. */
   const loadEntity = (
@@ -258,8 +321,59 @@ export function createDatasetsService(deps: {
     }
   };
 
+  /** Import the file in a fresh work directory in the caller's slot, then store the version. */
+  const importInWorkDirectory = async (
+    actor: Actor & { type: 'user' },
+    entity: { id: string; code: string },
+    input: DatasetImportInput,
+    context: RequestContext | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<DatasetVersionSummary> => {
+    const workDir = await createImportWorkDirectory(deps.workRoot);
+    try {
+      let result: ImportResult;
+      try {
+        result = await importDatasetInChild({
+          sourcePath: input.filePath,
+          fileName: input.fileName,
+          workDir,
+          maxColumns: limits.maxColumns,
+          timeoutMs: limits.importTimeoutMs,
+          ...(input.format ? { format: input.format } : {}),
+          ...(input.options ? { options: input.options } : {}),
+          ...deps.importLimits,
+          ...(signal === undefined ? {} : { signal }),
+          logger: deps.logger.child({ entityId: entity.id }),
+        });
+      } catch (error) {
+        if (!(error instanceof ImportError)) throw error;
+        await deps.securityEvents.record({
+          actor,
+          action: 'dataset.import_failed',
+          outcome: 'failure',
+          reasonCode: error.code,
+          target: { type: 'entity', id: entity.id },
+          entityId: entity.id,
+          ...(context ? { context } : {}),
+          details: {
+            datasetName: input.datasetName,
+            fileName: input.fileName,
+            line: error.line ?? null,
+            column: error.column ?? null,
+          },
+        });
+        throw importFailure(error, input.fileName);
+      }
+      return await storeVersion(actor, entity, input, result, context);
+    } finally {
+      await rm(workDir, { recursive: true, force: true });
+    }
+  };
+
   return {
-    async importFile(actor, request, context) {
+    reserveImportSlot: (work) => slots.reserve(work),
+
+    async importFile(actor, request, context, options) {
       const name = datasetNameSchema.safeParse(request.datasetName);
       if (!name.success) {
         throw new AppError('VALIDATION_FAILED', {
@@ -275,79 +389,53 @@ export function createDatasetsService(deps: {
         throw new AppError('FORBIDDEN', { detail: 'Only users import datasets.' });
       }
 
-      const workDir = await createImportWorkDirectory(deps.workRoot);
-      try {
-        let result: ImportResult;
-        try {
-          result = await importDatasetInChild({
-            sourcePath: input.filePath,
-            fileName: input.fileName,
-            workDir,
-            ...(input.format ? { format: input.format } : {}),
-            ...(input.options ? { options: input.options } : {}),
-            ...deps.importLimits,
-            logger: deps.logger.child({ entityId: entity.id }),
-          });
-        } catch (error) {
-          if (!(error instanceof ImportError)) throw error;
-          await deps.securityEvents.record({
-            actor,
-            action: 'dataset.import_failed',
-            outcome: 'failure',
-            reasonCode: error.code,
-            target: { type: 'entity', id: entity.id },
-            entityId: entity.id,
-            ...(context ? { context } : {}),
-            details: {
-              datasetName: input.datasetName,
-              fileName: input.fileName,
-              line: error.line ?? null,
-              column: error.column ?? null,
-            },
-          });
-          throw importFailure(error, input.fileName);
-        }
-        return await storeVersion(actor, entity, input, result, context);
-      } finally {
-        await rm(workDir, { recursive: true, force: true });
-      }
+      return await inSlot('import', options, () =>
+        importInWorkDirectory(actor, entity, input, context, options?.signal),
+      );
     },
 
-    async previewFile(actor, input, rows) {
+    async previewFile(actor, input, rows, options) {
       const entity = await withActor(db, actor, (tx) =>
         loadEntity(tx, actor, input.entityCode, 'datasets.import'),
       );
-      const workDir = await createImportWorkDirectory(deps.workRoot);
-      try {
-        const result = await importDatasetInChild({
-          sourcePath: input.filePath,
-          fileName: input.fileName,
-          workDir,
-          previewRows: rows,
-          ...(input.format ? { format: input.format } : {}),
-          ...(input.options ? { options: input.options } : {}),
-          ...deps.importLimits,
-          logger: deps.logger.child({ entityId: entity.id }),
-        }).catch((error: unknown) => {
-          if (error instanceof ImportError) throw importFailure(error, input.fileName);
-          throw error;
-        });
-        return {
-          format: result.format,
-          rowCount: result.rowCount,
-          columns: result.columns,
-          rows: result.preview ?? [],
-          appliedOptions: result.appliedOptions,
-          warnings: result.warnings,
-        };
-      } finally {
-        await rm(workDir, { recursive: true, force: true });
-      }
+      return await inSlot('preview', options, async () => {
+        const workDir = await createImportWorkDirectory(deps.workRoot);
+        try {
+          const result = await importDatasetInChild({
+            sourcePath: input.filePath,
+            fileName: input.fileName,
+            workDir,
+            previewRows: rows,
+            maxColumns: limits.maxColumns,
+            timeoutMs: limits.previewTimeoutMs,
+            ...(input.format ? { format: input.format } : {}),
+            ...(input.options ? { options: input.options } : {}),
+            ...deps.importLimits,
+            ...(options?.signal === undefined ? {} : { signal: options.signal }),
+            logger: deps.logger.child({ entityId: entity.id }),
+          }).catch((error: unknown) => {
+            if (error instanceof ImportError) throw importFailure(error, input.fileName);
+            throw error;
+          });
+          return {
+            format: result.format,
+            rowCount: result.rowCount,
+            columns: result.columns,
+            rows: result.preview ?? [],
+            appliedOptions: result.appliedOptions,
+            warnings: result.warnings,
+          };
+        } finally {
+          await rm(workDir, { recursive: true, force: true });
+        }
+      });
     },
-
-    async listInScope(actor) {
+    async listInScope(actor, filter) {
       const rows = await withActor(db, actor, async (tx) =>
-        listDatasetsOfEntities(tx, await access.entitiesWith(tx, actor, 'datasets.read')),
+        listDatasetsOfEntities(
+          tx,
+          await entitiesInSubtreeWith(tx, access, actor, 'datasets.read', filter?.entityCode),
+        ),
       );
       return rows.map((row) => ({
         id: row.id,

@@ -1,11 +1,9 @@
 import { sql } from 'kysely';
 import type { Db } from '../../platform/db/database.ts';
 import { cursorTimeSql, decodeCursor, encodeCursor } from '../../platform/db/keyset-cursor.ts';
-import { AppError } from '../../platform/http/app-error.ts';
 import type { AccessControl } from '../access/access-control.ts';
 import { withActor } from '../access/actor-scope.ts';
-import { findEntityByCode } from '../entities/entities.repository.ts';
-import { listSubtreeIds } from '../entities/entity-tree.repository.ts';
+import { entitiesInSubtreeWith } from '../entities/entity-subtree-filter.ts';
 import type { Actor } from '../identity/actor.ts';
 
 export type RunStatusFilter =
@@ -55,18 +53,7 @@ export async function listRunHistory(
   query: RunHistoryQuery,
 ): Promise<{ items: RunHistoryItem[]; next: string | null }> {
   return await withActor(db, actor, async (tx) => {
-    const readable = new Set(await access.entitiesWith(tx, actor, 'runs.read'));
-    let entityIds = [...readable];
-    if (query.entity !== undefined) {
-      const entity = await findEntityByCode(tx, query.entity);
-      if (entity === undefined || !readable.has(entity.id)) {
-        throw new AppError('RESOURCE_NOT_FOUND', {
-          detail: `No entity ${JSON.stringify(query.entity)} is visible to you. List entities with GET /api/v1/entities.`,
-        });
-      }
-      const subtree = new Set(await listSubtreeIds(tx, entity.id));
-      entityIds = entityIds.filter((id) => subtree.has(id));
-    }
+    const entityIds = await entitiesInSubtreeWith(tx, access, actor, 'runs.read', query.entity);
     if (entityIds.length === 0) return { items: [], next: null };
 
     let select = tx

@@ -7,6 +7,7 @@ import {
   runRequestSchema,
   runRowsSchema,
   testListingSchema,
+  testListQuerySchema,
 } from '@peytonix/contracts';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -24,11 +25,14 @@ export function registerRunRoutes(app: FastifyInstance, runs: RunsService) {
       config: { permission: 'tests.read' },
       schema: {
         tags: ['tests'],
-        summary: 'Tests in your scope and the library templates',
+        summary:
+          'Tests in your scope, or in one entity and the entities below it, and the library templates',
+        querystring: testListQuerySchema,
         response: { 200: testListingSchema },
       },
     },
-    async (request) => await runs.listTests(await app.requireActor(request)),
+    async (request) =>
+      await runs.listTests(await app.requireActor(request), { entityCode: request.query.entity }),
   );
 
   routes.post(

@@ -15,6 +15,7 @@ import { appendAuditEvent } from '../audit-trail/audit-trail.service.ts';
 import type { SecurityEvents } from '../audit-trail/security-events.ts';
 import { findDatasetByName, findDatasetVersion } from '../datasets/datasets.repository.ts';
 import { findEntityByCode } from '../entities/entities.repository.ts';
+import { entitiesInSubtreeWith } from '../entities/entity-subtree-filter.ts';
 import type { Actor, RequestContext } from '../identity/actor.ts';
 import type { InputBinding, InputBindings } from '../tests/definition-file.ts';
 import { findTemplate, LIBRARY_TEMPLATES } from '../tests/library/library.ts';
@@ -100,7 +101,12 @@ export type TestListing = z.infer<typeof testListingSchema>;
 
 export interface RunsService {
   /** The tests in the actor's scope, and the library templates any of them can be created from. */
-  listTests(actor: Actor): Promise<TestListing>;
+  /**
+   * Tests the actor may read, or only those of `entityCode` and the entities
+   * below it, with every library template. An entity outside the actor's
+   * scope is RESOURCE_NOT_FOUND.
+   */
+  listTests(actor: Actor, filter?: { entityCode?: string | undefined }): Promise<TestListing>;
   request(actor: Actor, request: RunRequest, context?: RequestContext): Promise<{ runId: string }>;
   /** Execute a queued run in the scope of the user who requested it. */
   execute(runId: string, requestedBy: string): Promise<RunOutcome | null>;
@@ -410,9 +416,12 @@ export function createRunsService(deps: {
   };
 
   return {
-    async listTests(actor) {
+    async listTests(actor, filter) {
       const rows = await withActor(db, actor, async (tx) =>
-        listTestsOfEntities(tx, await access.entitiesWith(tx, actor, 'tests.read')),
+        listTestsOfEntities(
+          tx,
+          await entitiesInSubtreeWith(tx, access, actor, 'tests.read', filter?.entityCode),
+        ),
       );
       return {
         tests: rows.map((row) => ({

@@ -20,6 +20,30 @@ export const HEAP_LIMIT_MESSAGE = /heap out of memory|Reached heap limit/;
 
 const LOG_LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal']);
 
+/** Children of this process that superviseChild started and that have not exited, by pid. */
+const liveChildren = new Map<number, (reason: unknown) => void>();
+
+/** Set by stopSupervisedChildren: the reason every later superviseChild call gets as `aborted`. */
+let shutdownReason: { reason: unknown } | undefined;
+
+/**
+ * Kill every supervised child of this process with SIGKILL, as their
+ * `aborted` outcome with `reason`, and make every later superviseChild call
+ * end as `aborted` without starting a child. For shutdown: a server must not
+ * exit and leave an import or a query running. Returns the killed children's pids.
+ */
+export function stopSupervisedChildren(reason: unknown): number[] {
+  shutdownReason ??= { reason };
+  const pids = [...liveChildren.keys()];
+  for (const stop of liveChildren.values()) stop(reason);
+  return pids;
+}
+
+/** Pids of the supervised children of this process that have not exited yet. */
+export function supervisedChildPids(): number[] {
+  return [...liveChildren.keys()];
+}
+
 /**
  * Messages that supervised children have in common: `ready` once the child
  * can take its request, and one pino log line in JSON. The parent replies
@@ -122,6 +146,10 @@ export function superviseChild<
       resolve({ kind: 'aborted', reason: signal.reason });
       return;
     }
+    if (shutdownReason !== undefined) {
+      resolve({ kind: 'aborted', reason: shutdownReason.reason });
+      return;
+    }
     let child: ChildProcess;
     try {
       child = fork(script, [], {
@@ -175,10 +203,14 @@ export function superviseChild<
 
     const onAbort = () => stop({ kind: 'aborted', reason: signal?.reason });
     signal?.addEventListener('abort', onAbort, { once: true });
+    if (pid !== undefined) {
+      liveChildren.set(pid, (reason) => stop({ kind: 'aborted', reason }));
+    }
 
     const finish = (outcome: Outcome) => {
       if (settled) return;
       settled = true;
+      if (pid !== undefined) liveChildren.delete(pid);
       clearTimeout(deadline);
       memory?.stop();
       signal?.removeEventListener('abort', onAbort);

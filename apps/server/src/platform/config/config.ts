@@ -15,6 +15,7 @@ export interface Config {
   migrateOnStart: boolean;
   workers: { enabled: boolean };
   runs: RunsConfig;
+  datasetImports: DatasetImportsConfig;
   storage:
     | { kind: 'local' }
     | { kind: 's3'; bucket: string; kmsKeyId: string; region: string; endpoint?: string };
@@ -36,6 +37,18 @@ export interface RunsConfig {
   memoryMb: number;
   /** Previews one user may have queued or running at once. */
   maxActivePreviewsPerUser: number;
+}
+
+/** Limits of dataset imports and previews. */
+export interface DatasetImportsConfig {
+  /** Most columns a dataset file may have. */
+  maxColumns: number;
+  /** Time limit of one import process, in ms. */
+  importTimeoutMs: number;
+  /** Time limit of one preview process, in ms. */
+  previewTimeoutMs: number;
+  /** Import and preview processes that one server or CLI process runs at once. */
+  maxConcurrent: number;
 }
 
 /** The address of clamd and the time limit for each exchange with it. */

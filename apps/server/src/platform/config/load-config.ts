@@ -290,6 +290,12 @@ function assembleConfig(
       memoryMb: read<number>('PEYTONIX_RUN_MEMORY_MB'),
       maxActivePreviewsPerUser: read<number>('PEYTONIX_MAX_ACTIVE_PREVIEWS_PER_USER'),
     },
+    datasetImports: {
+      maxColumns: read<number>('PEYTONIX_DATASET_MAX_COLUMNS'),
+      importTimeoutMs: read<number>('PEYTONIX_DATASET_IMPORT_TIMEOUT_SECONDS') * 1000,
+      previewTimeoutMs: read<number>('PEYTONIX_DATASET_PREVIEW_TIMEOUT_SECONDS') * 1000,
+      maxConcurrent: read<number>('PEYTONIX_DATASET_MAX_CONCURRENT_IMPORTS'),
+    },
     scanner: {
       address: read<ScannerConfig['address']>('PEYTONIX_CLAMD_ADDRESS'),
       timeoutMs: read<number>('PEYTONIX_CLAMD_TIMEOUT_MS'),

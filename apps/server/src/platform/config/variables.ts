@@ -218,6 +218,34 @@ export const VARIABLES = {
       'Previews (re-performances included) that one user may have queued or running at once; a further request gets 429 RATE_LIMITED.',
     fix: 'set PEYTONIX_MAX_ACTIVE_PREVIEWS_PER_USER to a whole number from 1 to 100, such as 2',
   },
+  PEYTONIX_DATASET_MAX_COLUMNS: {
+    schema: integerText(1, 16_384),
+    defaultValue: '1024',
+    description:
+      'Most columns a dataset file may have, for imports and previews. A wider file is rejected with TOO_MANY_COLUMNS before its rows are read. Each column adds to the time of an import; a one-row file of 1,024 columns took about 16 s on 2 cores. At most 16384, the column count of an XLSX sheet.',
+    fix: 'set PEYTONIX_DATASET_MAX_COLUMNS to a whole number from 1 to 16384, such as 1024',
+  },
+  PEYTONIX_DATASET_IMPORT_TIMEOUT_SECONDS: {
+    schema: integerText(10, 86_400),
+    defaultValue: '1800',
+    description:
+      'Time limit of one dataset import process, from the browser or the CLI, in seconds. The import is stopped with RESOURCE_LIMIT beyond it.',
+    fix: 'set PEYTONIX_DATASET_IMPORT_TIMEOUT_SECONDS to seconds from 10 to 86400, such as 1800',
+  },
+  PEYTONIX_DATASET_PREVIEW_TIMEOUT_SECONDS: {
+    schema: integerText(5, 3_600),
+    defaultValue: '120',
+    description:
+      'Time limit of one dataset preview from the browser, in seconds. Someone waits for each preview, so keep it short; larger files can be imported with the CLI.',
+    fix: 'set PEYTONIX_DATASET_PREVIEW_TIMEOUT_SECONDS to seconds from 5 to 3600, such as 120',
+  },
+  PEYTONIX_DATASET_MAX_CONCURRENT_IMPORTS: {
+    schema: integerText(1, 64),
+    defaultValue: '2',
+    description:
+      'Dataset imports and previews that one server process runs at once. Each runs in its own process that may use 2048 MiB of memory. A further request gets 429 RATE_LIMITED with Retry-After instead of waiting.',
+    fix: 'set PEYTONIX_DATASET_MAX_CONCURRENT_IMPORTS to a whole number from 1 to 64, such as 2',
+  },
   PEYTONIX_LOG_LEVEL: {
     schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       error: 'expected fatal, error, warn, info, debug, trace or silent',

@@ -45,6 +45,8 @@ export const ERROR_CODES = {
   IMPORT_REJECTED: { status: 422, title: 'Import rejected' },
   RATE_LIMITED: { status: 429, title: 'Too many requests' },
   LOGIN_THROTTLED: { status: 429, title: 'Too many sign-in attempts' },
+  /** nginx's code for a request whose client left first; no client receives it. */
+  CLIENT_CLOSED_REQUEST: { status: 499, title: 'Client closed request' },
   INTERNAL_ERROR: { status: 500, title: 'Internal server error' },
   DATABASE_UNAVAILABLE: { status: 503, title: 'Database unavailable' },
   SCHEMA_NOT_CURRENT: { status: 503, title: 'Database schema not current' },

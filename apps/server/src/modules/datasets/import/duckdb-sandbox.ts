@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { listLiteral } from './sql.ts';
+import { listLiteral, quoteLiteral } from './sql.ts';
 import type { ImportLimits } from './types.ts';
 
 export type SqlRow = Record<string, unknown>;
@@ -12,16 +12,29 @@ export interface ImportDatabase {
   close(): void;
 }
 
+export interface ImportDatabaseOptions {
+  /**
+   * Whether DuckDB's common-subexpression optimizer runs; on unless false.
+   * With it on, DuckDB 1.5.6 planned the Parquet write of an n-column table
+   * in time that grows with n² (2.9 s at 400 columns, 7.8 s at 800, 2 shared
+   * cores). With it off, planning took 0.9 s and 1.9 s, but a narrow
+   * 1,000,000-row write used about 15 % more CPU (one measurement).
+   */
+  commonSubexpressions?: boolean;
+}
+
 /**
  * Open a DuckDB database file in `directory` and lock it down before any query runs:
  * no extension is installed or loaded, only `readablePaths` and `directory` are
  * reachable, and the configuration cannot be changed afterwards. Spilled data goes to
- * a temporary folder inside `directory`.
+ * a temporary folder inside `directory`. Opening the same directory again opens the
+ * same database file, with the tables created before.
  */
 export async function openImportDatabase(
   directory: string,
   readablePaths: readonly string[],
   limits: ImportLimits,
+  options: ImportDatabaseOptions = {},
 ): Promise<ImportDatabase> {
   const instance = await DuckDBInstance.create(path.join(directory, 'stage.duckdb'), {
     memory_limit: `${limits.memoryMb}MB`,
@@ -41,7 +54,9 @@ export async function openImportDatabase(
     await connection.run('SET enable_external_access = false');
     // DuckDB 1.5.6's in_clause optimizer turns an IN list of more than a few values into a
     // hash join, which does not keep insertion order. The Parquet output must keep file order.
-    await connection.run("SET disabled_optimizers = 'in_clause'");
+    const disabled = ['in_clause'];
+    if (options.commonSubexpressions === false) disabled.push('common_subexpressions');
+    await connection.run(`SET disabled_optimizers = ${quoteLiteral(disabled.join(','))}`);
     await connection.run('SET lock_configuration = true');
   } catch (error) {
     connection?.closeSync();

@@ -8,6 +8,8 @@ export type ImportErrorCode =
   | 'ENCODING_INVALID'
   | 'INVALID_OPTION'
   | 'UNREADABLE_FILE'
+  /** The file has more columns than the import's maxColumns. */
+  | 'TOO_MANY_COLUMNS'
   /** The import process exceeded its memory or time limit, or crashed on the file. */
   | 'RESOURCE_LIMIT';
 

@@ -35,6 +35,13 @@ const PROCESS_MEMORY_HEADROOM_MB = 1024;
  */
 export const DEFAULT_IMPORT_TIMEOUT_MS = 30 * 60_000;
 
+/**
+ * Time limit of one preview unless the caller sets one, in ms. A preview
+ * parses the whole file like an import, but a person waits for it in the
+ * browser, so a file that needs longer is better imported with the CLI.
+ */
+export const DEFAULT_PREVIEW_TIMEOUT_MS = 2 * 60_000;
+
 /** Limits of the child process that runs one import. */
 export type ImportProcessLimits = {
   /**
@@ -42,7 +49,10 @@ export type ImportProcessLimits = {
    * heap, in MiB. Defaults to DuckDB's memoryMb plus 1024.
    */
   processMemoryMb: number;
-  /** Time from the start of the child until it is killed, in ms. Defaults to 30 minutes. */
+  /**
+   * Time from the start of the child until it is killed, in ms. Defaults to
+   * 2 minutes for a preview (previewRows set) and 30 minutes for an import.
+   */
   timeoutMs: number;
 };
 
@@ -50,6 +60,8 @@ export type ChildImportRequest = ImportRequest &
   Partial<ImportProcessLimits> & {
     /** Logger for the supervisor's debug lines, warnings and errors. */
     logger?: Logger;
+    /** Aborting it kills the child, and the import throws the signal's reason. */
+    signal?: AbortSignal;
   };
 
 type ImportOutcome =
@@ -58,6 +70,8 @@ type ImportOutcome =
 
 interface SettleContext extends ImportProcessLimits {
   fileName: string;
+  /** Kind of work the child ran, for messages: `import` or `preview`. */
+  work: 'import' | 'preview';
   logger: Logger | undefined;
 }
 
@@ -77,7 +91,9 @@ function resolveProcessLimits(request: ChildImportRequest): ImportProcessLimits 
   const duckdbMemoryMb = isPositiveInteger(memoryMb) ? memoryMb : defaultImportLimits().memoryMb;
   return {
     processMemoryMb: processMemoryMb ?? duckdbMemoryMb + PROCESS_MEMORY_HEADROOM_MB,
-    timeoutMs: timeoutMs ?? DEFAULT_IMPORT_TIMEOUT_MS,
+    timeoutMs:
+      timeoutMs ??
+      (request.previewRows === undefined ? DEFAULT_IMPORT_TIMEOUT_MS : DEFAULT_PREVIEW_TIMEOUT_MS),
   };
 }
 
@@ -112,15 +128,22 @@ function settleOutcome(
         'import process exceeded its memory limit and was killed',
       );
       throw memoryLimitError(context);
-    case 'timeout':
+    case 'timeout': {
       logger?.warn({ timeoutMs }, 'import process exceeded its time limit and was killed');
+      const fix =
+        context.work === 'preview'
+          ? 'Import the file with "peytonix datasets import", which has a longer time limit, or split it into smaller files.'
+          : 'Split the file into smaller files and import each.';
       throw new ImportError(
         { code: 'RESOURCE_LIMIT', fileName },
-        `${fileName}: the import timed out after ${describeDuration(timeoutMs)} and was stopped. Split the file into smaller files and import each.`,
+        `${fileName}: the ${context.work} timed out after ${describeDuration(timeoutMs)} and was stopped. ${fix}`,
       );
+    }
     case 'aborted':
-      // importDatasetInChild passes no abort signal, so this does not happen.
-      throw outcome.reason;
+      logger?.info({ reason: String(outcome.reason) }, 'import process was stopped on request');
+      throw outcome.reason instanceof Error
+        ? outcome.reason
+        : new Error(`The ${context.work} was stopped: ${String(outcome.reason)}`);
     case 'failed':
       logger?.error({ err: outcome.error }, 'supervising the import process failed');
       throw new Error(
@@ -187,7 +210,8 @@ export async function claimParquet(
  * - the child is still running after timeoutMs, or
  * - the child dies from a signal before it sends its outcome.
  *
- * The child is killed with SIGKILL in the first two cases. A child that
+ * The child is killed with SIGKILL in the first two cases, and when `signal`
+ * aborts, which throws the signal's reason. A child that
  * exits with an exit code and no outcome, or one that cannot be started,
  * gives a plain Error, because the cause is not in the file.
  *
@@ -202,12 +226,18 @@ export async function importDatasetInChild(request: ChildImportRequest): Promise
     logger,
     processMemoryMb: _processMemoryMb,
     timeoutMs: _timeoutMs,
+    signal,
     ...serializable
   } = request;
   const limits = resolveProcessLimits(request);
   const workDir = path.resolve(request.workDir);
   const childDirectory = await mkdtemp(path.join(workDir, 'import-process-'));
-  const context: SettleContext = { ...limits, fileName: request.fileName, logger };
+  const context: SettleContext = {
+    ...limits,
+    fileName: request.fileName,
+    work: request.previewRows === undefined ? 'import' : 'preview',
+    logger,
+  };
 
   try {
     const outcome = await superviseChild<ImportRequest, ImportChildMessage, ImportOutcome>({
@@ -223,6 +253,7 @@ export async function importDatasetInChild(request: ChildImportRequest): Promise
       memoryMb: limits.processMemoryMb,
       deadlineMs: limits.timeoutMs,
       logger,
+      signal,
       onMessage(message, controls) {
         switch (message.type) {
           case 'result':

@@ -11,6 +11,7 @@ import {
 import { quoteIdentifier, quoteLiteral } from './sql.ts';
 import {
   positionalNames,
+  rejectTooManyColumns,
   resolveColumnNames,
   STAGED_TABLE,
   type StagedColumn,
@@ -24,6 +25,8 @@ export interface DelimitedSource {
   fileName: string;
   format: 'csv' | 'tsv';
   options: ParseOptions;
+  /** Most columns the file may have, checked on the first record before DuckDB reads the rest. */
+  maxColumns: number;
 }
 
 interface Layout {
@@ -200,6 +203,53 @@ function looksLikeData(field: string): boolean {
   return NUMBER_LIKE.test(value) || DATE_LIKE.test(value);
 }
 
+/**
+ * Find the first field of a record's first line that does not start with the
+ * quote character but contains it, such as `=HYPERLINK("http://x"`. DuckDB
+ * 1.5.6 reports such a line as an unterminated quote when a later field of it
+ * then starts with a quote. Returns the field's 1-based number and text.
+ */
+export function findQuoteInUnquotedField(
+  line: string,
+  dialect: CsvDialect,
+): { fieldNumber: number; field: string } | undefined {
+  const { delimiter, quote, escape: escapeCharacter } = dialect;
+  if (quote === '') return undefined;
+
+  let index = 0;
+  for (let fieldNumber = 1; index <= line.length; fieldNumber += 1) {
+    if (line[index] === quote) {
+      // Skip the quoted field up to its closing quote, then to the next delimiter.
+      index += 1;
+      while (index < line.length) {
+        const character = line[index];
+        if (escapeCharacter !== quote && escapeCharacter !== '' && character === escapeCharacter) {
+          index += 2;
+        } else if (character === quote && escapeCharacter === quote && line[index + 1] === quote) {
+          index += 2;
+        } else if (character === quote) {
+          index += 1;
+          break;
+        } else {
+          index += 1;
+        }
+      }
+      const next = line.indexOf(delimiter, index);
+      if (next === -1) return undefined;
+      index = next + 1;
+      continue;
+    }
+
+    const next = line.indexOf(delimiter, index);
+    const end = next === -1 ? line.length : next;
+    const field = line.slice(index, end);
+    if (field.includes(quote)) return { fieldNumber, field };
+    if (next === -1) return undefined;
+    index = next + 1;
+  }
+  return undefined;
+}
+
 /** Lines at the top that DuckDB's sniffer would skip, as a hint for a MALFORMED_ROW message. */
 async function suggestedSkipRows(
   db: ImportDatabase,
@@ -236,6 +286,7 @@ async function malformedRowError(
 
   let problem: string;
   let fix: string;
+  let causeFound = false;
   if (counts !== null) {
     // DuckDB stops counting one field past the expected number, so only "fewer" is exact.
     const found = Number(counts[2]);
@@ -248,8 +299,18 @@ async function malformedRowError(
       fix = `Quote fields that contain the ${delimiterName} delimiter, or correct the row.`;
     }
   } else if (/unterminated quote/i.test(message)) {
-    problem = `a quoted field is not closed`;
-    fix = `Close the quote, or pass quote: '' if quotes in this file are plain characters.`;
+    const firstLine = value?.split(/\r\n|\n|\r/)[0] ?? '';
+    const unquoted = findQuoteInUnquotedField(firstLine, layout.dialect);
+    if (unquoted === undefined) {
+      problem = `a quoted field is not closed`;
+      fix = `Close the quote, or pass quote: '' if quotes in this file are plain characters.`;
+    } else {
+      const quote = layout.dialect.quote;
+      problem = `field ${unquoted.fieldNumber}, ${unquoted.field.slice(0, 80)}, contains the quote character ${quote} but does not start with it`;
+      fix = `Enclose the whole field in ${quote} and double each ${quote} inside it, or pass quote: '' if ${quote} in this file is a plain character.`;
+      // The sniffer's skipRows hint only reflects this same bad line.
+      causeFound = true;
+    }
   } else if (/Maximum line size/i.test(message)) {
     problem = 'the row is longer than the maximum line size of 2 MB';
     fix = 'Check the quote and delimiter options.';
@@ -257,7 +318,7 @@ async function malformedRowError(
     problem = 'the row cannot be parsed';
     fix = 'Check the delimiter, quote and escape options.';
   }
-  const skip = await suggestedSkipRows(db, source, layout);
+  const skip = causeFound ? undefined : await suggestedSkipRows(db, source, layout);
   if (skip !== undefined && line <= skip + 1) {
     fix += ` If the first ${skip} lines are a title and not data, pass skipRows: ${skip}.`;
   }
@@ -302,6 +363,7 @@ export async function stageDelimited(
         : `${fileName} has only blank lines. Upload a file with data.`,
     );
   }
+  rejectTooManyColumns(first.fields.length, source.maxColumns, fileName);
   const sourceNames = layout.header ? first.fields : first.fields.map(() => '');
   const names = layout.header
     ? resolveColumnNames(first.fields, fileName, warnings)

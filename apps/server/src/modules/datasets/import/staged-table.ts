@@ -37,6 +37,19 @@ export interface StagedTable {
 
 export const STAGED_TABLE = 'staged';
 
+/** Raise TOO_MANY_COLUMNS when a file has more than `maxColumns` columns. */
+export function rejectTooManyColumns(
+  columnCount: number,
+  maxColumns: number,
+  fileName: string,
+): void {
+  if (columnCount <= maxColumns) return;
+  throw new ImportError(
+    { code: 'TOO_MANY_COLUMNS', fileName },
+    `${fileName} has ${columnCount} columns, more than the ${maxColumns} an import takes. Remove the columns the tests do not need, or split the file into files with fewer columns.`,
+  );
+}
+
 /** Column names that DuckDB compares case-insensitively, as it does for identifiers. */
 function nameKey(name: string): string {
   return name.toLowerCase();

@@ -71,6 +71,8 @@ export type ImportRequest = {
   limits?: ImportLimits;
   /** Rows of the typed result to return in `preview`, for a user checking the options; none when absent. */
   previewRows?: number;
+  /** Most columns the file may have; DEFAULT_MAX_COLUMNS when absent. A wider file raises `TOO_MANY_COLUMNS`. */
+  maxColumns?: number;
 };
 
 export type ImportedColumn = {

@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { entityCodeSchema } from './entities.ts';
-import { plainText } from './text.ts';
+import { plainText, rejectForbiddenCharacters } from './text.ts';
+
+/** A dataset's description: free text of several lines, possibly empty. */
+export const datasetDescriptionSchema = z
+  .string()
+  .max(2000, { error: 'expected at most 2000 characters' })
+  .superRefine(rejectForbiddenCharacters(true));
 
 export const datasetFormatSchema = z.enum(['csv', 'tsv', 'parquet', 'jsonl', 'xlsx']);
 
@@ -127,7 +133,7 @@ export const datasetUploadReadSchema = z.strictObject({
   format: datasetFormatSchema.optional(),
   options: parseOptionsSchema.optional(),
   /** The dataset's description, for an import that creates the dataset. */
-  description: z.string().max(2000).optional(),
+  description: datasetDescriptionSchema.optional(),
 });
 
 export const datasetPreviewSchema = z.object({

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { datasetNameSchema } from './datasets.ts';
 import { testKeySchema } from './tests.ts';
+import { rejectForbiddenCharacters } from './text.ts';
 
 /**
  * The test definition file: a test as teams keep it in version control, as
@@ -41,7 +42,13 @@ export const identifierSchema = z
     'must be 1 to 63 lowercase letters, digits and underscores, starting with a letter',
   );
 
-const requiredText = z.string().trim().min(1, 'must not be empty');
+// Every text of a definition reaches an approver's screen. A bidi override
+// or an invisible character there can make the approver read other SQL or
+// another name than what is stored, so they are rejected as in other text.
+const singleLine = rejectForbiddenCharacters(false);
+const multiLine = rejectForbiddenCharacters(true);
+
+const requiredText = z.string().trim().min(1, 'must not be empty').superRefine(multiLine);
 
 /** Add an issue at `path.index` for each name that repeats an earlier one. */
 function addDuplicateIssues(
@@ -140,7 +147,11 @@ export const definitionParameterSchema = z.discriminatedUnion(
       type: z.literal('decimal'),
       default: z.string().regex(DECIMAL_TEXT, 'must be a decimal such as "1.96"').nullable(),
     }),
-    z.strictObject({ ...parameterBase, type: z.literal('text'), default: z.string().nullable() }),
+    z.strictObject({
+      ...parameterBase,
+      type: z.literal('text'),
+      default: z.string().superRefine(multiLine).nullable(),
+    }),
     z.strictObject({
       ...parameterBase,
       type: z.literal('date'),
@@ -169,24 +180,28 @@ export const inputBindingSchema = z.strictObject({
     .min(1, 'must be 1 or more')
     .max(2_147_483_647, 'must be below 2147483648')
     .optional(),
-  fields: z.record(identifierSchema, z.string().min(1).max(200)).optional(),
+  fields: z.record(identifierSchema, z.string().min(1).max(200).superRefine(singleLine)).optional(),
 });
 
 export const testDefinitionFileSchema = z
   .strictObject({
     key: testKeySchema,
-    name: z.string().trim().min(1, 'must not be empty').max(200),
-    description: z.string().max(20_000).default(''),
-    controlReference: z.string().trim().min(1).max(200).optional(),
+    name: z.string().trim().min(1, 'must not be empty').max(200).superRefine(singleLine),
+    description: z.string().max(20_000).superRefine(multiLine).default(''),
+    controlReference: z.string().trim().min(1).max(200).superRefine(singleLine).optional(),
     severity: z.enum(SEVERITIES, 'must be low, medium, high or critical'),
     inputs: z.array(definitionInputSchema).min(1, 'needs at least one input').max(20),
     parameters: z.array(definitionParameterSchema).max(50).default([]),
-    keyColumns: z.array(z.string().min(1).max(200)).min(1, 'needs at least one key column').max(32),
+    keyColumns: z
+      .array(z.string().min(1).max(200).superRefine(singleLine))
+      .min(1, 'needs at least one key column')
+      .max(32),
     sql: z
       .string()
       .max(100_000)
-      .refine((sql) => sql.trim() !== '', 'must not be empty'),
-    summarySql: z.string().min(1).max(100_000).optional(),
+      .refine((sql) => sql.trim() !== '', 'must not be empty')
+      .superRefine(multiLine),
+    summarySql: z.string().min(1).max(100_000).superRefine(multiLine).optional(),
     /** Input name → the dataset it reads. Required for every input when `schedule` is set. */
     bindings: z.record(identifierSchema, inputBindingSchema).optional(),
     /**

@@ -2,17 +2,20 @@ import { z } from 'zod';
 
 /**
  * Characters that change how the text around them displays without
- * showing themselves. They are the bidirectional marks, embeddings,
- * overrides and isolates (U+061C, U+200E, U+200F, U+202A to U+202E,
- * U+2066 to U+2069), and the zero-width space, word joiner and byte order
- * mark. They also include the C1 controls (U+0080 to U+009F, which
- * terminals obey), the line and paragraph separators (U+2028, U+2029) and
- * the tag characters (U+E0000 to U+E007F). In a name, a justification or
- * a rationale they can make a reviewer read something other than what is
- * stored.
+ * showing themselves. They are every Unicode format character (category
+ * Cf), such as the bidirectional marks, overrides and isolates, the
+ * zero-width space, the soft hyphen, the invisible operators and the tag
+ * characters. They also include the C1 controls (U+0080 to U+009F, which
+ * terminals obey), the line and paragraph separators, the combining
+ * grapheme joiner and the Hangul fillers, which render as blank letters. In a name, a justification, a rationale or a
+ * test's SQL they can make a reviewer read something other than what is
+ * stored. The zero-width joiner and non-joiner (U+200D, U+200C) are the
+ * exceptions: emoji sequences and Persian and Indic scripts need them.
  */
-const INVISIBLE_FORMATTING =
-  /[\u0080-\u009F\u061C\u200B\u200E\u200F\u2028\u2029\u202A-\u202E\u2060\u2066-\u2069\uFEFF]|\u{E0000}|[\u{E0001}-\u{E007F}]/u;
+const INVISIBLE_FORMATTING = /[\p{Cf}\u0080-\u009F\u2028\u2029\u115F\u1160\u3164\uFFA0]|\u034F/u;
+
+/** Joiners that INVISIBLE_FORMATTING matches but ordinary text needs. */
+const ALLOWED_JOINERS = new Set([0x200c, 0x200d]);
 
 /** A character that names, justifications and other stored text must not contain. */
 export interface ForbiddenCharacter {
@@ -55,7 +58,10 @@ export function findForbiddenCharacter(
     if (codePoint >= 0xd800 && codePoint <= 0xdfff) {
       return { codePoint, position, kind: 'lone surrogate' };
     }
-    if (INVISIBLE_FORMATTING.test(String.fromCodePoint(codePoint))) {
+    if (
+      !ALLOWED_JOINERS.has(codePoint) &&
+      INVISIBLE_FORMATTING.test(String.fromCodePoint(codePoint))
+    ) {
       return { codePoint, position, kind: 'invisible formatting' };
     }
   }
@@ -83,7 +89,7 @@ export function describeForbiddenCharacter(found: ForbiddenCharacter): string {
   return `contains ${code} (${article} ${found.kind} character) at character ${found.position}. Remove it${hint}`;
 }
 
-/** A zod refinement that reports the first character findForbiddenCharacter finds. */
+/** Build a zod refinement that reports the first character findForbiddenCharacter finds. */
 export function rejectForbiddenCharacters(allowLineBreaks: boolean) {
   return (value: string, context: z.RefinementCtx) => {
     const found = findForbiddenCharacter(value, allowLineBreaks);

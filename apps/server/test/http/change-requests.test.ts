@@ -390,8 +390,11 @@ describe('change requests API', () => {
     expect(seen).toEqual(everything);
   });
 
-  it('list rejects a forged cursor', async () => {
-    const forged = Buffer.from(JSON.stringify(['yesterday', 'x'])).toString('base64url');
+  it.each([
+    ['text', ['yesterday', 'x']],
+    ['an impossible date', ['2026-02-31T00:00:00.000000Z', '00000000-0000-4000-8000-000000000000']],
+  ])('list rejects a cursor with %s', async (_case, position) => {
+    const forged = Buffer.from(JSON.stringify(position)).toString('base64url');
 
     const response = await call('GET', `/api/v1/change-requests?cursor=${forged}`, 'mia');
 

@@ -142,6 +142,24 @@ describe('dataset uploads', () => {
     expect(await storage.head(rows[0]?.object_key ?? '')).toBeNull();
   });
 
+  it('rejects a description with a NUL, then imports', async () => {
+    const uploadId = await uploaded(PAYMENTS, 'Payments described');
+    const path = `/api/v1/datasets/uploads/${uploadId}/import`;
+
+    const rejected = await call('POST', path, PREPARER, {
+      ...DAY_FIRST,
+      description: 'Paid in \u0000 March',
+    });
+    const imported = await call('POST', path, PREPARER, {
+      ...DAY_FIRST,
+      description: 'Paid in March',
+    });
+
+    expect(rejected.status).toBe(400);
+    expect(JSON.stringify(rejected.body)).toContain('U+0000');
+    expect(imported.status).toBe(201);
+  });
+
   it('audits the declaration and the import', async () => {
     const uploadId = await uploaded(PAYMENTS, 'Payments audited');
     await call('POST', `/api/v1/datasets/uploads/${uploadId}/import`, PREPARER, DAY_FIRST);

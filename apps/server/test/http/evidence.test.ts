@@ -585,8 +585,10 @@ describe.skipIf(!runClamdTests).each<Adapter>(['local', 's3'])(
 
       it('adds no evidence to a signed-off engagement', async () => {
         const engagement = await freshEngagement();
-        const first = await declare(engagement, pdfBytes('before the sign-off'));
+        const before = pdfBytes('before the sign-off');
+        const first = await declare(engagement, before);
         expect(first.status, JSON.stringify(first.body)).toBe(201);
+        await upload(first.body, before);
 
         const signed = await call('POST', '/api/v1/sign-offs/preparer', PREPARER, {
           targetType: 'engagement',
@@ -607,10 +609,27 @@ describe.skipIf(!runClamdTests).each<Adapter>(['local', 's3'])(
           },
         );
 
+        const confirmed = await call(
+          'POST',
+          `/api/v1/evidence/${first.body.evidenceId}/confirm`,
+          PREPARER,
+          {},
+        );
+        const dated = await call(
+          'PATCH',
+          `/api/v1/evidence/${first.body.evidenceId}/versions/1`,
+          PREPARER,
+          { evidenceDate: { start: '2020-01-01', end: '2020-12-31' } },
+        );
+
         expect(item.status).toBe(409);
         expect(item.body.code).toBe('SIGNED_OFF');
         expect(version.status).toBe(409);
         expect(version.body.signOffId).toBe(signed.body.id);
+        expect(confirmed.status).toBe(409);
+        expect(confirmed.body.code).toBe('SIGNED_OFF');
+        expect(dated.status).toBe(409);
+        expect(dated.body.code).toBe('SIGNED_OFF');
       });
 
       it('changes the evidence date but never the upload time', async () => {

@@ -121,6 +121,16 @@ describe('grants API', () => {
       actor_id: org.userIds.pat,
       details: { permission: 'grants.request' },
     });
+    // The route-level denial names the request it refused.
+    const { rows } = await org.owner.query<{
+      request_id: string | null;
+      ip_address: string | null;
+    }>(
+      `SELECT request_id, ip_address FROM audit_events
+        WHERE action = 'access.denied' ORDER BY seq DESC LIMIT 1`,
+    );
+    expect(rows[0]?.request_id).toBe(response.headers['x-request-id']);
+    expect(rows[0]?.ip_address).not.toBeNull();
     expect(await grantIdOf(org.userIds.pat, 'reviewer', org.entityIds.AP)).toBeUndefined();
   });
 

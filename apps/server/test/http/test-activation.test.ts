@@ -570,6 +570,23 @@ describe('test activation requests', () => {
       expect(drafted.statusCode).toBeLessThan(500);
     });
 
+    it.each([
+      ['a bidi override in the SQL', { sql: 'SELECT 1 AS x -- \u202e } \u2066\nAND 1=1' }, 'sql'],
+      ['a NUL in the name', { name: 'Large\u0000payments' }, 'name'],
+      ['a zero-width space in the description', { description: 'Paid\u200btwice' }, 'description'],
+    ])('rejects a draft with %s', async (_case, change, field) => {
+      const key = uniqueKey('http-hidden');
+
+      const drafted = await call('POST', '/api/v1/tests/drafts', 'pia', {
+        entity: 'AP',
+        definition: { ...definition(key, '60'), ...change },
+      });
+
+      expect(drafted.statusCode).toBe(400);
+      expect(drafted.body).toContain(field);
+      expect(drafted.body).toMatch(/contains U\+[0-9A-F]{4}/);
+    });
+
     it('keeps readers and outsiders from drafting', async () => {
       const key = uniqueKey('http-denied');
 

@@ -1,8 +1,8 @@
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Actor } from '../../src/modules/identity/actor.ts';
 import { isAppError } from '../../src/platform/http/app-error.ts';
-import { grantRoleDirectly } from '../support/entity-fixtures.ts';
+import { createEntityDirectly, grantRoleDirectly } from '../support/entity-fixtures.ts';
 import { auditEvents } from '../support/governance-fixtures.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
@@ -97,6 +97,24 @@ describe('grantAsSoleApprover', () => {
     expect(await codeOf(grant(eve, 'cy@example.com', 'administrator'))).toBe('CONFLICT');
   });
 
+  it('rejects an archived entity', async () => {
+    await createEntityDirectly(testApp.ownerUrl, {
+      code: 'OLD-ENG',
+      parentCode: 'ORG',
+      type: 'engagement',
+    });
+    await owner.query(`UPDATE entities SET status = 'archived' WHERE code = 'OLD-ENG'`);
+
+    const archived = testApp.services.grants.grantAsSoleApprover(ada, {
+      email: 'dee@example.com',
+      role: 'preparer',
+      entityCode: 'OLD-ENG',
+      justification: JUSTIFICATION,
+    });
+
+    expect(await codeOf(archived)).toBe('BUSINESS_RULE_VIOLATED');
+  });
+
   it('rejects own grants', async () => {
     expect(await codeOf(grant(ada, 'ada@example.com', 'reviewer'))).toBe('SOD_OWN_GRANTS');
   });
@@ -120,5 +138,78 @@ describe('grantAsSoleApprover', () => {
     });
 
     expect(await codeOf(unknown)).toBe('RESOURCE_NOT_FOUND');
+  });
+});
+
+describe('grantAsSoleApprover at once', () => {
+  let database: TestDatabase;
+  let testApp: TestApp;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    testApp = await startTestApp(database);
+    await testApp.services.identity.createFirstAdministrator({
+      email: 'ada@example.com',
+      displayName: 'Ada',
+      organizationName: 'Organization',
+      organizationCode: 'ORG',
+    });
+    const owner = new pg.Client({ connectionString: database.ownerUrl });
+    await owner.connect();
+    try {
+      for (const name of ['xavi', 'yara']) {
+        await owner.query('INSERT INTO users (email, display_name) VALUES ($1, $2)', [
+          `${name}@example.com`,
+          name,
+        ]);
+      }
+    } finally {
+      await owner.end();
+    }
+  });
+
+  afterAll(async () => {
+    await testApp?.close();
+    await database?.drop();
+  });
+
+  it('waits for a concurrent grant, then needs a request', async () => {
+    const ada = await testApp.services.identity.resolveCliActor('ada@example.com');
+    // Another sole-approver grant in flight: it holds the lock and has made
+    // Xavi an administrator, but has not committed yet.
+    const other = new pg.Client({ connectionString: database.ownerUrl });
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query(`SELECT pg_advisory_xact_lock(hashtext('peytonix.sole-approver-grant'))`);
+      await other.query(
+        `INSERT INTO role_grants (user_id, role, entity_id)
+         SELECT users.id, 'administrator', entities.id FROM users, entities
+         WHERE users.email = 'xavi@example.com' AND entities.code = 'ORG'`,
+      );
+
+      const yara = testApp.services.grants.grantAsSoleApprover(ada, {
+        email: 'yara@example.com',
+        role: 'administrator',
+        entityCode: 'ORG',
+        justification: JUSTIFICATION,
+      });
+      const outcome = yara.then(
+        () => 'granted',
+        (error: unknown) => (isAppError(error) ? error.code : 'other error'),
+      );
+      await vi.waitFor(async () => {
+        const waiting = await other.query(
+          `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`,
+        );
+        expect(waiting.rowCount).toBe(1);
+      });
+      await other.query('COMMIT');
+
+      // Xavi could now approve Yara's grant, so it needs a change request.
+      expect(await outcome).toBe('CONFLICT');
+    } finally {
+      await other.end();
+    }
   });
 });

@@ -10,6 +10,7 @@ describe('text validation', () => {
       'Audit fiscal 2024 — España',
       'ביקורת שכר',
       '👩‍💼 team',
+      'می\u200cخواهم',
     ]) {
       expect(name.safeParse(value).success, value).toBe(true);
     }
@@ -30,6 +31,12 @@ describe('text validation', () => {
       'line separator': 'ALPHA\u2028ENG',
       'tag character': 'ALPHA\u{E0041}',
       'lone carriage return': 'refunded\rreviewed by cfo@example.com',
+      'soft hyphen': 'Ev\u00ade',
+      'invisible times': 'A\u2062B',
+      'Mongolian vowel separator': 'ALPHA\u180eENG',
+      'Hangul filler': 'Eve\u3164',
+      'combining grapheme joiner': 'Eve\u034f',
+      'interlinear annotation anchor': 'Eve\ufff9',
     };
     for (const [what, value] of Object.entries(disguised)) {
       expect(name.safeParse(value).success, what).toBe(false);

@@ -1,4 +1,5 @@
 import { Badge, Code, Table, Text } from '@mantine/core';
+import { UntrustedText } from '../shared/UntrustedText.tsx';
 import { diffStates } from './state-diff.ts';
 
 /**
@@ -43,14 +44,18 @@ export function StateDiff({ before, after }: { before: unknown; after: unknown }
                   {field.before === undefined ? (
                     <Text c="dimmed">absent</Text>
                   ) : (
-                    <Code>{field.before}</Code>
+                    <Code>
+                      <UntrustedText text={field.before} multiline />
+                    </Code>
                   )}
                 </Table.Td>
                 <Table.Td>
                   {field.after === undefined ? (
                     <Text c="dimmed">absent</Text>
                   ) : (
-                    <Code>{field.after}</Code>
+                    <Code>
+                      <UntrustedText text={field.after} multiline />
+                    </Code>
                   )}
                 </Table.Td>
               </Table.Tr>

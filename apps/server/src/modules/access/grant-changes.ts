@@ -99,7 +99,7 @@ function entityNotFound(entityId: string): AppError {
 }
 
 /** Check the business rules that apply both when requesting and when applying a grant. */
-async function assertGrantable(tx: Tx, key: { userId: string; entityId: string }) {
+export async function assertGrantable(tx: Tx, key: { userId: string; entityId: string }) {
   const user = await findGrantSubject(tx, key.userId);
   if (user === undefined) {
     throw new AppError('RESOURCE_NOT_FOUND', {

@@ -1,7 +1,7 @@
 import { AppError } from '../../platform/http/app-error.ts';
 import type { RouteAccessPolicy } from '../../platform/http/authentication.ts';
 import type { SecurityEvents } from '../audit-trail/security-events.ts';
-import type { Actor } from '../identity/actor.ts';
+import type { Actor, RequestContext } from '../identity/actor.ts';
 import { isPermission, isRouteAccess, rolesHold, rolesHolding } from './permissions.ts';
 
 /**
@@ -13,13 +13,20 @@ import { isPermission, isRouteAccess, rolesHold, rolesHolding } from './permissi
 export function createRouteAccessPolicy(deps: {
   securityEvents: SecurityEvents;
 }): RouteAccessPolicy {
-  const refuse = async (actor: Actor, route: string, permission: string, detail: string) => {
+  const refuse = async (
+    actor: Actor,
+    route: string,
+    permission: string,
+    detail: string,
+    context: RequestContext,
+  ) => {
     await deps.securityEvents.recordDenial({
       actor,
       action: 'access.denied',
       outcome: 'denied',
       reasonCode: 'PERMISSION_REQUIRED',
       target: { type: 'route', id: route },
+      context,
       details: { permission },
     });
     throw new AppError('FORBIDDEN', { detail, extensions: { permission } });
@@ -28,13 +35,14 @@ export function createRouteAccessPolicy(deps: {
   return {
     isDeclaration: isRouteAccess,
 
-    async assertMayReach(actor, permission, route) {
+    async assertMayReach(actor, permission, route, context) {
       if (!isPermission(permission)) {
         return refuse(
           actor,
           route,
           permission,
           `The route declares ${permission}, which is not in the permission catalogue.`,
+          context,
         );
       }
       if (actor.type === 'ai' && permission.endsWith('.read')) return;
@@ -44,6 +52,7 @@ export function createRouteAccessPolicy(deps: {
           route,
           permission,
           `A ${actor.type} principal cannot call a route that needs ${permission}.`,
+          context,
         );
       }
       if (!rolesHold(actor.heldRoles ?? [], permission)) {
@@ -52,6 +61,7 @@ export function createRouteAccessPolicy(deps: {
           route,
           permission,
           `This needs the permission ${permission}, which the roles ${rolesHolding(permission).join(', ')} hold, and you hold none of them on any entity. Ask an administrator for a grant.`,
+          context,
         );
       }
     },

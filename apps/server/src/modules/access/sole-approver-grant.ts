@@ -7,6 +7,7 @@ import type { Actor, RequestContext } from '../identity/actor.ts';
 import { findUserByEmail } from '../identity/users.repository.ts';
 import type { AccessControl } from './access-control.ts';
 import { rolesOnEntity, withActor } from './actor-scope.ts';
+import { assertGrantable } from './grant-changes.ts';
 import { insertGrant } from './grants.repository.ts';
 import { type Role, rolesHolding } from './permissions.ts';
 import type { SeparationOfDuties } from './separation-of-duties.ts';
@@ -69,6 +70,11 @@ export async function grantAsSoleApprover(
   }
 
   return await withActor(deps.db, actor, async (tx) => {
+    // One such grant at a time: two at once would each find no other
+    // approver and both apply, though the first makes an approver for the
+    // second. Each statement after the lock reads the grants committed before it.
+    await sql`SELECT pg_advisory_xact_lock(hashtext('peytonix.sole-approver-grant'))`.execute(tx);
+
     const entity = await findEntityByCode(tx, input.entityCode);
     const notFound = () =>
       new AppError('RESOURCE_NOT_FOUND', {
@@ -86,6 +92,7 @@ export async function grantAsSoleApprover(
     }
     const check = { actor, target, context };
     await deps.separationOfDuties.assertNotOwnGrant(check, subject.id);
+    await assertGrantable(tx, { userId: subject.id, entityId: entity.id });
     await deps.separationOfDuties.assertHoldsGrantedRole(
       check,
       input.role,

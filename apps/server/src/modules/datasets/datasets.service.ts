@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { datasetNameSchema } from '@peytonix/contracts';
+import { datasetDescriptionSchema, datasetNameSchema } from '@peytonix/contracts';
 import type { Logger } from 'pino';
 import type { DatasetImportsConfig } from '../../platform/config/config.ts';
 import type { Db, Tx } from '../../platform/db/database.ts';
@@ -378,6 +378,12 @@ export function createDatasetsService(deps: {
       if (!name.success) {
         throw new AppError('VALIDATION_FAILED', {
           detail: `Invalid dataset name ${JSON.stringify(request.datasetName)}: ${name.error.issues[0]?.message ?? 'invalid value'}. Choose another name.`,
+        });
+      }
+      const description = datasetDescriptionSchema.optional().safeParse(request.description);
+      if (!description.success) {
+        throw new AppError('VALIDATION_FAILED', {
+          detail: `Invalid dataset description: ${description.error.issues[0]?.message ?? 'invalid value'}.`,
         });
       }
       const input = { ...request, datasetName: name.data };

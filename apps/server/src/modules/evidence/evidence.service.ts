@@ -38,6 +38,7 @@ import {
 import { CHECK_LEASE_SECONDS, recordCheck } from './evidence-recording.ts';
 import {
   assertSubjectNotSignedOff,
+  type EvidenceSubject,
   type EvidenceSubjectRef,
   findEvidenceSubject,
   subjectNotFound,
@@ -228,6 +229,11 @@ function mediaType(contentType: string): string {
 function canonicalContentType(contentType: string): string {
   const type = mediaType(contentType);
   return contentType.includes(';') ? `${type}; charset=utf-8` : type;
+}
+
+/** Return the subject an evidence item supports, for the sign-off check. */
+function subjectOf(item: EvidenceItemRow): EvidenceSubject {
+  return { type: item.subjectType, id: item.subjectId, entityId: item.entityId };
 }
 
 export function createEvidenceService(deps: EvidenceServiceDeps): EvidenceService {
@@ -581,11 +587,7 @@ export function createEvidenceService(deps: EvidenceServiceDeps): EvidenceServic
       const user = requireUser(actor, 'upload evidence');
       return await withActor(db, actor, async (tx) => {
         const item = await loadItem(tx, actor, evidenceId, 'evidence.upload', context);
-        await assertSubjectNotSignedOff(tx, {
-          type: item.subjectType,
-          id: item.subjectId,
-          entityId: item.entityId,
-        });
+        await assertSubjectNotSignedOff(tx, subjectOf(item));
         const allowed = allowedDeclaration(file);
         await lockEvidence(tx, item.id);
         const version = await nextVersionNumber(tx, item.id);
@@ -597,6 +599,8 @@ export function createEvidenceService(deps: EvidenceServiceDeps): EvidenceServic
       requireUser(actor, 'confirm an upload');
       const claimed = await withActor(db, actor, async (tx) => {
         const item = await loadItem(tx, actor, evidenceId, 'evidence.upload', context);
+        // An upload declared before a sign-off must not become evidence after it.
+        await assertSubjectNotSignedOff(tx, subjectOf(item));
         const row = await findEvidenceVersion(tx, item.id, version, { lock: true });
         if (row === undefined) throw versionNotFound(evidenceId, version);
         return { row, claim: await claim(tx, row) };
@@ -693,6 +697,7 @@ export function createEvidenceService(deps: EvidenceServiceDeps): EvidenceServic
       requireUser(actor, 'set an evidence date');
       await withActor(db, actor, async (tx) => {
         const item = await loadItem(tx, actor, evidenceId, 'evidence.upload', context);
+        await assertSubjectNotSignedOff(tx, subjectOf(item));
         const row = await findEvidenceVersion(tx, item.id, version, { lock: true });
         if (row === undefined) throw versionNotFound(evidenceId, version);
         const before = await tx

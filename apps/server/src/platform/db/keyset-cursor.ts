@@ -10,6 +10,20 @@ export interface KeysetPosition {
 const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/**
+ * True when `text` has the cursor time format and names a real instant
+ * from year 1 on. Date.parse rolls over impossible dates such as February
+ * 31 or 24:00, which PostgreSQL rejects, so the text must survive a round
+ * trip through Date unchanged apart from the microseconds.
+ */
+function isCursorTime(text: string): boolean {
+  if (!CURSOR_TIME.test(text)) return false;
+  const milliseconds = Date.parse(text);
+  if (Number.isNaN(milliseconds)) return false;
+  const roundTrip = new Date(milliseconds).toISOString();
+  return roundTrip.slice(0, 23) === text.slice(0, 23) && !text.startsWith('0000');
+}
+
 /** SQL text of a timestamptz column as a cursor time, so a cursor resumes exactly after its row. */
 export const cursorTimeSql = (column: string) =>
   `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
@@ -36,8 +50,7 @@ export function decodeCursor(cursor: string): KeysetPosition {
     parsed.length !== 2 ||
     typeof parsed[0] !== 'string' ||
     typeof parsed[1] !== 'string' ||
-    !CURSOR_TIME.test(parsed[0]) ||
-    Number.isNaN(Date.parse(parsed[0])) ||
+    !isCursorTime(parsed[0]) ||
     !UUID.test(parsed[1])
   ) {
     throw invalid();

@@ -47,7 +47,12 @@ export interface RouteAccessPolicy {
    * Throw FORBIDDEN when the actor has the route's permission on no
    * entity at all. Services then check the loaded target's entity.
    */
-  assertMayReach(actor: Actor, permission: string, route: string): Promise<void>;
+  assertMayReach(
+    actor: Actor,
+    permission: string,
+    route: string,
+    context: RequestContext,
+  ): Promise<void>;
 }
 
 /** Thrown at startup for a route that declares no valid access. */
@@ -160,6 +165,7 @@ export function registerAuthentication(
         actor,
         permission,
         `${request.method} ${request.routeOptions.url ?? request.url}`,
+        requestContext(request),
       );
     }
     return actor;

@@ -84,10 +84,10 @@ describe('audit verification API', () => {
   it('allows subtree managers, rejects read-only', async () => {
     expect((await get('/api/v1/audit/verification', MANAGER)).statusCode).toBe(200);
 
-    const refused = await get('/api/v1/audit/verification', READER);
+    const rejected = await get('/api/v1/audit/verification', READER);
 
-    expect(refused.statusCode).toBe(403);
-    expect(refused.headers['content-type']).toContain('application/problem+json');
+    expect(rejected.statusCode).toBe(403);
+    expect(rejected.headers['content-type']).toContain('application/problem+json');
   });
 
   it('reports an old intact result as stale', async () => {

@@ -9,6 +9,29 @@ import { createTestDatabase, type TestDatabase } from '../support/test-database.
 
 const JUSTIFICATION = 'The organization has one administrator so far.';
 
+/**
+ * Start an app on a new database whose only administrator is Ada, and add
+ * `names` as users without grants, each name@example.com.
+ */
+async function organizationWithOneAdministrator(database: TestDatabase, names: string[]) {
+  const testApp = await startTestApp(database);
+  await testApp.services.identity.createFirstAdministrator({
+    email: 'ada@example.com',
+    displayName: 'Ada',
+    organizationName: 'Organization',
+    organizationCode: 'ORG',
+  });
+  const owner = new pg.Client({ connectionString: database.ownerUrl });
+  await owner.connect();
+  for (const name of names) {
+    await owner.query('INSERT INTO users (email, display_name) VALUES ($1, $2)', [
+      `${name}@example.com`,
+      name,
+    ]);
+  }
+  return { testApp, owner };
+}
+
 describe('grantAsSoleApprover', () => {
   let database: TestDatabase;
   let testApp: TestApp;
@@ -17,21 +40,13 @@ describe('grantAsSoleApprover', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    testApp = await startTestApp(database);
-    await testApp.services.identity.createFirstAdministrator({
-      email: 'ada@example.com',
-      displayName: 'Ada',
-      organizationName: 'Organization',
-      organizationCode: 'ORG',
-    });
-    owner = new pg.Client({ connectionString: database.ownerUrl });
-    await owner.connect();
-    for (const name of ['bob', 'cy', 'dee', 'eve', 'sam']) {
-      await owner.query('INSERT INTO users (email, display_name) VALUES ($1, $2)', [
-        `${name}@example.com`,
-        name,
-      ]);
-    }
+    ({ testApp, owner } = await organizationWithOneAdministrator(database, [
+      'bob',
+      'cy',
+      'dee',
+      'eve',
+      'sam',
+    ]));
     await owner.query(`UPDATE users SET status = 'suspended' WHERE email = 'sam@example.com'`);
     ada = await testApp.services.identity.resolveCliActor('ada@example.com');
   });
@@ -74,14 +89,14 @@ describe('grantAsSoleApprover', () => {
   });
 
   it('grants a role the deciders lack', async () => {
-    // Bob reviews, but he holds neither preparer nor administrator, so he cannot approve it.
+    // Bob reviews, but has neither preparer nor administrator, so he cannot approve it.
     const granted = await grant(ada, 'cy@example.com', 'preparer');
 
     expect(granted.role).toBe('preparer');
   });
 
   it('needs a change request once someone could approve', async () => {
-    // Bob holds reviewer and may decide change requests, so he can approve this one.
+    // Bob has the reviewer role and may decide change requests, so he can approve this one.
     expect(await codeOf(grant(ada, 'dee@example.com', 'reviewer'))).toBe('CONFLICT');
   });
 
@@ -147,25 +162,9 @@ describe('grantAsSoleApprover at once', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    testApp = await startTestApp(database);
-    await testApp.services.identity.createFirstAdministrator({
-      email: 'ada@example.com',
-      displayName: 'Ada',
-      organizationName: 'Organization',
-      organizationCode: 'ORG',
-    });
-    const owner = new pg.Client({ connectionString: database.ownerUrl });
-    await owner.connect();
-    try {
-      for (const name of ['xavi', 'yara']) {
-        await owner.query('INSERT INTO users (email, display_name) VALUES ($1, $2)', [
-          `${name}@example.com`,
-          name,
-        ]);
-      }
-    } finally {
-      await owner.end();
-    }
+    const organization = await organizationWithOneAdministrator(database, ['xavi', 'yara']);
+    testApp = organization.testApp;
+    await organization.owner.end();
   });
 
   afterAll(async () => {

@@ -45,11 +45,11 @@ export function grantDecisionBlock(
     return 'This request changes your own role grants, so another administrator must decide it.';
   }
   const covering = withAncestors(access, grant.entityId);
-  const held = grants.some(
+  const mayDecide = grants.some(
     (own) =>
       covering.has(own.entityId) && (own.role === grant.role || own.role === 'administrator'),
   );
-  if (held) return null;
+  if (mayDecide) return null;
 
   const entity = access.entityById(grant.entityId)?.code ?? 'this entity';
   return `Deciding needs the role ${grant.role} or administrator on ${entity} or above it, and you hold neither, so you can neither approve nor reject this request. Ask an administrator of ${entity} to decide it.`;

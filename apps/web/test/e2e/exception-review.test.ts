@@ -136,7 +136,7 @@ describeInBrowser('exception review', () => {
 
     const page = await openException(max, id, 'Exception V200 · INV-1 · 100.00');
     await page.getByRole('button', { name: 'Decline risk' }).click();
-    // Declining needs a comment that tells the preparer what to do next.
+    // Declining needs a comment that gives the preparer the next step.
     await page.getByText('Say what the preparer should do next').waitFor();
     expect(await statusOf(page).textContent()).toBe('Proposed');
 

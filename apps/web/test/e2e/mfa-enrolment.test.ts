@@ -83,7 +83,7 @@ describeInBrowser('first password and MFA enrolment', () => {
     expect(await continueButton.isDisabled()).toBe(true);
     await page.getByLabel('I have saved these recovery codes').check();
     await continueButton.click();
-    // Without a grant, no area is open, and the start page says so.
+    // Without a grant, no area is open, and the start page explains why.
     await expectHeading(page, 'No area open to you yet');
 
     // The enrolled authenticator and a saved recovery code both work for the next sign-in.

@@ -65,7 +65,7 @@ describeInBrowser('passkeys', () => {
     expect(await page.getByTestId('recovery-codes').locator('li').count()).toBe(10);
     await page.getByLabel('I have saved these recovery codes').check();
     await page.getByRole('button', { name: 'Continue' }).click();
-    // Without a grant, no area is open, and the start page says so.
+    // Without a grant, no area is open, and the start page explains why.
     await expectHeading(page, 'No area open to you yet');
 
     await page.getByRole('button', { name: 'Sign out' }).click();

@@ -111,7 +111,7 @@ describeInBrowser('sign-in', () => {
     await checkScreen(page, 'sign-in-recovery-code');
     await page.getByRole('button', { name: 'Use recovery code' }).click();
 
-    // Without a grant, no area is open, and the start page says so.
+    // Without a grant, no area is open, and the start page explains why.
     await expectHeading(page, 'No area open to you yet');
     await checkScreen(page, 'start-without-area');
     await page.getByRole('link', { name: 'Dee Auditor' }).click();

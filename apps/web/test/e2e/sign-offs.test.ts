@@ -76,12 +76,12 @@ describeInBrowser('sign-offs', () => {
     await checkScreen(preparer, 'sign-offs-run-preparer');
 
     // The API rejects the same request that the hidden button would send.
-    const refused = await requestFromPage(preparer, 'POST', '/api/v1/sign-offs/reviewer', {
+    const rejected = await requestFromPage(preparer, 'POST', '/api/v1/sign-offs/reviewer', {
       targetType: 'run',
       target: runId,
     });
-    expect(refused.status).toBe(403);
-    expect(refused.body?.code).toBe('SOD_PREPARER_CANNOT_REVIEW');
+    expect(rejected.status).toBe(403);
+    expect(rejected.body?.code).toBe('SOD_PREPARER_CANNOT_REVIEW');
 
     const reviewer = await openRun(rita, runId);
     const reviewerPanel = panelOf(reviewer);

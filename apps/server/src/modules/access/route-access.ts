@@ -13,7 +13,7 @@ import { isPermission, isRouteAccess, rolesHold, rolesHolding } from './permissi
 export function createRouteAccessPolicy(deps: {
   securityEvents: SecurityEvents;
 }): RouteAccessPolicy {
-  const refuse = async (
+  const denyRoute = async (
     actor: Actor,
     route: string,
     permission: string,
@@ -37,7 +37,7 @@ export function createRouteAccessPolicy(deps: {
 
     async assertMayReach(actor, permission, route, context) {
       if (!isPermission(permission)) {
-        return refuse(
+        return denyRoute(
           actor,
           route,
           permission,
@@ -47,7 +47,7 @@ export function createRouteAccessPolicy(deps: {
       }
       if (actor.type === 'ai' && permission.endsWith('.read')) return;
       if (actor.type !== 'user') {
-        return refuse(
+        return denyRoute(
           actor,
           route,
           permission,
@@ -56,7 +56,7 @@ export function createRouteAccessPolicy(deps: {
         );
       }
       if (!rolesHold(actor.heldRoles ?? [], permission)) {
-        return refuse(
+        return denyRoute(
           actor,
           route,
           permission,

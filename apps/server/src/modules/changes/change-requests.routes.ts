@@ -50,8 +50,11 @@ export function registerChangeRequestRoutes(
       },
     },
     async (request) => {
-      const shown = await changeRequests.show(await app.requireActor(request), request.params.id);
-      return { ...shown, people: await changeRequests.peopleOf([shown]) };
+      const changeRequest = await changeRequests.show(
+        await app.requireActor(request),
+        request.params.id,
+      );
+      return { ...changeRequest, people: await changeRequests.peopleOf([changeRequest]) };
     },
   );
 

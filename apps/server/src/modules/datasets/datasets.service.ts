@@ -383,7 +383,7 @@ export function createDatasetsService(deps: {
       const description = datasetDescriptionSchema.optional().safeParse(request.description);
       if (!description.success) {
         throw new AppError('VALIDATION_FAILED', {
-          detail: `Invalid dataset description: ${description.error.issues[0]?.message ?? 'invalid value'}.`,
+          detail: `Invalid dataset description: ${description.error.issues[0]?.message ?? 'invalid value'}. Correct the description and import again.`,
         });
       }
       const input = { ...request, datasetName: name.data };

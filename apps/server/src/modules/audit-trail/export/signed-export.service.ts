@@ -27,8 +27,8 @@ export interface SignedExportFile {
 }
 
 /**
- * The streams a signed export writes into: `stream` takes the file, and
- * `destination` (such as the HTTP response) hands it to the client. The
+ * Open the streams a signed export writes into. `stream` takes the file,
+ * and `destination` (such as the HTTP response) hands it to the client. The
  * export counts as delivered once `destination` emits 'finish'.
  */
 export type OpenSignedExportOutput = (file: SignedExportFile) => {
